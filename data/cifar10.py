@@ -1,0 +1,238 @@
+"""Load CIFAR-10 as uint8 arrays from either source the project supports.
+
+(a) the official archive as ``torchvision.datasets.CIFAR10`` stores it
+    (``<root>/cifar-10-batches-py``), downloaded into ``<root>`` on first use when
+    the machine is online and ``download=True``;
+(b) an image-folder tree ``<root>/{train,test}/<class>/*.png|jpg`` such as
+    ``../shared/cifar10``. Numeric file names are kept as the image's official index,
+    so test image 1234 is the same picture in both sources.
+
+Decoding 60,000 PNGs takes a while, so each split is decoded once and cached as a
+``.npz`` under ``data/.cache`` (or ``$CIFAR10_CACHE``), keyed by the root and the files'
+names, sizes and modification times. Nothing here imports Streamlit or torch at module
+import time; torchvision is imported only for source (a).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)
+SPLITS = ("train", "test")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+IMAGE_SIZE = (32, 32)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARCHIVE_DIR = "cifar-10-batches-py"
+_CACHE_VERSION = "1"
+
+
+class DatasetError(Exception):
+    """The data set is missing or unusable; the message says what was looked for and the fix."""
+
+
+@dataclass(frozen=True)
+class CifarSplit:
+    """One split as arrays. ``images[i]`` is official image ``indices[i]``."""
+
+    images: np.ndarray  # uint8, N×32×32×3 (RGB)
+    labels: np.ndarray  # int64, N
+    indices: np.ndarray  # int64, N: official index (file name) of each image
+    classes: tuple[str, ...] = CIFAR10_CLASSES
+    source: str = ""
+    # Files that could not be used, each "path: reason". Shown as a warning, never fatal
+    # unless nothing usable is left.
+    skipped: tuple[str, ...] = field(default_factory=tuple)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def position_of(self, index: int) -> int | None:
+        """Array position of the image with official index ``index`` (None if absent)."""
+        pos = int(np.searchsorted(self.indices, index))
+        if pos < len(self.indices) and self.indices[pos] == index:
+            return pos
+        return None
+
+
+def default_root() -> Path:
+    """Where to look when neither ``--data`` nor ``$CIFAR10_ROOT`` says.
+
+    The shared image folder beside the checkout if it is there, else the project's own
+    ``data/`` folder, where the official archive is downloaded on first use.
+    """
+    shared = PROJECT_ROOT.parent / "shared" / "cifar10"
+    if shared.is_dir():
+        return shared
+    return PROJECT_ROOT / "data"
+
+
+def resolve_root(cli_value: str | os.PathLike | None = None) -> Path:
+    """``--data`` beats ``$CIFAR10_ROOT`` beats :func:`default_root`."""
+    if cli_value:
+        return Path(cli_value).expanduser()
+    env = os.environ.get("CIFAR10_ROOT")
+    if env:
+        return Path(env).expanduser()
+    return default_root()
+
+
+def _how_to_fix(root: Path) -> str:
+    return (
+        f"Point --data or the CIFAR10_ROOT environment variable at a folder holding either "
+        f"train/<class>/*.png and test/<class>/*.png (like ../shared/cifar10) or the official "
+        f"archive folder {ARCHIVE_DIR}/ (looked in {root.resolve()})."
+    )
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("CIFAR10_CACHE") or PROJECT_ROOT / "data" / ".cache")
+
+
+def load_split(
+    root: str | os.PathLike,
+    split: str,
+    *,
+    download: bool = False,
+    use_cache: bool = True,
+) -> CifarSplit:
+    """Load ``split`` ("train" or "test") from ``root``; raise :class:`DatasetError` if unusable."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    root = Path(root)
+    if (root / split).is_dir():
+        return _load_image_folder(root, split, use_cache=use_cache)
+    if (root / ARCHIVE_DIR).is_dir() or download:
+        return _load_archive(root, split, download=download)
+    if not root.exists():
+        raise DatasetError(f"CIFAR-10 data set not found: {root} does not exist. " + _how_to_fix(root))
+    raise DatasetError(
+        f"CIFAR-10 data set not found in {root}: no {split}/ folder and no {ARCHIVE_DIR}/. "
+        + _how_to_fix(root)
+    )
+
+
+# --- (a) the official archive --------------------------------------------------------------
+
+def _load_archive(root: Path, split: str, *, download: bool) -> CifarSplit:
+    try:
+        from torchvision.datasets import CIFAR10
+    except ImportError as exc:  # pragma: no cover - torchvision is a requirement
+        raise DatasetError(f"torchvision is needed to read the official archive: {exc}") from exc
+    try:
+        ds = CIFAR10(str(root), train=(split == "train"), download=download)
+    except Exception as exc:  # network errors, corrupt archive, failed integrity check
+        raise DatasetError(
+            f"Could not read the official CIFAR-10 archive in {root} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}). "
+            + _how_to_fix(root)
+        ) from exc
+    images = np.ascontiguousarray(ds.data, dtype=np.uint8)
+    labels = np.asarray(ds.targets, dtype=np.int64)
+    return CifarSplit(images, labels, np.arange(len(labels), dtype=np.int64),
+                      tuple(ds.classes), source=f"archive:{root / ARCHIVE_DIR}")
+
+
+# --- (b) image folders ---------------------------------------------------------------------
+
+def _list_files(split_dir: Path) -> list[tuple[int, Path]]:
+    missing = [c for c in CIFAR10_CLASSES if not (split_dir / c).is_dir()]
+    if missing:
+        raise DatasetError(
+            f"{split_dir} has no folder for class(es) {', '.join(missing)}; CIFAR-10 needs all ten "
+            f"({', '.join(CIFAR10_CLASSES)}). " + _how_to_fix(split_dir.parent)
+        )
+    files = []
+    for label, name in enumerate(CIFAR10_CLASSES):
+        for path in sorted((split_dir / name).iterdir()):
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+                files.append((label, path))
+    if not files:
+        raise DatasetError(f"{split_dir} has class folders but no .png or .jpg images. "
+                           + _how_to_fix(split_dir.parent))
+    return files
+
+
+def _cache_key(split_dir: Path, files: list[tuple[int, Path]]) -> str:
+    h = hashlib.sha1(f"{_CACHE_VERSION}|{split_dir.resolve()}".encode())
+    for label, path in files:
+        st = path.stat()
+        h.update(f"{label}|{path.name}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _decode(path: Path) -> np.ndarray | str:
+    """The image as a 32×32×3 uint8 array, or a reason it cannot be used."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            if im.size != IMAGE_SIZE:
+                return f"is {im.size[0]}×{im.size[1]}, CIFAR-10 images are 32×32"
+            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        return f"cannot be read as an image ({type(exc).__name__})"
+
+
+def _load_image_folder(root: Path, split: str, *, use_cache: bool) -> CifarSplit:
+    split_dir = root / split
+    files = _list_files(split_dir)
+    cache_path = _cache_dir() / f"cifar10-{split}-{_cache_key(split_dir, files)}.npz"
+    source = f"folder:{split_dir}"
+    if use_cache and cache_path.is_file():
+        try:
+            with np.load(cache_path, allow_pickle=False) as z:
+                return CifarSplit(z["images"], z["labels"], z["indices"], CIFAR10_CLASSES,
+                                  source=source, skipped=tuple(str(s) for s in z["skipped"]))
+        except (OSError, KeyError, ValueError):
+            pass  # a broken cache is rebuilt below
+
+    stems = [p.stem for _, p in files]
+    numeric = all(s.isdigit() for s in stems) and len(set(stems)) == len(stems)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        decoded = list(pool.map(_decode, (p for _, p in files), chunksize=256))
+
+    images, labels, indices, skipped = [], [], [], []
+    for i, ((label, path), result) in enumerate(zip(files, decoded)):
+        if isinstance(result, str):
+            skipped.append(f"{path}: {result}")
+            continue
+        images.append(result)
+        labels.append(label)
+        indices.append(int(path.stem) if numeric else i)
+    if not images:
+        raise DatasetError(f"None of the {len(files)} image files in {split_dir} could be used "
+                           f"(first: {skipped[0]}). " + _how_to_fix(root))
+
+    order = np.argsort(np.asarray(indices), kind="stable")
+    split_data = CifarSplit(
+        np.stack(images)[order],
+        np.asarray(labels, dtype=np.int64)[order],
+        np.asarray(indices, dtype=np.int64)[order],
+        CIFAR10_CLASSES,
+        source=source,
+        skipped=tuple(skipped),
+    )
+    if use_cache:
+        _write_cache(cache_path, split_data)
+    return split_data
+
+
+def _write_cache(path: Path, split: CifarSplit) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, images=split.images, labels=split.labels, indices=split.indices,
+                 skipped=np.asarray(split.skipped, dtype=str))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only checkout still works, just without the cache

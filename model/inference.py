@@ -1,0 +1,54 @@
+"""Batched inference on uint8 image arrays, shared by evaluation, training and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+
+def to_tensor(images: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """uint8 N×H×W×3 (or one H×W×3 image) → normalised float N×3×H×W."""
+    arr = np.asarray(images)
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4 or arr.shape[-1] != 3:
+        raise ValueError(f"images must be N×H×W×3 uint8, got shape {arr.shape}")
+    x = torch.from_numpy(np.ascontiguousarray(arr)).permute(0, 3, 1, 2).float().div_(255.0)
+    m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
+    return (x - m) / s
+
+
+@torch.inference_mode()
+def predict_logits(
+    model: torch.nn.Module,
+    images: np.ndarray,
+    mean: Sequence[float],
+    std: Sequence[float],
+    batch_size: int = 1000,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Logits (float32 N×classes) for uint8 images, in batches, model left as it was."""
+    was_training = model.training
+    model.eval()
+    try:
+        out = []
+        n = len(images)
+        for start in range(0, n, batch_size):
+            x = to_tensor(images[start:start + batch_size], mean, std)
+            out.append(model(x.contiguous(memory_format=torch.channels_last)).float().numpy())
+            if progress is not None:
+                progress(min(start + batch_size, n), n)
+        if not out:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(out)
+    finally:
+        model.train(was_training)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,73 @@
+"""Shared fixtures: the real data set beside the checkout and the committed checkpoint."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHECKPOINT = PROJECT / "model" / "checkpoint.pt"
+
+
+def shared_root() -> Path:
+    env = os.environ.get("CIFAR10_ROOT")
+    return Path(env) if env else PROJECT.parent / "shared" / "cifar10"
+
+
+@pytest.fixture(scope="session")
+def cifar_root() -> Path:
+    root = shared_root()
+    if not (root / "test").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs the real CIFAR-10 image folder at {root}")
+        pytest.skip(f"no CIFAR-10 image folder at {root}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def test_split(cifar_root):
+    from data.cifar10 import load_split
+
+    return load_split(cifar_root, "test")
+
+
+@pytest.fixture(scope="session")
+def checkpoint():
+    from model.checkpoint import load_checkpoint
+
+    return load_checkpoint(CHECKPOINT)
+
+
+def write_image_folder(root: Path, per_class: int = 2, size=(32, 32), seed: int = 0,
+                       splits=("train", "test")) -> dict[tuple[str, int], np.ndarray]:
+    """A tiny CIFAR-10-shaped tree with numbered PNGs; returns {(split, index): pixels}."""
+    from PIL import Image
+
+    from data.cifar10 import CIFAR10_CLASSES
+
+    rng = np.random.default_rng(seed)
+    written = {}
+    for split in splits:
+        index = 0
+        for name in CIFAR10_CLASSES:
+            d = root / split / name
+            d.mkdir(parents=True, exist_ok=True)
+            for _ in range(per_class):
+                px = rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8)
+                # Reverse numbering inside the tree so the loader must sort by file name.
+                official = 10 * per_class - 1 - index
+                Image.fromarray(px).save(d / f"{official:05d}.png")
+                written[(split, official)] = px
+                index += 1
+    return written
+
+
+@pytest.fixture
+def tiny_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "cifar"
+    pixels = write_image_folder(root)
+    return root, pixels
