@@ -1,0 +1,1 @@
+"""Interpretation maths for the dashboard. Plain torch/numpy: never imports Streamlit."""

@@ -1,0 +1,76 @@
+"""Heat maps over the input: channel sum (the lecture's), CAM and Grad-CAM.
+
+CAM (Zhou et al., 2016): for class k, ``CAM_k = sum_c W[k, c] * A[c]`` where A is the
+C×H×W output of block 3 and W the classifier's weights. Because the network ends in global
+average pooling and one linear layer, ``mean(CAM_k) + b[k]`` is exactly logit k.
+Grad-CAM comes from Captum's ``LayerGradCam`` (imported only when first used: it costs
+seconds); the shared model is left as it was, and a lock keeps one gradient pass at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from model.network import LectureCNN
+
+CAM_LAYER = "block3"  # output of block 3 (after pooling): what the classifier averages
+GRADCAM_LAYER = "block3.relu3"  # last activation before pooling: twice the resolution
+_GRAD_LOCK = threading.Lock()
+
+
+def upsample(heatmap: np.ndarray, size: int = 32) -> np.ndarray:
+    """H×W map → size×size, bilinear (as Captum's ``LayerAttribution.interpolate``)."""
+    t = torch.as_tensor(np.asarray(heatmap, dtype=np.float32))[None, None]
+    return F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def channel_sum(features: np.ndarray) -> np.ndarray:
+    """The lecture's heat map: all channels of a layer added up (C×H×W → H×W)."""
+    a = np.asarray(features)
+    if a.ndim != 3:
+        raise ValueError(f"features must be C×H×W, got shape {a.shape}")
+    return a.sum(axis=0)
+
+
+def class_activation_map(classifier: nn.Linear, features: np.ndarray, class_index: int) -> np.ndarray:
+    """CAM for ``class_index`` from the block-3 maps (C×H×W) and the linear layer's weights."""
+    w = classifier.weight.detach().cpu().numpy()
+    if not 0 <= class_index < w.shape[0]:
+        raise ValueError(f"class_index must be in 0..{w.shape[0] - 1}, got {class_index}")
+    a = np.asarray(features, dtype=np.float32)
+    if a.ndim != 3 or a.shape[0] != w.shape[1]:
+        raise ValueError(f"features must be {w.shape[1]}×H×W, got {a.shape}")
+    return np.tensordot(w[class_index], a, axes=1)
+
+
+def grad_cam(model: LectureCNN, x: torch.Tensor, class_index: int, layer: str = GRADCAM_LAYER) -> np.ndarray:
+    """Grad-CAM (ReLU of gradient-weighted channel sum) at ``layer`` for one image, H×W."""
+    from captum.attr import LayerGradCam
+
+    from explain.activations import check_layer
+
+    module = check_layer(model, layer).module
+    if x.ndim != 4 or x.shape[0] != 1:
+        raise ValueError(f"x must be 1×3×H×W, got {tuple(x.shape)}")
+    with _GRAD_LOCK:
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.enable_grad():
+                attribution = LayerGradCam(model, module).attribute(
+                    x.detach().clone(), target=int(class_index), relu_attributions=True)
+        finally:
+            model.train(was_training)
+    return attribution.detach()[0, 0].cpu().numpy()
+
+
+def normalise(heatmap: np.ndarray) -> np.ndarray:
+    """Scale to 0..1 for overlaying (a constant map becomes all zeros)."""
+    h = np.asarray(heatmap, dtype=np.float32)
+    lo, hi = float(h.min()), float(h.max())
+    return (h - lo) / (hi - lo) if hi > lo else np.zeros_like(h)

@@ -1,0 +1,29 @@
+"""The lecture's "semantic map": at every position, which channel is the strongest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ArgmaxMap:
+    channel: np.ndarray  # int64 H×W: index of the winning channel at each position
+    value: np.ndarray  # float32 H×W: the winning activation
+    shares: tuple[tuple[int, float], ...]  # (channel, share of positions won), largest first
+
+
+def argmax_channel_map(activation: np.ndarray) -> ArgmaxMap:
+    """``activation`` is C×H×W for one image. Ties go to the lowest channel index."""
+    a = np.asarray(activation)
+    if a.ndim != 3:
+        raise ValueError(f"activation must be C×H×W, got shape {a.shape}")
+    channel = a.argmax(axis=0).astype(np.int64)
+    value = np.take_along_axis(a, channel[None], axis=0)[0].astype(np.float32)
+    counts = np.bincount(channel.ravel(), minlength=a.shape[0])
+    total = channel.size
+    winners = np.flatnonzero(counts)
+    order = winners[np.lexsort((winners, -counts[winners]))]
+    shares = tuple((int(c), float(counts[c] / total)) for c in order)
+    return ArgmaxMap(channel, value, shares)
