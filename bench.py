@@ -1,0 +1,258 @@
+"""Benchmark: ``python -m bench --json`` prints one JSON object of measured figures.
+
+Each figure is measured side by side with its baseline in the same run:
+
+* first_render_s: ``streamlit run dashboard.py`` (disk caches warm) until the home page has
+  finished its script run in headless Chromium; baseline: a one-line page that only does
+  ``import torch``.
+* interaction_ms: per page, the median script rerun after changing its main widget (AppTest,
+  warm caches).
+* testset_images_per_s: the test-set prediction pass as the dashboard runs it; baseline: a
+  bare ``torch.no_grad()`` loop of the same model over tensors already in memory, best batch
+  size and memory format.
+* cache_reload_s: all test-set predictions on a second launch (from the disk cache).
+* peak_rss_mb: the server's peak resident memory after visiting every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """Peak RSS (VmHWM) of a process and its children that are still alive."""
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
+
+
+class Server:
+    def __init__(self, script: Path, env: dict):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+        cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port),
+               "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = 120) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"server on {self.url} did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _render_time(browser, script: Path, env: dict, wait_for: str | None) -> tuple[float, "Server"]:
+    server = Server(script, env)
+    server.wait_healthy()
+    page = browser.new_page()
+    page.set_default_timeout(300_000)
+    page.goto(server.url)
+    page.wait_for_selector(DONE, state="attached")
+    if wait_for:
+        page.wait_for_selector(wait_for)
+    elapsed = time.perf_counter() - server.started
+    page.close()
+    return elapsed, server
+
+
+def bench_first_render(browser, env: dict, repeats: int) -> dict:
+    baseline_script = Path(tempfile.mkdtemp()) / "bare_torch.py"
+    baseline_script.write_text("import torch\n")
+    app, base = [], []
+    for _ in range(repeats):
+        t, s = _render_time(browser, baseline_script, env, None)
+        s.stop()
+        base.append(t)
+        t, s = _render_time(browser, PROJECT / "dashboard.py", env, '[data-testid="stMetric"]')
+        s.stop()
+        app.append(t)
+    a, b = statistics.median(app), statistics.median(base)
+    return {"first_render_s": round(a, 3), "baseline_first_render_s": round(b, 3),
+            "first_render_ratio": round(a / b, 3)}
+
+
+def bench_peak_rss(browser, env: dict) -> dict:
+    server = Server(PROJECT / "dashboard.py", env)
+    server.wait_healthy()
+    from streamlit.source_util import page_icon_and_name
+
+    page = browser.new_page()
+    page.set_default_timeout(300_000)
+    paths = [""] + [page_icon_and_name(p)[1] for p in sorted((PROJECT / "pages").glob("*.py"))]
+    for path in paths:
+        page.goto(f"{server.url}/{path}?image=7")
+        page.wait_for_selector(DONE, state="attached")
+        page.wait_for_timeout(500)
+        page.wait_for_selector(DONE, state="attached")
+    rss = _peak_rss_mb(server.proc.pid)
+    page.close()
+    server.stop()
+    return {"peak_rss_mb": round(rss, 1), "pages_visited": len(paths)}
+
+
+def bench_throughput(root: str) -> dict:
+    import numpy as np
+    import torch
+
+    from data.cifar10 import load_split
+    from explain.testset import predictions
+    from model.checkpoint import load_checkpoint
+    from model.inference import to_tensor
+
+    ckpt = load_checkpoint()
+    split = load_split(root, "test")
+    with tempfile.TemporaryDirectory() as cache:
+        t = time.perf_counter()
+        first = predictions(ckpt.model, split.images, split.labels, split.indices, ckpt.meta, ckpt.sha256,
+                            Path(cache))
+        app_s = time.perf_counter() - t
+        t = time.perf_counter()
+        again = predictions(ckpt.model, split.images, split.labels, split.indices, ckpt.meta, ckpt.sha256,
+                            Path(cache))
+        reload_s = time.perf_counter() - t
+        assert np.array_equal(first.logits, again.logits)
+
+    x_all = to_tensor(split.images, ckpt.meta["mean"], ckpt.meta["std"])
+    best = (0.0, None)
+    model = ckpt.model
+    for fmt_name, fmt in (("contiguous", torch.contiguous_format), ("channels_last", torch.channels_last)):
+        xs = x_all.contiguous(memory_format=fmt)
+        for bs in (250, 500, 1000):
+            with torch.no_grad():
+                model(xs[:bs])  # warm up
+                t = time.perf_counter()
+                for s in range(0, len(xs), bs):
+                    model(xs[s:s + bs])
+                rate = len(xs) / (time.perf_counter() - t)
+            if rate > best[0]:
+                best = (rate, f"{fmt_name}, batch {bs}")
+    n = len(split.labels)
+    return {"testset_images_per_s": round(n / app_s, 1), "baseline_images_per_s": round(best[0], 1),
+            "testset_ratio": round(n / app_s / best[0], 3), "baseline_setting": best[1],
+            "cache_reload_s": round(reload_s, 4)}
+
+
+def bench_interaction(root: str, repeats: int) -> dict:
+    """Median rerun time after changing each page's main widget (AppTest, warm caches)."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["CIFAR10_ROOT"] = root
+    scenarios = {
+        "home": ("dashboard.py", "selectbox", "home_true", ["dog", "cat"]),
+        "feature_maps": ("pages/1_Feature_maps.py", "selectbox", "fm_layer", None),
+        "semantic_map": ("pages/2_Semantic_map.py", "selectbox", "sm_layer", None),
+        "1x1_weights": ("pages/3_1x1_weights.py", "selectbox", "ob_layer", None),
+        "prediction_heatmaps": ("pages/4_Prediction_heatmaps.py", "selectbox", "hm_class", None),
+    }
+    out = {}
+    for name, (script, kind, key, values) in scenarios.items():
+        if not (PROJECT / script).exists():
+            continue
+        at = AppTest.from_file(str(PROJECT / script), default_timeout=300).run()
+        widget = getattr(at, kind)(key=key)
+        options = values or list(widget.options)[:2]
+        times = []
+        for i in range(repeats + 1):
+            widget = getattr(at, kind)(key=key)
+            widget.set_value(options[i % len(options)])
+            t = time.perf_counter()
+            at.run()
+            if i:  # the first change may fill caches
+                times.append((time.perf_counter() - t) * 1000)
+        if at.exception:
+            raise RuntimeError(f"{name}: {at.exception[0].message}")
+        out[name] = round(statistics.median(times), 1)
+    return {"interaction_ms": out}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--json", action="store_true", help="print one JSON object (always on)")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--data", help="CIFAR-10 root (default: $CIFAR10_ROOT or ../shared/cifar10)")
+    args = p.parse_args(argv)
+
+    from data.cifar10 import resolve_root
+
+    root = str(resolve_root(args.data))
+    env = {**os.environ, "CIFAR10_ROOT": root}
+    started = time.perf_counter()
+    result: dict = {}
+    log("test-set throughput and cache reload…")
+    result.update(bench_throughput(root))
+    log("interaction medians (AppTest)…")
+    result.update(bench_interaction(root, args.repeats))
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
+        try:
+            log("first render against bare torch…")
+            # One launch first so every disk cache (decoded images, predictions) is warm.
+            _, warm = _render_time(browser, PROJECT / "dashboard.py", env, '[data-testid="stMetric"]')
+            warm.stop()
+            result.update(bench_first_render(browser, env, args.repeats))
+            log("peak memory over every page…")
+            result.update(bench_peak_rss(browser, env))
+        finally:
+            browser.close()
+    result["bench_seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

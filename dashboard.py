@@ -1,0 +1,149 @@
+"""Home: the model card, the confusion matrix and the test-image browser.
+
+Run with ``streamlit run dashboard.py`` (see README.md). Every other view is in ``pages/``.
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+st.set_page_config(page_title="CIFAR-10 CNN explained", page_icon="🔎", layout="wide")
+
+from explain.browse import CORRECTNESS, SORTS, page_of, select_images  # noqa: E402
+from explain.figures import FONT, TITLE_FONT, bar_figure, upscale  # noqa: E402
+from explain.model_card import architecture_table  # noqa: E402
+from explain.model_summary import per_class_table, read_history  # noqa: E402
+from model.train import history_path  # noqa: E402
+from ui.resources import load_or_stop  # noqa: E402
+from ui.state import image_sidebar, set_current_image  # noqa: E402
+
+ANY = "any"
+PER_PAGE = 24
+
+ctx = load_or_stop()
+preds = ctx.predictions()
+current = image_sidebar(ctx)
+classes = ctx.classes
+meta = ctx.checkpoint.meta
+
+st.title("What does a trained CNN see? — CIFAR-10")
+st.markdown(
+    "A convolutional network trained on the 60,000 CIFAR-10 images, opened up layer by layer. "
+    "Pick a test image below (or in the sidebar), then follow it through the pages on the left: "
+    "**Feature maps**, **Semantic map**, **1×1 weights** and **Prediction heatmaps**.")
+
+pos = ctx.split.position_of(current)
+with st.container(border=True):
+    c_img, c_text = st.columns([1, 4])
+    c_img.image(upscale(ctx.split.images[pos], 8), width=160)
+    truth, guess = classes[int(preds.labels[pos])], classes[int(preds.predicted[pos])]
+    c_text.markdown(f"### Current image: test #{current}")
+    c_text.markdown(f"True class **{truth}** · predicted **{guess}** "
+                    f"({float(preds.confidence[pos]):.1%}) {'✅' if truth == guess else '❌'}")
+    links = c_text.columns(4)
+    for col, (page, label) in zip(links, [("pages/1_Feature_maps.py", "Feature maps"),
+                                          ("pages/2_Semantic_map.py", "Semantic map"),
+                                          ("pages/3_1x1_weights.py", "1×1 weights"),
+                                          ("pages/4_Prediction_heatmaps.py", "Prediction heatmaps")]):
+        col.page_link(page, label=f"→ {label}", query_params={"image": str(current)})
+
+# --- Model card ---------------------------------------------------------------------------
+st.header("Model card")
+top1 = float(preds.correct.mean())
+table = architecture_table(ctx.model)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Test accuracy (top-1)", f"{top1:.2%}", help=f"on {len(preds.labels):,} test images")
+m2.metric("Parameters", f"{int(table['parameters'].sum()):,}")
+m3.metric("Epochs trained", str(meta.get("epochs", "?")))
+m4.metric("Trained", str(meta.get("date", "?"))[:10])
+
+arch_col, class_col = st.columns([3, 2])
+with arch_col:
+    st.subheader(f"Architecture: {meta['architecture']}")
+    total = {"layer": "total", "type": "", "output (N×C×H×W)": "",
+             "parameters": int(table["parameters"].sum())}
+    import pandas as pd  # noqa: E402  (pandas is already imported by architecture_table)
+
+    st.dataframe(pd.concat([table, pd.DataFrame([total])], ignore_index=True), hide_index=True,
+                 height=420)
+with class_col:
+    per_class = per_class_table(preds, classes)
+    fig = bar_figure(per_class["class"].tolist(), per_class["accuracy"].tolist(),
+                     f"Accuracy per class (test set, overall {top1:.1%})", "class", "accuracy")
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    st.plotly_chart(fig, key="home_per_class")
+
+history = read_history(history_path(ctx.checkpoint.path))
+if history is None:
+    st.info("No training curves: the training CSV beside the checkpoint is missing.")
+else:
+    loss_col, acc_col = st.columns(2)
+    for col, metric, title in ((loss_col, "loss", "Loss per epoch"), (acc_col, "acc", "Accuracy per epoch")):
+        fig = go.Figure()
+        for split, dash in (("train", "solid"), ("test", "dash")):
+            fig.add_scatter(x=history["epoch"], y=history[f"{split}_{metric}"], name=split,
+                            line=dict(dash=dash, width=3))
+        fig.update_layout(title=dict(text=f"Training curve: {title.lower()}", font=TITLE_FONT), font=FONT,
+                          xaxis_title="epoch", yaxis_title=metric, height=340, margin=dict(t=60, b=10))
+        if metric == "acc":
+            fig.update_yaxes(tickformat=".0%")
+        col.plotly_chart(fig, key=f"home_curve_{metric}")
+
+# --- Confusion matrix -------------------------------------------------------------------
+st.header("Confusion matrix")
+st.caption("Rows: true class; columns: predicted class. Click a cell to list exactly those test images "
+           "in the browser below (or choose the pair there).")
+cm = preds.confusion_matrix(len(classes))
+fig = go.Figure(go.Heatmap(z=cm, x=list(classes), y=list(classes), colorscale="Blues",
+                           colorbar=dict(title=dict(text="images")), text=cm, texttemplate="%{text}",
+                           hovertemplate="true %{y} → predicted %{x}: %{z} images<extra></extra>"))
+# Invisible markers on the cell centres make each cell clickable (heat maps are not selectable).
+ii, jj = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
+fig.add_scatter(x=[classes[j] for j in jj.ravel()], y=[classes[i] for i in ii.ravel()], mode="markers",
+                marker=dict(size=38, opacity=0.01, symbol="square"), customdata=np.stack([ii.ravel(), jj.ravel()], 1),
+                hoverinfo="skip", showlegend=False)
+fig.update_layout(font=FONT, height=620, xaxis_title="predicted class", yaxis_title="true class",
+                  yaxis_autorange="reversed", margin=dict(t=20, b=10), clickmode="event+select")
+event = st.plotly_chart(fig, key="home_confusion", on_select="rerun", selection_mode="points")
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+if points:
+    cell = tuple(int(v) for v in points[0].get("customdata", [])[:2]) if points[0].get("customdata") else None
+    if cell and st.session_state.get("home_last_cell") != cell:
+        st.session_state["home_last_cell"] = cell
+        st.session_state["home_true"] = classes[cell[0]]
+        st.session_state["home_pred"] = classes[cell[1]]
+        st.session_state["home_correct"] = "all"
+        st.session_state["home_page"] = 1
+
+# --- Image browser ---------------------------------------------------------------------
+st.header("Test-image browser")
+f1, f2, f3, f4 = st.columns(4)
+true_name = f1.selectbox("True class", (ANY, *classes), key="home_true")
+pred_name = f2.selectbox("Predicted class", (ANY, *classes), key="home_pred")
+correctness = f3.radio("Predictions", CORRECTNESS, key="home_correct", horizontal=True)
+sort = f4.selectbox("Sort by", SORTS, key="home_sort")
+positions = select_images(preds.labels, preds.predicted, preds.confidence,
+                          None if true_name == ANY else classes.index(true_name),
+                          None if pred_name == ANY else classes.index(pred_name), correctness, sort)
+if len(positions) == 0:
+    st.info("No test image matches these filters.")
+else:
+    pages = max(1, (len(positions) + PER_PAGE - 1) // PER_PAGE)
+    if st.session_state.get("home_page", 1) > pages:
+        st.session_state["home_page"] = 1
+    page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="home_page")
+    shown, pages = page_of(positions, int(page), PER_PAGE)
+    st.markdown(f"**{len(positions):,} images** match — showing {len(shown)} on page {int(page)} of {pages}.")
+    cols = st.columns(8)
+    for n, p in enumerate(shown):
+        idx = int(ctx.split.indices[p])
+        truth, guess = classes[int(preds.labels[p])], classes[int(preds.predicted[p])]
+        with cols[n % 8]:
+            mark = "✅" if truth == guess else "❌"
+            st.image(upscale(ctx.split.images[p], 4),
+                     caption=f"#{idx} {truth} → {guess} {float(preds.confidence[p]):.0%} {mark}",
+                     width="stretch")
+            if st.button("Show", key=f"home_pick_{idx}", type="primary" if idx == current else "secondary",
+                         width="stretch"):
+                set_current_image(idx)
+                st.rerun()

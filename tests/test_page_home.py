@@ -1,0 +1,92 @@
+"""AppTest of the home page against the real checkpoint and the real test images."""
+
+import re
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import PROJECT
+
+APP = str(PROJECT / "dashboard.py")
+
+
+@pytest.fixture
+def app(cifar_root, monkeypatch):
+    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
+    return AppTest.from_file(APP, default_timeout=180)
+
+
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def _captions(at) -> list[str]:
+    return [c for el in at.get("image") for c in el.captions if c]
+
+
+def test_home_renders_the_model_card(app, checkpoint, test_split):
+    at = app.run()
+    assert not at.exception
+    from model.inference import predict_logits
+    logits = predict_logits(checkpoint.model, test_split.images, checkpoint.meta["mean"], checkpoint.meta["std"])
+    top1 = float((logits.argmax(1) == test_split.labels).mean())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy (top-1)"] == f"{top1:.2%}"
+    assert metrics["Parameters"] == "310,250"
+    table = at.dataframe[0].value
+    assert "block3.conv3" in table["layer"].tolist()
+    assert table.set_index("layer").loc["block3.conv3", "output (N×C×H×W)"] == "1×128×8×8"
+    assert "Current image: test #0" in _markdown(at)
+
+
+def test_confusion_pair_lists_exactly_those_images(app, checkpoint, test_split):
+    at = app.run()
+    at.selectbox(key="home_true").set_value("dog")
+    at.selectbox(key="home_pred").set_value("cat").run()
+    assert not at.exception
+    from model.inference import predict_logits
+    pred = predict_logits(checkpoint.model, test_split.images, checkpoint.meta["mean"],
+                          checkpoint.meta["std"]).argmax(1)
+    expected = int(np.sum((test_split.labels == 5) & (pred == 3)))
+    assert f"**{expected:,} images** match" in _markdown(at)
+    captions = _captions(at)
+    thumbs = [c for c in captions if "→" in c]
+    assert thumbs and all(" dog → cat " in c for c in thumbs)
+
+
+def test_filters_change_what_is_listed(app):
+    at = app.run()
+    before = _captions(at)
+    at.radio(key="home_correct").set_value("incorrect").run()
+    after = _captions(at)
+    assert not at.exception and before != after
+    assert all("❌" in c for c in after if "→" in c)
+
+
+def test_show_button_sets_the_current_image_and_url(app):
+    at = app.run()
+    at.selectbox(key="home_true").set_value("ship").run()
+    thumbs = [c for c in _captions(at) if "→" in c]
+    first = int(re.match(r"#(\d+)", thumbs[0]).group(1))
+    at.button(key=f"home_pick_{first}").click().run()
+    assert not at.exception
+    assert f"Current image: test #{first}" in _markdown(at)
+    assert at.query_params["image"] == [str(first)] or at.query_params["image"] == str(first)
+
+
+def test_url_image_round_trip(app):
+    app.query_params["image"] = "1234"
+    at = app.run()
+    assert not at.exception
+    assert "Current image: test #1234" in _markdown(at)
+    assert at.number_input(key="image_picker").value == 1234
+
+
+@pytest.mark.parametrize("bad", ["-1", "abc", "10000", "1" * 200, ""])
+def test_bad_url_image_is_ignored_with_a_notice(app, bad):
+    app.query_params["image"] = bad
+    at = app.run()
+    assert not at.exception
+    assert any("Ignored `image=" in w.value for w in at.warning)
+    assert "Current image: test #0" in _markdown(at)

@@ -1,0 +1,127 @@
+"""Loading the checkpoint, the test images and the test-set predictions, once per server.
+
+Where things come from is decided only by the person who starts the server:
+``streamlit run dashboard.py -- --checkpoint PATH --data DIR`` or the environment
+variables ``CIFAR10_CHECKPOINT`` and ``CIFAR10_ROOT``. Nothing a browser user types is
+used as a path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from data.cifar10 import PROJECT_ROOT, CifarSplit, DatasetError, load_split, resolve_root
+from model.checkpoint import DEFAULT_CHECKPOINT, Checkpoint, CheckpointError, load_checkpoint
+
+log = logging.getLogger("cifar10_explainer")
+CACHE_DIR = Path(os.environ.get("CIFAR10_EXPLAINER_CACHE") or PROJECT_ROOT / "data" / ".cache")
+
+
+@dataclass(frozen=True)
+class Settings:
+    checkpoint: Path
+    data_root: Path
+
+
+def settings() -> Settings:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--checkpoint")
+    parser.add_argument("--data")
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    checkpoint = args.checkpoint or os.environ.get("CIFAR10_CHECKPOINT") or DEFAULT_CHECKPOINT
+    return Settings(Path(checkpoint).expanduser(), resolve_root(args.data))
+
+
+@st.cache_resource(show_spinner="Loading the trained network…")
+def _checkpoint(path: str, mtime_ns: int) -> Checkpoint:
+    return load_checkpoint(path)
+
+
+@st.cache_resource(show_spinner="Reading the CIFAR-10 test images…")
+def _test_split(root: str) -> CifarSplit:
+    return load_split(root, "test")
+
+
+@st.cache_resource(show_spinner=False)
+def _predictions(sha: str, root: str, _checkpoint: Checkpoint, _split: CifarSplit):
+    from explain.testset import predictions
+
+    bar = st.progress(0.0, text="Classifying the 10,000 test images (once per checkpoint)…")
+    try:
+        return predictions(_checkpoint.model, _split.images, _split.labels, _split.indices,
+                           _checkpoint.meta, sha, CACHE_DIR,
+                           progress=lambda done, total: bar.progress(done / total,
+                                                                     text=f"Classifying test images: {done:,}/{total:,}"))
+    finally:
+        bar.empty()
+
+
+@st.cache_resource(show_spinner=False)
+def _channel_scores(sha: str, root: str, layer: str, _checkpoint: Checkpoint, _split: CifarSplit):
+    from explain.testset import cached_channel_scores
+
+    bar = st.progress(0.0, text=f"Scoring {layer} channels on every test image (once)…")
+    try:
+        return cached_channel_scores(_checkpoint.model, _split.images, _split.labels, _checkpoint.meta,
+                                     layer, sha, CACHE_DIR,
+                                     progress=lambda d, t: bar.progress(d / t, text=f"Scoring {layer}: {d:,}/{t:,}"))
+    finally:
+        bar.empty()
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a page needs; built by :func:`load_or_stop`."""
+
+    checkpoint: Checkpoint
+    split: CifarSplit
+    settings: Settings
+
+    @property
+    def model(self):
+        return self.checkpoint.model
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.checkpoint.classes
+
+    def predictions(self):
+        return _predictions(self.checkpoint.sha256, str(self.settings.data_root), self.checkpoint, self.split)
+
+    def channel_scores(self, layer: str):
+        return _channel_scores(self.checkpoint.sha256, str(self.settings.data_root), layer,
+                               self.checkpoint, self.split)
+
+
+def load_or_stop() -> Context:
+    """Load the shared resources, or explain in the page what is missing and stop."""
+    cfg = settings()
+    try:
+        mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
+        ckpt = _checkpoint(str(cfg.checkpoint), mtime)
+    except CheckpointError as exc:
+        st.error(f"**The trained network could not be loaded.** {exc}")
+        st.info("Start the dashboard with a checkpoint made by `python -m model.train`: "
+                "`streamlit run dashboard.py -- --checkpoint PATH` or set `CIFAR10_CHECKPOINT`.")
+        st.stop()
+    try:
+        split = _test_split(str(cfg.data_root))
+    except DatasetError as exc:
+        st.error(f"**The CIFAR-10 test images could not be loaded.** {exc}")
+        st.info("Start the dashboard with `CIFAR10_ROOT=../shared/cifar10 streamlit run dashboard.py` "
+                "or `streamlit run dashboard.py -- --data DIR`.")
+        st.stop()
+    if split.skipped:
+        st.warning(f"{len(split.skipped)} file(s) in the data set could not be used and are left out, "
+                   f"e.g. {split.skipped[0]}")
+    if tuple(split.classes) != ckpt.classes:
+        st.error(f"The checkpoint's classes {ckpt.classes} do not match the data set's {split.classes}.")
+        st.stop()
+    return Context(ckpt, split, cfg)
