@@ -9,7 +9,7 @@ import streamlit as st
 
 st.set_page_config(page_title="CIFAR-10 CNN explained", page_icon="🔎", layout="wide")
 
-from explain.browse import CORRECTNESS, SORTS, page_of, select_images  # noqa: E402
+from explain.browse import CORRECTNESS, SORTS, mark, page_of, select_images  # noqa: E402
 from explain.figures import FONT, TITLE_FONT, bar_figure, upscale  # noqa: E402
 from explain.model_card import architecture_table  # noqa: E402
 from explain.model_summary import per_class_table, read_history  # noqa: E402
@@ -38,8 +38,9 @@ with st.container(border=True):
     c_img.image(upscale(ctx.split.images[pos], 8), width=160)
     truth, guess = classes[int(preds.labels[pos])], classes[int(preds.predicted[pos])]
     c_text.markdown(f"### Current image: test #{current}")
-    c_text.markdown(f"True class **{truth}** · predicted **{guess}** "
-                    f"({float(preds.confidence[pos]):.1%}) {'✅' if truth == guess else '❌'}")
+    colour = "green" if truth == guess else "red"
+    c_text.markdown(f"True class **{truth}** · :{colour}[predicted **{guess}** "
+                    f"({float(preds.confidence[pos]):.1%}) {mark(truth == guess)}]")
     links = c_text.columns(4)
     for col, (page, label) in zip(links, [("pages/1_Feature_maps.py", "Feature maps"),
                                           ("pages/2_Semantic_map.py", "Semantic map"),
@@ -139,9 +140,8 @@ else:
         idx = int(ctx.split.indices[p])
         truth, guess = classes[int(preds.labels[p])], classes[int(preds.predicted[p])]
         with cols[n % 8]:
-            mark = "✅" if truth == guess else "❌"
             st.image(upscale(ctx.split.images[p], 4),
-                     caption=f"#{idx} {truth} → {guess} {float(preds.confidence[p]):.0%} {mark}",
+                     caption=f"#{idx} {truth} → {guess} {float(preds.confidence[p]):.0%} {mark(truth == guess)}",
                      width="stretch")
             if st.button("Show", key=f"home_pick_{idx}", type="primary" if idx == current else "secondary",
                          width="stretch"):

@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 CORRECTNESS = ("all", "correct", "incorrect")
+# Marks that every font has (colour emoji are missing on many lecture-hall machines).
+RIGHT, WRONG = "✓", "✗"
+
+
+def mark(correct: bool) -> str:
+    return RIGHT if correct else WRONG
 SORTS = ("confidence, high first", "confidence, low first", "test index")
 
 

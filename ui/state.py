@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from explain.browse import mark
 from ui.resources import Context
 
 IMAGE_KEY = "current_image"  # official test index of the current image
@@ -123,8 +124,8 @@ def image_sidebar(ctx: Context) -> int:
     guess = ctx.classes[int(preds.predicted[pos])]
     conf = float(preds.confidence[pos])
     st.sidebar.image(image_pixels(ctx, index), caption=f"#{index}: true {label}", width=160)
-    mark = "✅" if guess == label else "❌"
-    st.sidebar.markdown(f"{mark} predicted **{guess}** ({conf:.0%})")
+    colour = "green" if guess == label else "red"
+    st.sidebar.markdown(f":{colour}[{mark(guess == label)} predicted **{guess}** ({conf:.0%})]")
     write_url(image=index)
     return index
 
