@@ -74,3 +74,53 @@ def normalise(heatmap: np.ndarray) -> np.ndarray:
     h = np.asarray(heatmap, dtype=np.float32)
     lo, hi = float(h.min()), float(h.max())
     return (h - lo) / (hi - lo) if hi > lo else np.zeros_like(h)
+
+
+# --- Batches and one entry point for the "Prediction heatmaps" page ----------------------
+
+FEATURE_LAYER = "block3.pool"  # name of block 3's output in explain.activations
+METHODS = ("channel sum", "CAM", "Grad-CAM")
+
+
+def channel_sums(features: np.ndarray) -> np.ndarray:
+    """:func:`channel_sum` for a batch: N×C×H×W → N×H×W."""
+    a = np.asarray(features)
+    if a.ndim != 4:
+        raise ValueError(f"features must be N×C×H×W, got shape {a.shape}")
+    return a.sum(axis=1)
+
+
+def class_activation_maps(classifier: nn.Linear, features: np.ndarray, class_indices) -> np.ndarray:
+    """:func:`class_activation_map` for a batch: image ``i`` gets the CAM of ``class_indices[i]``."""
+    w = classifier.weight.detach().cpu().numpy()
+    a = np.asarray(features, dtype=np.float32)
+    k = np.asarray(class_indices, dtype=np.int64).reshape(-1)
+    if a.ndim != 4 or a.shape[1] != w.shape[1]:
+        raise ValueError(f"features must be N×{w.shape[1]}×H×W, got {a.shape}")
+    if len(k) != len(a):
+        raise ValueError(f"need one class per image: {len(a)} images, {len(k)} classes")
+    if len(k) and not ((k >= 0) & (k < w.shape[0])).all():
+        raise ValueError(f"class indices must be in 0..{w.shape[0] - 1}, got {k.tolist()}")
+    return np.einsum("nc,nchw->nhw", w[k], a)
+
+
+def heatmap(model: LectureCNN, x: torch.Tensor, method: str,
+            class_index: int) -> tuple[np.ndarray, str, tuple]:
+    """One image's heat map by ``method`` (see :data:`METHODS`), at the layer's own resolution.
+
+    Returns the H×W map, the name of the layer it is computed on and that layer's N×C×H×W
+    shape. ``class_index`` is ignored by the channel sum. The model is not changed.
+    """
+    from explain.activations import all_activations
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    if method == "Grad-CAM":
+        acts = all_activations(model, x)
+        return grad_cam(model, x, class_index), GRADCAM_LAYER, tuple(acts[GRADCAM_LAYER].shape)
+    features = all_activations(model, x)[FEATURE_LAYER]
+    shape = tuple(features.shape)
+    a = features[0].numpy()
+    if method == "channel sum":
+        return channel_sum(a), FEATURE_LAYER, shape
+    return class_activation_map(model.classifier, a, class_index), FEATURE_LAYER, shape

@@ -82,3 +82,76 @@ def compare_with_3x3(c_in: int, c_out: int, height: int, width: int) -> tuple[Co
 
 # The lecture's example: 28×28×192 → 28×28×32 with thirty-two 1×1×192 filters.
 LECTURE_EXAMPLE = ConvCost(kernel=1, c_in=192, c_out=32, height=28, width=28)
+
+
+# --- For the "1×1 weights" page -----------------------------------------------------------
+
+def one_by_one_layers(model) -> list:
+    """The network's 1×1 convolutions (``LayerInfo``), in forward order."""
+    from explain.activations import map_layers
+
+    return [info for info in map_layers(model) if info.is_one_by_one]
+
+
+def input_layer_name(model, layer: str) -> str:
+    """Name of the layer whose output is the input of ``layer`` (e.g. block3.conv3 → block3.relu2)."""
+    from explain.activations import check_layer, layers
+
+    check_layer(model, layer)
+    names = [info.name for info in layers(model)]
+    position = names.index(layer)
+    return names[position - 1] if position > 0 else "input"
+
+
+@dataclass(frozen=True)
+class TopContributions:
+    """The ``k`` strongest weighted input maps of one output channel, and everything else."""
+
+    channels: np.ndarray  # k input channels, strongest total |contribution| first
+    weights: np.ndarray  # k weights (one per channel above)
+    maps: np.ndarray  # k×H×W: weight × input map
+    rest: np.ndarray  # H×W: sum of the other C_in − k weighted maps
+    bias: float
+    share: float  # fraction of the total |contribution| carried by the k maps (0..1)
+
+    @property
+    def total(self) -> np.ndarray:
+        """Sum of every weighted map plus the bias: the layer's output for this channel."""
+        return self.maps.sum(axis=0) + self.rest + self.bias
+
+
+def top_contributions(d: Decomposition, k: int = 6) -> TopContributions:
+    """Split a decomposition into its ``k`` strongest weighted maps and the sum of the rest."""
+    k = max(0, min(int(k), len(d.order)))
+    top = d.order[:k]
+    others = d.order[k:]
+    magnitude = np.abs(d.contributions).sum(axis=(1, 2)).astype(np.float64)
+    total = float(magnitude.sum())
+    share = float(magnitude[top].sum() / total) if total > 0 else 0.0
+    rest = d.contributions[others].astype(np.float64).sum(axis=0) if len(others) else \
+        np.zeros(d.actual.shape)
+    return TopContributions(top.copy(), d.weights[top].copy(), d.contributions[top].copy(),
+                            rest.astype(np.float32), d.bias, share)
+
+
+def with_kernel(cost: ConvCost, kernel: int) -> ConvCost:
+    """The same layer (channels, size) with a ``kernel``×``kernel`` filter instead."""
+    return ConvCost(kernel, cost.c_in, cost.c_out, cost.height, cost.width)
+
+
+def cost_rows(costs: list[ConvCost]) -> list[dict]:
+    """One table row per layer; the last column compares each with the first (the 1×1).
+
+    Every layer maps H×W×C_in to H×W×C_out; say so next to the table.
+    """
+    base = costs[0]
+    rows = []
+    for c in costs:
+        rows.append({
+            "convolution": f"{c.kernel}×{c.kernel}",
+            "filters": f"{c.c_out} × {c.kernel}×{c.kernel}×{c.c_in}",
+            "parameters": c.parameters,
+            "multiply-adds": c.multiply_adds,
+            "× the 1×1": round(c.multiply_adds / base.multiply_adds, 2),
+        })
+    return rows

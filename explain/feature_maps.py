@@ -1,0 +1,114 @@
+"""Feature maps of one image: every layer's output, channel orderings and what a layer sees.
+
+The lecture's reading of the three blocks: block 1 detects strokes, block 2 parts, and
+block 3 says what is where. The receptive field (how many input pixels one position of a
+layer can see) makes that concrete: 5×5 pixels after block 1's convolutions, 14×14 after
+block 2's, the whole 32×32 image after block 3's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from torch import nn
+
+from explain.activations import all_activations, layers, map_layers
+from model.inference import to_tensor
+from model.network import LectureCNN
+
+# Orderings of a layer's channels for the grid; the value is the statistic sorted on.
+SORTS = {"channel index": None, "mean activation": "mean", "max activation": "max"}
+
+BLOCK_NOTES = {
+    "block1": "**Block 1 — strokes.** Each position sees only a small patch of pixels, so its "
+              "channels answer simple questions: is there an edge at this angle, a colour blob, a stripe?",
+    "block2": "**Block 2 — parts.** Channels combine block 1's strokes into parts and textures "
+              "(an eye, a wheel, fur, a leg) over a larger window of the image.",
+    "block3": "**Block 3 — what is where.** Each position now sees (almost) the whole image; a "
+              "channel lighting up says *this* kind of thing is *here*. The classifier just averages "
+              "these maps.",
+}
+
+KIND_NOTES = {
+    "conv": "the convolution's output: weighted sums of the previous maps, negative and positive",
+    "bn": "the output after BatchNorm: each channel shifted and scaled to a comparable range",
+    "relu": "the output after ReLU: negative values set to zero, only what each channel detects remains",
+    "pool": "the output after 2×2 max pooling: half the height and width, the strongest value of each "
+            "2×2 square kept",
+}
+
+
+def image_activations(model: LectureCNN, images: np.ndarray, meta: dict) -> dict[str, np.ndarray]:
+    """Output of every map layer (float32 N×C×H×W numpy) for uint8 N×32×32×3 (or one H×W×3) images.
+
+    One forward pass; the model is only read (it must be in eval mode, as the loaded one is).
+    """
+    acts = all_activations(model, to_tensor(images, meta["mean"], meta["std"]))
+    return {info.name: acts[info.name].float().numpy().copy() for info in map_layers(model)}
+
+
+def channel_order(maps: np.ndarray, by: str) -> np.ndarray:
+    """Channel indices of C×H×W ``maps`` in display order for sort ``by`` (a key of SORTS).
+
+    "mean"/"max" sort from largest to smallest; ties keep the lower channel first.
+    """
+    m = np.asarray(maps)
+    if m.ndim != 3:
+        raise ValueError(f"maps must be C×H×W, got shape {m.shape}")
+    if by not in SORTS:
+        raise ValueError(f"unknown sort {by!r}; choose one of {', '.join(SORTS)}")
+    stat = SORTS[by]
+    if stat is None:
+        return np.arange(m.shape[0])
+    values = m.mean(axis=(1, 2)) if stat == "mean" else m.max(axis=(1, 2))
+    return np.argsort(-values.astype(np.float64), kind="stable")
+
+
+def strongest_channel(maps: np.ndarray) -> int:
+    """The channel with the largest single activation (a lively default to enlarge)."""
+    return int(channel_order(maps, "max activation")[0])
+
+
+def grid_shape(count: int, width: int = 900, largest_tile: int = 160) -> tuple[int, int]:
+    """(columns, figure height in pixels) for a grid of ``count`` channel tiles about ``width`` wide.
+
+    Up to 32 channels go 8 to a row (big tiles for the projector), more go 16 to a row.
+    """
+    if count < 1:
+        raise ValueError(f"need at least one channel, got {count}")
+    columns = min(count, 8 if count <= 32 else 16)
+    rows = -(-count // columns)
+    return columns, 80 + rows * min(width // columns, largest_tile)
+
+
+def layer_label(name: str, shape: tuple[int, ...]) -> str:
+    """"block2.relu3", (1, 64, 16, 16) → "block2 · relu3 — 1×64×16×16"."""
+    block, _, layer = name.partition(".")
+    shown = f"{block} · {layer}" if layer else block
+    return f"{shown} — {'×'.join(str(s) for s in shape)}"
+
+
+def receptive_field(model: LectureCNN, name: str) -> int:
+    """Side in input pixels of the window one position of layer ``name`` depends on."""
+    size, jump = 1, 1
+    for info in layers(model):
+        m = info.module
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
+            k = m.kernel_size if isinstance(m.kernel_size, int) else m.kernel_size[0]
+            s = m.stride if isinstance(m.stride, int) else m.stride[0]
+            size += (k - 1) * jump
+            jump *= s
+        if info.name == name:
+            return size
+    raise ValueError(f"unknown layer {name!r}")
+
+
+def layer_note(model: LectureCNN, name: str, image_size: int = 32) -> str:
+    """One or two sentences on what layer ``name`` shows, for the page."""
+    info = next((i for i in map_layers(model) if i.name == name), None)
+    if info is None:
+        raise ValueError(f"unknown layer {name!r}")
+    rf = receptive_field(model, name)
+    window = (f"the whole {image_size}×{image_size} image" if rf >= image_size
+              else f"a {rf}×{rf}-pixel window of the input")
+    kind = KIND_NOTES.get(info.kind, info.kind)
+    return f"{BLOCK_NOTES[info.block]} `{name}` shows {kind}; each position sees {window}."

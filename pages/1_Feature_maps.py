@@ -1,0 +1,93 @@
+"""Feature maps: every channel of any layer for the current image, and one channel up close."""
+
+import streamlit as st
+
+from explain.activations import format_shape, map_layers
+from explain.feature_figures import OVERLAY_SCALE, overlay_rgb, titled
+from explain.feature_maps import (SORTS, channel_order, grid_shape, image_activations, layer_label,
+                                  layer_note, strongest_channel)
+from explain.figures import feature_grid_figure, heatmap_figure, image_figure
+from ui.resources import load_or_stop
+from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
+
+st.set_page_config(page_title="Feature maps", page_icon="🧩", layout="wide")
+ctx = load_or_stop()
+index = image_sidebar(ctx)
+DEFAULT_LAYER = "block1.relu1"
+SCALES = ("shared", "per channel")
+
+
+@st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
+def activations(sha: str, data_root: str, image_index: int, _ctx) -> dict:
+    """Every layer's output for test image ``image_index`` (keyed on the checkpoint and the data set)."""
+    image = _ctx.split.images[_ctx.split.position_of(image_index)]
+    return {k: v[0] for k, v in image_activations(_ctx.model, image, _ctx.checkpoint.meta).items()}
+
+
+acts = activations(ctx.checkpoint.sha256, str(ctx.settings.data_root), index, ctx)
+names = [info.name for info in map_layers(ctx.model)]
+pos = ctx.split.position_of(index)
+truth = ctx.classes[int(ctx.split.labels[pos])]
+
+st.title("Feature maps")
+st.markdown("Every convolution, BatchNorm, ReLU and pooling layer turns the image into a stack of maps, "
+            "one per channel. Bright = the channel responds strongly there.")
+
+# --- Layer (URL: layer=) ----------------------------------------------------------------------
+adopt_url_value("layer", "fm_layer", parse_choice(names), "unknown layer; pick one from the list")
+if st.session_state.get("fm_layer") not in names:
+    st.session_state["fm_layer"] = DEFAULT_LAYER
+shapes = {n: (1, *acts[n].shape) for n in names}
+layer = st.selectbox("Layer (block · layer — output N×C×H×W)", names, key="fm_layer",
+                     persist_state="session", format_func=lambda n: layer_label(n, shapes[n]))
+maps = acts[layer]
+shape = format_shape(shapes[layer])
+count = maps.shape[0]
+st.markdown(layer_note(ctx.model, layer))
+
+# --- Channel (URL: channel=) ------------------------------------------------------------------
+adopt_url_value("channel", "fm_channel", parse_int_in(0, count - 1),
+                f"{layer} has channels 0–{count - 1}")
+current = st.session_state.get("fm_channel")
+if not isinstance(current, int) or not 0 <= current < count:
+    st.session_state["fm_channel"] = strongest_channel(maps)
+
+c_sort, c_scale, c_channel = st.columns([2, 2, 1])
+sort = c_sort.radio("Order channels by", list(SORTS), key="fm_sort", horizontal=True, persist_state="session")
+scale = c_scale.radio("Colour scale", SCALES, key="fm_scale", horizontal=True, persist_state="session",
+                      help="Shared: one scale for all tiles, so strong and weak channels compare. "
+                           "Per channel: every tile stretched to its own 0–1, so weak patterns show.")
+channel = int(c_channel.number_input(f"Channel to enlarge (0–{count - 1})", min_value=0,
+                                     max_value=count - 1, step=1, key="fm_channel", persist_state="session"))
+write_url(layer=layer, channel=channel)
+
+# --- All channels -----------------------------------------------------------------------------
+order = channel_order(maps, sort)
+columns, height = grid_shape(count)
+fig = feature_grid_figure(maps[order], order.tolist(),
+                          f"{layer}: all {count} channels ({shape}), by {sort}, {scale} colour scale",
+                          per_channel_scale=scale == "per channel", columns=columns, height=height)
+st.plotly_chart(fig, width="stretch", key="fm_grid")
+st.caption("Each tile is one channel's map, labelled with its channel number (hover for values).")
+
+# --- One channel up close ---------------------------------------------------------------------
+st.subheader(f"Channel {channel} of {layer}, beside the input")
+one = maps[channel]
+h, w = one.shape
+signed = float(one.min()) < 0
+peak = float(one.max())
+c_in, c_map, c_over = st.columns(3)
+c_in.plotly_chart(titled(image_figure(ctx.split.images[pos], ""), f"Input: test #{index} ({truth})",
+                         "1×3×32×32"), width="stretch", key="fm_input")
+c_map.plotly_chart(titled(heatmap_figure(one, "", "activation", diverging=signed),
+                          f"{layer}, channel {channel}", f"one {h}×{w} map of {shape}"),
+                   width="stretch", key="fm_channel_map")
+c_over.plotly_chart(titled(image_figure(overlay_rgb(ctx.split.images[pos], one, peak, size=256), ""),
+                           f"Channel {channel} over the input", f"clear = 0, yellow = {peak:.2f}"),
+                    width="stretch", key="fm_overlay")
+rank = int((order == channel).nonzero()[0][0]) + 1
+st.markdown(f"Channel **{channel}**: mean **{float(one.mean()):.3f}**, max **{peak:.3f}**, "
+            f"min **{float(one.min()):.3f}** — number {rank} of {count} by {sort}. "
+            + ("In the middle map red = positive, blue = negative. " if signed else "")
+            + f"On the right the map is laid over the image in {OVERLAY_SCALE} colours, strongest = yellow"
+            + (" (negative values count as 0)." if signed else "."))

@@ -1,0 +1,179 @@
+"""Semantic map: at each position of a layer, the strongest channel, with names you give the channels."""
+
+import pandas as pd
+import streamlit as st
+
+from explain.activations import format_shape, map_layers
+from explain.feature_figures import OVERLAY_SCALE, contrast_text, overlay_rgb, titled
+from explain.feature_maps import image_activations, layer_label
+from explain.figures import CATEGORY_COLOURS, semantic_figure
+from explain.names import MAX_NAME_LENGTH, NamesFileError, load_names, names_path, set_name
+from explain.semantic import (OTHER_COLOUR, argmax_channel_map, layer_names, legend_rows, map_label,
+                              rank_in_column, winner_colours)
+from explain.testset import top_k
+from ui.resources import load_or_stop
+from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, set_current_image, write_url
+
+st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
+ctx = load_or_stop()
+index = image_sidebar(ctx)
+DEFAULT_LAYER = "block3.relu3"
+EXAMPLES = 12  # top activating test images shown for the chosen channel
+PER_ROW = 6
+
+
+@st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
+def activations(sha: str, data_root: str, image_index: int, _ctx) -> dict:
+    """Every layer's output for test image ``image_index`` (keyed on the checkpoint and the data set)."""
+    image = _ctx.split.images[_ctx.split.position_of(image_index)]
+    return {k: v[0] for k, v in image_activations(_ctx.model, image, _ctx.checkpoint.meta).items()}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def example_maps(sha: str, data_root: str, layer: str, channel: int, positions: tuple[int, ...], _ctx):
+    """``channel``'s map at ``layer`` for the test images at ``positions``, in one batch."""
+    images = _ctx.split.images[list(positions)]
+    return image_activations(_ctx.model, images, _ctx.checkpoint.meta)[layer][:, channel]
+
+
+sha, root = ctx.checkpoint.sha256, str(ctx.settings.data_root)
+acts = activations(sha, root, index, ctx)
+names_list = [info.name for info in map_layers(ctx.model)]
+shapes = {n: (1, *acts[n].shape) for n in names_list}
+pos = ctx.split.position_of(index)
+image = ctx.split.images[pos]
+
+st.title("Semantic map")
+st.markdown("At every position of a layer, the channel with the largest activation wins and colours that "
+            "position. In block 3 (*what is where*) a winning channel usually stands for a part or an "
+            "object — give channels names below and the map reads like a sentence.")
+
+# --- Names file (beside the checkpoint) ----------------------------------------------------
+names_file = names_path(ctx.checkpoint.path)
+
+
+def save_name(layer: str, channel: int) -> None:
+    """Form callback: runs before the page, so the legend and the map already show the new name."""
+    typed = st.session_state.get("sm_name", "")
+    try:
+        saved = set_name(names_file, layer, channel, typed)
+    except OSError as exc:
+        st.session_state["_sm_message"] = ("error", f"The name could not be saved: {exc}")
+        return
+    name = saved.get(layer, {}).get(str(channel), "")
+    st.session_state["sm_name"] = name  # as stored (cleaned), shown back in the field as plain text
+    done = "Saved the name" if name else "Removed the name"
+    st.session_state["_sm_message"] = ("success", f"{done} of channel {channel} of {layer} (see the legend).")
+
+
+try:
+    all_names = load_names(names_file)
+except NamesFileError as exc:
+    st.warning(f"Channel names are not shown: {exc}")
+    all_names = {}
+
+# --- Layer (URL: layer=) and opacity --------------------------------------------------------
+adopt_url_value("layer", "sm_layer", parse_choice(names_list), "unknown layer; pick one from the list")
+if st.session_state.get("sm_layer") not in names_list:
+    st.session_state["sm_layer"] = DEFAULT_LAYER
+c_layer, c_opacity = st.columns([3, 2])
+layer = c_layer.selectbox("Layer (block · layer — output N×C×H×W)", names_list, key="sm_layer",
+                          persist_state="session", format_func=lambda n: layer_label(n, shapes[n]))
+opacity = c_opacity.slider("Colour opacity over the image", 0.0, 1.0, 0.55, 0.05, key="sm_opacity",
+                           persist_state="session")
+maps = acts[layer]
+shape = format_shape(shapes[layer])
+count = maps.shape[0]
+named = layer_names(all_names, layer)
+result = argmax_channel_map(maps)
+colours = winner_colours(result.shares, CATEGORY_COLOURS)
+labels = {ch: map_label(ch, named.get(ch)) for ch, _ in result.shares}
+
+# --- The map and its legend -----------------------------------------------------------------
+c_map, c_legend = st.columns([3, 2])
+h, w = result.channel.shape
+fig = titled(semantic_figure(image, result.channel, colours, labels, "", opacity, height=660),
+             f"Winning channel at each of the {h}×{w} positions", f"{layer} ({shape})")
+c_map.plotly_chart(fig, width="stretch", key="sm_map")
+top_channel, top_share = result.shares[0]
+c_map.caption(f"Test #{index}: {len(result.shares)} of the {count} channels win at least one position; "
+              f"channel {top_channel} wins the most ({top_share:.0%})."
+              + (" Cells are labelled with the channel's name or #number." if h <= 8 else
+                 " The cells are too small to label: read the colours in the legend.")
+              + (f" Winners beyond the {len(CATEGORY_COLOURS)}th share grey ({OTHER_COLOUR})."
+                 if len(result.shares) > len(CATEGORY_COLOURS) else ""))
+with c_legend:
+    st.markdown(f"**Legend — winning channels of {layer}**")
+    legend = pd.DataFrame(legend_rows(result.shares, colours, named))
+    swatches = legend.style.map(lambda hex_: f"background-color: {hex_}; color: {contrast_text(hex_)}",
+                                subset=["colour"])
+    st.dataframe(swatches, hide_index=True, width="stretch", height=min(38 + 35 * len(legend), 560),
+                 column_config={
+                     "colour": st.column_config.TextColumn("colour", width="small"),
+                     "channel": st.column_config.NumberColumn("channel", format="%d"),
+                     "name": st.column_config.TextColumn("name"),
+                     "share": st.column_config.NumberColumn("positions won", format="percent"),
+                 })
+
+# --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
+st.header("Name a channel")
+adopt_url_value("channel", "sm_channel", parse_int_in(0, count - 1), f"{layer} has channels 0–{count - 1}")
+current = st.session_state.get("sm_channel")
+if not isinstance(current, int) or not 0 <= current < count:
+    st.session_state["sm_channel"] = int(top_channel)
+won = dict(result.shares)
+
+
+def channel_text(c: int) -> str:
+    parts = [f"{c}"]
+    if c in named:
+        parts.append(f"“{named[c]}”")
+    if c in won:
+        parts.append(f"wins {won[c]:.0%} here")
+    return " — ".join(parts)
+
+
+c_pick, c_here = st.columns([3, 1])
+with c_pick:
+    channel = int(st.selectbox(f"Channel of {layer} (winners on this image first)",
+                               sorted(range(count), key=lambda c: (-won.get(c, 0.0), c)), key="sm_channel",
+                               persist_state="session", format_func=channel_text))
+    write_url(layer=layer, channel=channel)
+    if st.session_state.get("_sm_name_for") != (layer, channel):
+        st.session_state["_sm_name_for"] = (layer, channel)
+        st.session_state["sm_name"] = named.get(channel, "")
+    with st.form("sm_name_form"):
+        st.text_input(f"Name for channel {channel} of {layer} (empty removes it)", key="sm_name",
+                      max_chars=MAX_NAME_LENGTH, placeholder="e.g. ear, grass, wheel")
+        st.form_submit_button("Save name", on_click=save_name, args=(layer, channel), key="sm_save",
+                              type="primary")
+    message = st.session_state.pop("_sm_message", None)
+    if message:
+        (st.success if message[0] == "success" else st.error)(message[1])
+
+scores = ctx.channel_scores(layer)
+top = top_k(scores, channel, EXAMPLES)
+examples = example_maps(sha, root, layer, channel, tuple(int(p) for p in top), ctx)
+vmax = max(float(examples.max()), float(maps[channel].max()), 1e-6)
+with c_here:
+    rank = rank_in_column(scores, channel, pos)
+    st.image(overlay_rgb(image, maps[channel], vmax, size=256), width="stretch", output_format="PNG",
+             caption=f"Channel {channel} on this image (#{index}): max {float(scores[pos, channel]):.2f}, "
+                     f"rank {rank:,} of {len(scores):,}")
+
+st.subheader(f"Dataset examples: the {len(top)} test images where channel {channel} of {layer} fires most")
+st.caption(f"Each thumbnail shows channel {channel}'s map over the image in {OVERLAY_SCALE} colours, on one "
+           f"scale for all of them: transparent at 0 (or below), bright yellow at {vmax:.2f}. "
+           "What do they have in common? That is a good name.")
+cols = st.columns(PER_ROW)
+for n, (p, heat) in enumerate(zip(top, examples)):
+    p = int(p)
+    idx = int(ctx.split.indices[p])
+    with cols[n % PER_ROW]:
+        truth = ctx.classes[int(ctx.split.labels[p])]
+        st.image(overlay_rgb(ctx.split.images[p], heat, vmax, size=256), width="stretch",
+                 output_format="PNG", caption=f"#{idx} {truth} · max {float(scores[p, channel]):.2f}")
+        if st.button(f"Show #{idx}", key=f"sm_pick_{idx}", width="stretch",
+                     type="primary" if idx == index else "secondary"):
+            set_current_image(idx)
+            st.rerun()

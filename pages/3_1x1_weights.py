@@ -1,0 +1,128 @@
+"""1×1 weights: a 1×1 convolution is a weighted sum of feature maps (lecture §4).
+
+The maths lives in explain.one_by_one, the figures in explain.heatmap_figures.
+"""
+
+import pandas as pd
+import streamlit as st
+
+st.set_page_config(page_title="1×1 weights", layout="wide")
+
+from explain.activations import all_activations, format_shape  # noqa: E402
+from explain.heatmap_figures import (contributions_figure, input_weights_figure,  # noqa: E402
+                                     sum_check_figure, weight_matrix_figure)
+from explain.one_by_one import (LECTURE_EXAMPLE, compare_with_3x3, cost_rows, decompose,  # noqa: E402
+                                input_layer_name, one_by_one_layers, top_contributions, weight_matrix,
+                                with_kernel)
+from model.inference import to_tensor  # noqa: E402
+from ui.resources import load_or_stop  # noqa: E402
+from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url  # noqa: E402
+
+TOP = 6  # strongest weighted maps shown one by one
+
+ctx = load_or_stop()
+index = image_sidebar(ctx)
+sha = ctx.checkpoint.sha256
+convs = {info.name: info.module for info in one_by_one_layers(ctx.model)}
+names = list(convs)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def layer_input_output(sha: str, index: int, layer: str, _model, _image, _meta):
+    """One image: (input layer name, its C×H×W maps and shape, this layer's C×H×W output and shape)."""
+    acts = all_activations(_model, to_tensor(_image[None], _meta["mean"], _meta["std"]))
+    source = input_layer_name(_model, layer)
+    return (source, acts[source][0].numpy(), tuple(acts[source].shape),
+            acts[layer][0].numpy(), tuple(acts[layer].shape))
+
+
+def keep_widget_value(key: str, default):
+    """Widget values are dropped when another page is shown; keep a copy under another key."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(f"_kept_{key}", default)
+
+
+st.title("1×1 convolution: a weighted sum of feature maps")
+st.markdown(
+    "A 1×1 filter over C input maps has C weights (plus a bias): "
+    "**output = w₁·map₁ + w₂·map₂ + … + w_C·map_C + bias**, at every position. "
+    "Learning the weights is learning which features matter more and which less (lecture §4). "
+    f"This network ends blocks 2 and 3 with one: **{'** and **'.join(names)}**.")
+
+# --- Controls (mirrored in the URL) ---------------------------------------------------------
+keep_widget_value("ob_layer", names[-1])
+adopt_url_value("layer", "ob_layer", parse_choice(names),
+                f"unknown 1×1 layer; the 1×1 layers are {', '.join(names)}")
+c_layer, c_channel, _ = st.columns([2, 2, 3])
+layer = c_layer.radio("1×1 layer", names, key="ob_layer", horizontal=True)
+conv = convs[layer]
+c_out = conv.out_channels
+keep_widget_value("ob_channel", 0)
+if not 0 <= int(st.session_state["ob_channel"]) < c_out:  # e.g. 100 after switching to a 64-channel layer
+    st.session_state["ob_channel"] = min(max(0, int(st.session_state["ob_channel"])), c_out - 1)
+adopt_url_value("channel", "ob_channel", parse_int_in(0, c_out - 1),
+                f"{layer} has output channels 0–{c_out - 1}")
+channel = int(c_channel.number_input(f"Output channel of {layer} (0–{c_out - 1})", min_value=0,
+                                     max_value=c_out - 1, step=1, key="ob_channel"))
+st.session_state["_kept_ob_layer"], st.session_state["_kept_ob_channel"] = layer, channel
+write_url(layer=layer, channel=channel)
+
+# --- Weight matrices ------------------------------------------------------------------------
+st.header("The learned weights")
+st.markdown("Each **row** is one output map's filter: one weight per input map. Red adds the input "
+            "map, blue subtracts it, white ignores it. The framed row is the output channel chosen above.")
+for col, name in zip(st.columns(len(names)), names):
+    col.plotly_chart(weight_matrix_figure(weight_matrix(convs[name]), name,
+                                          channel if name == layer else None),
+                     width="stretch", key=f"ob_matrix_{name}")
+
+# --- One output channel, for the current image ------------------------------------------------
+source, in_maps, in_shape, out_maps, out_shape = layer_input_output(
+    sha, index, layer, ctx.model, ctx.split.images[ctx.split.position_of(index)], ctx.checkpoint.meta)
+d = decompose(conv, in_maps, out_maps, channel)
+top = top_contributions(d, TOP)
+
+st.header(f"Output channel {channel} of {layer}, for test image #{index}")
+st.markdown(
+    f"The input of {layer} is the output of **{source}** ({format_shape(in_shape)}); its output is "
+    f"{format_shape(out_shape)}: same height and width, the channels are recombined. "
+    f"Below, the {len(top.channels)} input maps with the largest total contribution for this image "
+    f"(coloured bars) carry **{top.share:.0%}** of it.")
+st.plotly_chart(input_weights_figure(d.weights, layer, channel, highlight=top.channels),
+                width="stretch", key="ob_weights")
+st.plotly_chart(contributions_figure(top, layer, source, in_shape, channel), width="stretch",
+                key="ob_contributions")
+
+check_col, text_col = st.columns([3, 2])
+check_col.plotly_chart(sum_check_figure(d.reconstructed, d.actual, layer, out_shape, channel),
+                       width="stretch", key="ob_check")
+with text_col:
+    st.subheader("The sum is the layer")
+    st.markdown(f"Adding up all {d.weights.size} weighted maps and the bias reproduces what {layer} "
+                f"computed, position by position:")
+    st.markdown(f"### max |difference| = {d.max_abs_difference:.1e}")
+    if d.max_abs_difference < 1e-4:
+        st.success("Equal up to floating-point rounding: a 1×1 convolution is exactly this weighted sum.")
+    else:
+        st.error("The sum does not reproduce the layer: the checkpoint or the code is inconsistent.")
+    st.markdown("BatchNorm and ReLU come next and add the non-linearity (\"network in network\").")
+
+# --- Costs ----------------------------------------------------------------------------------
+st.header("Why 1×1? Parameters and multiply-adds")
+number_formats = {"parameters": "{:,}", "multiply-adds": "{:,}", "× the 1×1": "{:g}×"}
+h, w = out_shape[2], out_shape[3]
+ours, lecture = st.columns(2)
+with ours:
+    st.subheader(f"{layer} ({h}×{w}×{conv.in_channels} → {h}×{w}×{c_out}) against a 3×3 layer")
+    st.table(pd.DataFrame(cost_rows(list(compare_with_3x3(conv.in_channels, c_out, h, w))))
+             .style.format(number_formats), hide_index=True)
+    st.caption("Same channels and size (H×W×C, as in the lecture); multiply-adds for one image with "
+               "'same' padding; parameters include one bias per filter.")
+with lecture:
+    ex = LECTURE_EXAMPLE
+    st.subheader(f"The lecture's example: {ex.height}×{ex.width}×{ex.c_in} → "
+                 f"{ex.height}×{ex.width}×{ex.c_out}")
+    st.table(pd.DataFrame(cost_rows([ex] + [with_kernel(ex, k) for k in (3, 5)]))
+             .style.format(number_formats), hide_index=True)
+    st.caption("Thirty-two 1×1×192 filters change the channel count and keep height and width. "
+               "GoogLeNet puts such 1×1 layers before its 3×3 and 5×5 convolutions to cut this cost.")

@@ -1,0 +1,192 @@
+"""Feature-map and semantic-map helpers, checked by numbers."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from explain.activations import all_activations, map_layers
+from explain.feature_figures import _LUT, contrast_text, overlay_rgb, titled
+from explain.feature_maps import (SORTS, channel_order, grid_shape, image_activations, layer_label,
+                                  layer_note, receptive_field, strongest_channel)
+from explain.figures import heatmap_figure, upscale
+from explain.semantic import (OTHER_COLOUR, layer_names, legend_rows, map_label, rank_in_column,
+                              winner_colours)
+from model.inference import to_tensor
+from model.network import build_model
+
+META = {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    m = build_model().eval()
+    for mod in m.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.2, 0.2)
+            mod.running_var.uniform_(0.5, 1.5)
+    return m
+
+
+# Channel means: 1.0, 3.0, 2.0, 3.0; channel maxima: 4.0, 3.0, 5.0, 3.0.
+MAPS = np.array([
+    [[4.0, 0.0], [0.0, 0.0]],
+    [[3.0, 3.0], [3.0, 3.0]],
+    [[5.0, 1.0], [1.0, 1.0]],
+    [[3.0, 3.0], [3.0, 3.0]],
+], dtype=np.float32)
+
+
+def test_channel_order_by_index_mean_and_max():
+    assert channel_order(MAPS, "channel index").tolist() == [0, 1, 2, 3]
+    # Means 1, 3, 2, 3: largest first, the tie between channels 1 and 3 keeps 1 first.
+    assert channel_order(MAPS, "mean activation").tolist() == [1, 3, 2, 0]
+    # Maxima 4, 3, 5, 3.
+    assert channel_order(MAPS, "max activation").tolist() == [2, 0, 1, 3]
+    assert strongest_channel(MAPS) == 2
+    assert set(SORTS) == {"channel index", "mean activation", "max activation"}
+
+
+def test_channel_order_handles_negative_values():
+    maps = -np.arange(3, dtype=np.float32)[:, None, None] * np.ones((3, 2, 2), np.float32)  # 0, -1, -2
+    assert channel_order(maps, "mean activation").tolist() == [0, 1, 2]
+    assert channel_order(maps[::-1].copy(), "max activation").tolist() == [2, 1, 0]
+
+
+def test_channel_order_refuses_bad_input():
+    with pytest.raises(ValueError, match="C×H×W"):
+        channel_order(np.zeros((2, 2)), "mean activation")
+    with pytest.raises(ValueError, match="unknown sort"):
+        channel_order(MAPS, "median")
+
+
+def test_layer_label():
+    assert layer_label("block2.relu3", (1, 64, 16, 16)) == "block2 · relu3 — 1×64×16×16"
+    assert layer_label("block3.pool", (1, 128, 4, 4)) == "block3 · pool — 1×128×4×4"
+
+
+def test_grid_shape_gives_few_channels_big_tiles():
+    assert grid_shape(32) == (8, 80 + 4 * 112)
+    assert grid_shape(64) == (16, 80 + 4 * 56)
+    assert grid_shape(128) == (16, 80 + 8 * 56)
+    assert grid_shape(3) == (3, 80 + 160)  # tiles never larger than 160 px
+    assert grid_shape(33, width=1600) == (16, 80 + 3 * 100)
+    with pytest.raises(ValueError):
+        grid_shape(0)
+
+
+def test_titled_writes_lines_literally_with_room_for_them():
+    fig = titled(heatmap_figure(np.zeros((2, 2)), "old", "activation"),
+                 "block3.conv3, channel 5", "a <b>c</b>")
+    assert fig.layout.title.text == "block3.conv3, channel 5<br>a &lt;b&gt;c&lt;/b&gt;"
+    assert fig.layout.margin.t == 95
+    assert fig.layout.title.font.size == 22  # the projector font is kept
+
+
+def test_contrast_text():
+    assert contrast_text("#FFFFFF") == "#000000"
+    assert contrast_text("#F7E1A0") == "#000000"  # pale yellow
+    assert contrast_text("#000000") == "#FFFFFF"
+    assert contrast_text("#325A9B") == "#FFFFFF"  # dark blue
+
+
+def test_receptive_field_grows_block_by_block(model):
+    expected = {"block1.conv1": 3, "block1.relu1": 3, "block1.conv2": 5, "block1.pool": 6,
+                "block2.conv1": 10, "block2.conv2": 14, "block2.conv3": 14, "block2.pool": 16,
+                "block3.conv1": 24, "block3.conv2": 32, "block3.relu3": 32, "block3.pool": 36}
+    assert {name: receptive_field(model, name) for name in expected} == expected
+    with pytest.raises(ValueError, match="unknown layer"):
+        receptive_field(model, "block9.conv1")
+
+
+def test_layer_note_follows_the_lecture(model):
+    assert "strokes" in layer_note(model, "block1.conv1")
+    assert "5×5-pixel window" in layer_note(model, "block1.relu2")
+    assert "parts" in layer_note(model, "block2.bn1")
+    assert "what is where" in layer_note(model, "block3.relu3")
+    assert "the whole 32×32 image" in layer_note(model, "block3.relu3")
+    assert "ReLU" in layer_note(model, "block3.relu3")
+    with pytest.raises(ValueError):
+        layer_note(model, "classifier")
+
+
+def test_image_activations_match_the_network_and_leave_it_alone(model):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    acts = image_activations(model, images, META)
+    assert list(acts) == [i.name for i in map_layers(model)]
+    assert acts["block1.conv1"].shape == (3, 32, 32, 32)
+    assert acts["block3.pool"].shape == (3, 128, 4, 4)
+    reference = all_activations(model, to_tensor(images, META["mean"], META["std"]))
+    np.testing.assert_allclose(acts["block2.relu3"], reference["block2.relu3"].numpy(), rtol=1e-6)
+    # One image on its own gives the same maps as inside the batch (eval mode, no batch statistics).
+    single = image_activations(model, images[1], META)
+    np.testing.assert_allclose(single["block3.conv3"][0], acts["block3.conv3"][1], rtol=1e-4, atol=1e-5)
+    assert not model.training
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_overlay_keeps_the_image_where_the_map_is_zero():
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+    heat = np.zeros((8, 8), np.float32)
+    heat[0, 0] = -3.0  # negative counts as zero
+    out = overlay_rgb(image, heat, vmax=2.0, size=128)
+    assert out.shape == (128, 128, 3) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out, upscale(image, 4))
+
+
+def test_overlay_blends_the_top_colour_at_vmax():
+    image = np.full((32, 32, 3), 100, np.uint8)
+    heat = np.zeros((4, 4), np.float32)
+    heat[1, 2] = 5.0  # above vmax: clipped to full strength
+    out = overlay_rgb(image, heat, vmax=2.0, opacity=0.5, size=64)
+    expected = np.round(0.5 * 100 + 0.5 * _LUT[-1]).astype(np.uint8)
+    # Map cell (1, 2) covers rows 16..31, columns 32..47 of the 64×64 result.
+    np.testing.assert_array_equal(out[16:32, 32:48], np.broadcast_to(expected, (16, 16, 3)))
+    np.testing.assert_array_equal(out[:16], 100)
+    # Half of vmax: alpha 0.25 and the middle colour of the scale.
+    heat[1, 2] = 1.0
+    half = overlay_rgb(image, heat, vmax=2.0, opacity=0.5, size=64)[20, 40]
+    mid = _LUT[int(round(0.5 * (len(_LUT) - 1)))]
+    np.testing.assert_array_equal(half, np.round(0.75 * 100 + 0.25 * mid).astype(np.uint8))
+
+
+def test_overlay_refuses_bad_shapes():
+    with pytest.raises(ValueError):
+        overlay_rgb(np.zeros((32, 32), np.uint8), np.zeros((8, 8)), 1.0)
+    with pytest.raises(ValueError, match="multiple"):
+        overlay_rgb(np.zeros((32, 32, 3), np.uint8), np.zeros((8, 8)), 1.0, size=100)
+    # A map that is zero everywhere (vmax 0) leaves the image as it is.
+    img = np.full((32, 32, 3), 7, np.uint8)
+    assert (overlay_rgb(img, np.zeros((8, 8)), 0.0, size=32) == 7).all()
+
+
+def test_winner_colours_follow_rank_and_turn_grey_beyond_the_palette():
+    shares = ((5, 0.5), (2, 0.25), (9, 0.125), (1, 0.125))
+    assert winner_colours(shares, ("#111111", "#222222", "#333333", "#444444")) == {
+        5: "#111111", 2: "#222222", 9: "#333333", 1: "#444444"}
+    assert winner_colours(shares, ("#111111", "#222222")) == {
+        5: "#111111", 2: "#222222", 9: OTHER_COLOUR, 1: OTHER_COLOUR}
+
+
+def test_names_labels_and_legend_rows():
+    names = {"block3.relu3": {"4": "ear", "17": "grass"}, "block2.relu1": {"0": "x"}}
+    assert layer_names(names, "block3.relu3") == {4: "ear", 17: "grass"}
+    assert layer_names(names, "block1.conv1") == {}
+    assert map_label(7, None) == "#7"
+    assert map_label(7, "") == "#7"
+    assert map_label(7, "ear") == "ear"
+    assert map_label(7, "dog face") == "dog face"
+    assert map_label(7, "<script>alert(1)</script>") == "<script…"
+    rows = legend_rows(((17, 0.75), (3, 0.25)), {17: "#AA0DFE", 3: "#3283FE"}, {17: "grass"})
+    assert rows == [{"colour": "#AA0DFE", "channel": 17, "name": "grass", "share": 0.75},
+                    {"colour": "#3283FE", "channel": 3, "name": "", "share": 0.25}]
+
+
+def test_rank_in_column():
+    scores = np.array([[1.0, 9.0], [3.0, 0.0], [2.0, 5.0], [3.0, 1.0]])
+    assert [rank_in_column(scores, 0, p) for p in range(4)] == [4, 1, 3, 1]
+    assert [rank_in_column(scores, 1, p) for p in range(4)] == [1, 4, 2, 3]

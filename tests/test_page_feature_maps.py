@@ -1,0 +1,204 @@
+"""AppTest of the Feature maps page against the real checkpoint and the real test images.
+
+The checkpoint is a frozen copy in a temporary folder (the committed one may be rewritten by a
+training run while the tests run), so every number the page shows can be checked here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import CHECKPOINT, PROJECT
+
+PAGE = "pages/1_Feature_maps.py"
+_FROZEN: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def frozen_checkpoint(tmp_path_factory):
+    """One snapshot of model/checkpoint.pt for the whole session (shared by both page tests)."""
+    if "path" not in _FROZEN:
+        path = tmp_path_factory.mktemp("frozen") / "checkpoint.pt"
+        shutil.copyfile(CHECKPOINT, path)
+        from model.checkpoint import load_checkpoint
+
+        _FROZEN["path"] = path
+        _FROZEN["checkpoint"] = load_checkpoint(path)
+    return _FROZEN["checkpoint"]
+
+
+@pytest.fixture
+def page_env(cifar_root, frozen_checkpoint, tmp_path, monkeypatch):
+    """Environment for one test: its own copy of the frozen checkpoint (names file beside it)."""
+    path = tmp_path / "checkpoint.pt"
+    shutil.copyfile(frozen_checkpoint.path, path)
+    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
+    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(path))
+    return path
+
+
+def make_app(page: str) -> AppTest:
+    return AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=240).switch_page(page)
+
+
+def charts(at) -> dict[str, dict]:
+    """Plotly charts on the page by their key, as the JSON spec sent to the browser."""
+    return {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
+
+
+def title(spec: dict) -> str:
+    return spec["layout"]["title"]["text"]
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def warnings(at) -> str:
+    return "\n".join(w.value for w in at.warning)
+
+
+@pytest.fixture
+def app(page_env):
+    return make_app(PAGE)
+
+
+@pytest.fixture(scope="module")
+def acts_of(frozen_checkpoint, test_split):
+    from explain.feature_maps import image_activations
+
+    def get(index: int) -> dict[str, np.ndarray]:
+        pos = test_split.position_of(index)
+        return {k: v[0] for k, v in image_activations(frozen_checkpoint.model, test_split.images[pos],
+                                                      frozen_checkpoint.meta).items()}
+    return get
+
+
+def test_default_view_names_layer_shape_and_channel(app, acts_of):
+    app.query_params["image"] = "3"
+    at = app.run()
+    assert not at.exception
+    assert at.selectbox(key="fm_layer").value == "block1.relu1"
+    figs = charts(at)
+    assert set(figs) == {"fm_grid", "fm_input", "fm_channel_map", "fm_overlay"}
+    assert title(figs["fm_grid"]).startswith("block1.relu1: all 32 channels (1×32×32×32)")
+    assert "Input: test #3" in title(figs["fm_input"])
+    assert "Block 1 — strokes" in markdown(at)
+    # The enlarged channel defaults to the strongest one, and its numbers are the network's.
+    maps = acts_of(3)["block1.relu1"]
+    strongest = int(np.argmax(maps.max(axis=(1, 2))))
+    assert at.number_input(key="fm_channel").value == strongest
+    assert title(figs["fm_channel_map"]) == (f"block1.relu1, channel {strongest}<br>"
+                                             "one 32×32 map of 1×32×32×32")
+    one = maps[strongest]
+    assert f"mean **{one.mean():.3f}**, max **{one.max():.3f}**" in markdown(at)
+    assert at.query_params["layer"] in ("block1.relu1", ["block1.relu1"])
+    assert at.query_params["channel"] in (str(strongest), [str(strongest)])
+    # Layer labels show block, layer and shape.
+    options = at.selectbox(key="fm_layer").options
+    assert "block2 · relu3 — 1×64×16×16" in options and "block3 · pool — 1×128×4×4" in options
+    assert len(options) == 27
+
+
+def test_changing_the_layer_changes_the_grid(app):
+    at = app.run()
+    before = charts(at)["fm_grid"]
+    at.selectbox(key="fm_layer").set_value("block3.conv3").run()
+    assert not at.exception
+    after = charts(at)["fm_grid"]
+    assert after != before
+    assert title(after).startswith("block3.conv3: all 128 channels (1×128×8×8)")
+    assert "Block 3 — what is where" in markdown(at)
+    assert at.number_input(key="fm_channel").max == 127
+    assert at.query_params["layer"] in ("block3.conv3", ["block3.conv3"])
+
+
+def test_sorting_puts_channels_in_the_order_of_their_numbers(app, acts_of):
+    app.query_params["image"] = "12"
+    at = app.run()
+    at.selectbox(key="fm_layer").set_value("block2.relu2").run()
+
+    def tile_labels(at) -> list[int]:
+        return [int(a["text"]) for a in charts(at)["fm_grid"]["layout"]["annotations"]]
+
+    assert tile_labels(at) == list(range(64))
+    maps = acts_of(12)["block2.relu2"]
+    at.radio(key="fm_sort").set_value("max activation").run()
+    assert not at.exception
+    by_max = tile_labels(at)
+    assert by_max == np.argsort(-maps.max(axis=(1, 2)), kind="stable").tolist()
+    assert all(maps[a].max() >= maps[b].max() for a, b in zip(by_max, by_max[1:]))
+    at.radio(key="fm_sort").set_value("mean activation").run()
+    by_mean = tile_labels(at)
+    means = maps.mean(axis=(1, 2))
+    assert all(means[a] >= means[b] - 1e-6 for a, b in zip(by_mean, by_mean[1:]))
+    assert by_mean != by_max
+    assert "by mean activation" in title(charts(at)["fm_grid"])
+
+
+def test_colour_scale_toggle_rescales_every_tile(app):
+    at = app.run()
+    shared = charts(at)["fm_grid"]
+    assert shared["data"][0]["colorbar"]["title"]["text"] == "activation"
+    at.radio(key="fm_scale").set_value("per channel").run()
+    assert not at.exception
+    per_channel = charts(at)["fm_grid"]
+    assert per_channel["data"][0]["colorbar"]["title"]["text"] == "per-channel 0–1"
+    assert per_channel["data"][0]["z"] != shared["data"][0]["z"]
+    assert "per channel colour scale" in title(per_channel)
+
+
+def test_choosing_a_channel_enlarges_it_and_goes_in_the_url(app):
+    at = app.run()
+    at.number_input(key="fm_channel").set_value(5).run()
+    assert not at.exception
+    assert title(charts(at)["fm_channel_map"]).startswith("block1.relu1, channel 5<br>")
+    assert "Channel 5 of block1.relu1, beside the input" in [s.value for s in at.subheader]
+    assert at.query_params["channel"] in ("5", ["5"])
+
+
+def test_url_opens_layer_and_channel(app):
+    app.query_params["image"] = "7"
+    app.query_params["layer"] = "block2.conv3"
+    app.query_params["channel"] = "17"
+    at = app.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="fm_layer").value == "block2.conv3"
+    assert at.number_input(key="fm_channel").value == 17
+    assert title(charts(at)["fm_channel_map"]) == ("block2.conv3, channel 17<br>"
+                                                   "one 16×16 map of 1×64×16×16")
+    # A 1×1 convolution's output is signed: the enlarged map uses the diverging scale.
+    assert charts(at)["fm_channel_map"]["data"][0]["zmid"] == 0
+
+
+@pytest.mark.parametrize("param, value, notice", [
+    ("layer", "nope", "Ignored `layer=nope` in the link: unknown layer"),
+    ("layer", "classifier", "Ignored `layer=classifier`"),
+    ("channel", "999", "Ignored `channel=999` in the link: block1.relu1 has channels 0–31"),
+    ("channel", "abc", "Ignored `channel=abc`"),
+    ("channel", "-1", "Ignored `channel=-1`"),
+])
+def test_bad_url_values_are_ignored_with_a_notice(app, param, value, notice):
+    app.query_params[param] = value
+    at = app.run()
+    assert not at.exception
+    assert notice in warnings(at)
+    assert at.selectbox(key="fm_layer").value == "block1.relu1"
+    assert 0 <= at.number_input(key="fm_channel").value < 32
+
+
+def test_channel_beyond_a_smaller_layer_falls_back(app):
+    app.query_params["layer"] = "block3.relu3"
+    app.query_params["channel"] = "100"
+    at = app.run()
+    assert at.number_input(key="fm_channel").value == 100
+    at.selectbox(key="fm_layer").set_value("block1.conv1").run()
+    assert not at.exception
+    channel = at.number_input(key="fm_channel").value
+    assert 0 <= channel < 32
+    assert title(charts(at)["fm_channel_map"]).startswith(f"block1.conv1, channel {channel}<br>")

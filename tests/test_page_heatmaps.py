@@ -1,0 +1,241 @@
+"""AppTest of the "Prediction heatmaps" page against the real checkpoint and the real test images.
+
+The checkpoint is copied first (a training run may rewrite model/checkpoint.pt meanwhile), and
+the page's predictions are checked against the same copy.
+"""
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import CHECKPOINT, PROJECT
+
+PAGE = str(PROJECT / "pages" / "4_Prediction_heatmaps.py")
+CAPTION = re.compile(r"#(\d+): (\w+) → (\w+) \((\d+)%\)")
+
+
+@pytest.fixture(scope="module")
+def frozen_checkpoint(tmp_path_factory):
+    from model.checkpoint import load_checkpoint
+
+    path = tmp_path_factory.mktemp("checkpoint") / "checkpoint.pt"
+    shutil.copyfile(CHECKPOINT, path)
+    return load_checkpoint(path)
+
+
+@pytest.fixture
+def app(cifar_root, frozen_checkpoint, monkeypatch):
+    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
+    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(frozen_checkpoint.path))
+    return AppTest.from_file(PAGE, default_timeout=180)
+
+
+@pytest.fixture(scope="module")
+def preds(frozen_checkpoint, test_split):
+    """Predictions of the frozen checkpoint (read from the page's own cache when it has run)."""
+    from explain.testset import predictions
+    from ui.resources import CACHE_DIR
+
+    return predictions(frozen_checkpoint.model, test_split.images, test_split.labels, test_split.indices,
+                       frozen_checkpoint.meta, frozen_checkpoint.sha256, CACHE_DIR)
+
+
+def _charts(at) -> dict[str, dict]:
+    return {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
+
+
+def _title(spec: dict) -> str:
+    return spec["layout"]["title"]["text"]
+
+
+def _thumbnails(at) -> list[tuple[int, str, str, str]]:
+    """(test index, true class, predicted class, image URL) of every gallery thumbnail, in page order."""
+    out = []
+    for el in at.get("image"):
+        for img in el.proto.imgs:
+            match = CAPTION.fullmatch(img.caption)
+            if match:
+                out.append((int(match.group(1)), match.group(2), match.group(3), img.url))
+    return out
+
+
+def _columns(at) -> tuple[list, list]:
+    thumbs = _thumbnails(at)
+    return [t for t in thumbs if t[1] == t[2]], [t for t in thumbs if t[1] != t[2]]
+
+
+def _url(at, key: str) -> str:
+    value = at.query_params[key]
+    return value[0] if isinstance(value, list) else value
+
+
+def test_prediction_and_three_heat_maps(app, preds, frozen_checkpoint):
+    at = app.run()
+    assert not at.exception
+    classes = frozen_checkpoint.classes
+    guess, truth = classes[int(preds.predicted[0])], classes[int(preds.labels[0])]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Predicted class": guess, "True class": truth}
+    assert at.selectbox(key="hm_class").value == guess  # CAM / Grad-CAM start at the predicted class
+    assert _url(at, "class") == guess and _url(at, "method") == "sum"
+
+    charts = _charts(at)
+    top5 = charts["hm_top5"]["data"][0]
+    assert top5["x"] == [classes[i] for i in np.argsort(-preds.probabilities[0])[:5]]
+    assert "test image #0" in _title(charts["hm_top5"])
+    assert "Sum of all 128 maps" in _title(charts["hm_map_channel sum"])
+    assert "block3.pool (1×128×4×4)" in _title(charts["hm_map_channel sum"])
+    assert f"CAM for “{guess}”" in _title(charts["hm_map_CAM"])
+    assert "block3.pool (1×128×4×4)" in _title(charts["hm_map_CAM"])
+    assert f"Grad-CAM for “{guess}”" in _title(charts["hm_map_Grad-CAM"])
+    assert "block3.relu3 (1×128×8×8)" in _title(charts["hm_map_Grad-CAM"])
+    for key in ("hm_map_channel sum", "hm_map_CAM", "hm_map_Grad-CAM"):
+        heat = charts[key]["data"][1]
+        assert heat["opacity"] == 0.5 and heat["colorbar"]["title"]["text"]
+
+    # CAM: mean of the map + bias = the logit of the class, printed under the map.
+    k = int(preds.predicted[0])
+    cam_note = next(m.value for m in at.markdown if "mean of the map + bias" in m.value)
+    logit = float(re.search(r"= ([+-][0-9.]+)\)", cam_note).group(1))
+    assert logit == pytest.approx(float(preds.logits[0, k]), abs=0.011)
+
+
+def test_changing_the_class_changes_cam_and_gradcam_only(app, preds, frozen_checkpoint):
+    at = app.run()
+    before = _charts(at)
+    other = next(c for c in frozen_checkpoint.classes if c != at.selectbox(key="hm_class").value)
+    at.selectbox(key="hm_class").set_value(other).run()
+    assert not at.exception
+    after = _charts(at)
+    assert after["hm_map_CAM"] != before["hm_map_CAM"]
+    assert after["hm_map_Grad-CAM"] != before["hm_map_Grad-CAM"]
+    assert after["hm_map_channel sum"] == before["hm_map_channel sum"]  # the lecture's sum has no class
+    assert f"CAM for “{other}”" in _title(after["hm_map_CAM"])
+    assert _url(at, "class") == other
+
+
+def test_opacity_slider(app):
+    at = app.run()
+    at.slider(key="hm_opacity").set_value(0.8).run()
+    assert not at.exception
+    charts = _charts(at)
+    assert all(charts[k]["data"][1]["opacity"] == 0.8 for k in charts if k.startswith("hm_map_"))
+
+
+def test_gallery_shows_correct_and_incorrect_most_confident_first(app, preds, frozen_checkpoint):
+    at = app.run()
+    correct, incorrect = _columns(at)
+    assert len(correct) == 6 and len(incorrect) == 6
+    assert [t[0] for t in _thumbnails(at)] == [t[0] for t in correct + incorrect]  # two columns
+    wrong = np.flatnonzero(~preds.correct)
+    most_confident_mistakes = wrong[np.argsort(-preds.confidence[wrong], kind="stable")][:6]
+    assert [t[0] for t in incorrect] == preds.indices[most_confident_mistakes].tolist()
+    subheaders = [s.value for s in at.subheader]
+    assert f"✅ Correct: {int(preds.correct.sum()):,} images" in subheaders
+    assert f"❌ Incorrect: {len(wrong):,} images" in subheaders
+
+
+def test_gallery_filters_and_sort(app, preds, frozen_checkpoint):
+    at = app.run()
+    at.selectbox(key="hm_true").set_value("dog").run()
+    correct, incorrect = _columns(at)
+    assert not at.exception and correct and incorrect
+    assert all(t[1] == "dog" for t in correct + incorrect)
+    at.selectbox(key="hm_pred").set_value("cat").run()
+    correct, incorrect = _columns(at)
+    assert not correct and all(t[1:3] == ("dog", "cat") for t in incorrect)
+    dog_as_cat = int(np.sum((preds.labels == 5) & (preds.predicted == 3)))
+    assert f"❌ Incorrect: {dog_as_cat:,} images" in [s.value for s in at.subheader]
+    assert any("No image on this page matches" in i.value for i in at.info)
+    before = [t[0] for t in incorrect]
+    at.selectbox(key="hm_sort").set_value("confidence, low first").run()
+    after = [t[0] for t in _columns(at)[1]]
+    assert not at.exception and after != before
+    positions = [int(np.searchsorted(preds.indices, i)) for i in after]
+    assert list(preds.confidence[positions]) == sorted(preds.confidence[positions])
+
+
+def test_gallery_method_changes_the_thumbnails(app):
+    at = app.run()
+    before = [t[3] for t in _thumbnails(at)]
+    at.radio(key="hm_method").set_value("cam").run()
+    assert not at.exception
+    after = [t[3] for t in _thumbnails(at)]
+    assert len(after) == len(before) and after != before
+    assert _url(at, "method") == "cam"
+    assert any("CAM of the predicted class" in c.value for c in at.caption)
+
+
+def test_gallery_page_number(app):
+    at = app.run()
+    first = [t[0] for t in _thumbnails(at)]
+    at.number_input(key="hm_gallery_page").set_value(2).run()
+    assert not at.exception
+    second = [t[0] for t in _thumbnails(at)]
+    assert second and not set(first) & set(second)
+
+
+def test_show_button_makes_a_thumbnail_the_current_image(app, preds, frozen_checkpoint):
+    at = app.run()
+    _, incorrect = _columns(at)
+    index, _, guess, _ = incorrect[0]
+    at.button(key=f"hm_pick_{index}").click().run()
+    assert not at.exception
+    assert f"Three heat maps for test image #{index}" in [h.value for h in at.header]
+    assert _url(at, "image") == str(index)
+    assert at.number_input(key="image_picker").value == index
+    assert at.selectbox(key="hm_class").value == guess  # the class follows the new image's prediction
+    assert {m.label: m.value for m in at.metric}["Predicted class"] == guess
+
+
+def test_url_state_is_adopted(app, frozen_checkpoint):
+    app.query_params.update({"image": "3", "class": "dog", "method": "cam"})
+    at = app.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="hm_class").value == "dog"
+    assert at.radio(key="hm_method").value == "cam"
+    assert "CAM for “dog”" in _title(_charts(at)["hm_map_CAM"])
+    assert "Three heat maps for test image #3" in [h.value for h in at.header]
+
+
+@pytest.mark.parametrize("params, shown", [
+    ({"class": "unicorn"}, "Ignored `class=unicorn`"),
+    ({"method": "nope"}, "Ignored `method=nope`"),
+    ({"class": "<b>x</b>" * 20}, "the value is too long"),
+])
+def test_bad_url_values_are_ignored_with_a_notice(app, preds, frozen_checkpoint, params, shown):
+    app.query_params.update(params)
+    at = app.run()
+    assert not at.exception
+    assert any(shown in w.value for w in at.warning)
+    assert at.selectbox(key="hm_class").value == frozen_checkpoint.classes[int(preds.predicted[0])]
+    assert at.radio(key="hm_method").value == "sum"
+
+
+def test_page_state_survives_a_visit_to_another_page(cifar_root, frozen_checkpoint, monkeypatch):
+    """Streamlit drops a page's widget values when another page is shown; these pages keep them."""
+    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
+    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(frozen_checkpoint.path))
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=180).run()
+    at.switch_page("pages/4_Prediction_heatmaps.py").run()
+    at.selectbox(key="hm_class").set_value("truck").run()
+    at.slider(key="hm_opacity").set_value(0.8).run()
+    at.radio(key="hm_method").set_value("cam").run()
+    at.selectbox(key="hm_true").set_value("ship").run()
+    at.switch_page("pages/3_1x1_weights.py").run()
+    at.radio(key="ob_layer").set_value("block2.conv3").run()
+    at.number_input(key="ob_channel").set_value(9).run()
+    at.switch_page("pages/4_Prediction_heatmaps.py").run()
+    assert not at.exception
+    assert at.selectbox(key="hm_class").value == "truck"
+    assert at.slider(key="hm_opacity").value == 0.8
+    assert at.radio(key="hm_method").value == "cam"
+    assert at.selectbox(key="hm_true").value == "ship"
+    at.switch_page("pages/3_1x1_weights.py").run()
+    assert not at.exception
+    assert at.radio(key="ob_layer").value == "block2.conv3"
+    assert at.number_input(key="ob_channel").value == 9

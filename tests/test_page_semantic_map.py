@@ -1,0 +1,179 @@
+"""AppTest of the Semantic map page against the real checkpoint and the real test images.
+
+Names are written only beside a temporary copy of the checkpoint (CIFAR10_CHECKPOINT), never
+beside model/checkpoint.pt.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from explain.figures import CATEGORY_COLOURS
+from explain.names import load_names, names_path
+from tests.conftest import CHECKPOINT
+# Fixtures shared with the Feature maps tests (one frozen checkpoint per session).
+from tests.test_page_feature_maps import acts_of, frozen_checkpoint, page_env  # noqa: F401
+from tests.test_page_feature_maps import charts, make_app, markdown, title, warnings
+
+PAGE = "pages/2_Semantic_map.py"
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def app(page_env):
+    return make_app(PAGE)
+
+
+@pytest.fixture(scope="module")
+def relu3_scores(frozen_checkpoint, test_split):
+    """block3.relu3 channel maxima over the whole test set, computed here independently."""
+    from explain.testset import channel_max_scores
+
+    ckpt = frozen_checkpoint
+    return channel_max_scores(ckpt.model, test_split.images, ckpt.meta, "block3.relu3")
+
+
+@pytest.fixture(autouse=True)
+def real_names_file_untouched():
+    real = names_path(CHECKPOINT)
+    before = real.read_bytes() if real.exists() else None
+    yield
+    after = real.read_bytes() if real.exists() else None
+    assert before == after, "a test wrote to the names file beside model/checkpoint.pt"
+
+
+def legend(at):
+    return at.dataframe[0].value
+
+
+def thumbnails(at) -> list[str]:
+    """Captions of the dataset-example thumbnails ("#1234 cat · max 3.21")."""
+    captions = [img.caption for el in at.main.get("image") for img in el.proto.imgs]
+    return [c for c in captions if c.startswith("#")]
+
+
+def test_default_map_legend_and_examples(app, acts_of, relu3_scores, test_split):
+    app.query_params["image"] = "3"
+    at = app.run()
+    assert not at.exception
+    assert at.selectbox(key="sm_layer").value == "block3.relu3"
+    fig = charts(at)["sm_map"]
+    assert title(fig) == "Winning channel at each of the 8×8 positions<br>block3.relu3 (1×128×8×8)"
+    # The legend is the argmax map computed here: channels, shares and one colour each by rank.
+    maps = acts_of(3)["block3.relu3"]
+    winner = maps.argmax(axis=0)
+    counts = np.bincount(winner.ravel(), minlength=128)
+    table = legend(at)
+    assert table["channel"].tolist() == sorted(np.flatnonzero(counts), key=lambda c: (-counts[c], c))
+    np.testing.assert_allclose(table["share"], counts[table["channel"]] / 64)
+    assert table["colour"].tolist() == list(CATEGORY_COLOURS[:len(table)])
+    # Unnamed channels are labelled #number in the cells of the 8×8 map.
+    cell_labels = {a["text"] for a in fig["layout"]["annotations"]}
+    assert cell_labels == {f"#{c}" for c in table["channel"]}
+    top = int(table["channel"][0])
+    assert at.selectbox(key="sm_channel").value == top
+    assert at.query_params["channel"] in (str(top), [str(top)])
+    # Dataset examples: the 12 test images where that channel's maximum is largest.
+    expected = np.argsort(-relu3_scores[:, top], kind="stable")[:12]
+    shown = [int(re.match(r"#(\d+) ", c).group(1)) for c in thumbnails(at)]
+    # Six columns, filled row by row: the page lists column 0 (ranks 1 and 7) first, and so on.
+    assert shown == [int(test_split.indices[expected[n]]) for col in range(6) for n in (col, col + 6)]
+    first = expected[0]
+    truth = test_split.classes[test_split.labels[first]]
+    assert thumbnails(at)[0] == f"#{test_split.indices[first]} {truth} · max {relu3_scores[first, top]:.2f}"
+    assert f"channel {top} of block3.relu3 fires most" in at.subheader[0].value
+
+
+def test_changing_layer_and_opacity_changes_the_map(app):
+    at = app.run()
+    before = charts(at)["sm_map"]
+    at.slider(key="sm_opacity").set_value(0.9).run()
+    assert not at.exception
+    opaque = charts(at)["sm_map"]
+    assert opaque["data"] != before["data"] and title(opaque) == title(before)
+    at.selectbox(key="sm_layer").set_value("block3.pool").run()
+    assert not at.exception
+    pooled = charts(at)["sm_map"]
+    assert title(pooled) == "Winning channel at each of the 4×4 positions<br>block3.pool (1×128×4×4)"
+    assert legend(at)["share"].sum() == pytest.approx(1.0)
+    assert "winning channels of block3.pool" in markdown(at)
+
+
+def test_url_opens_layer_and_channel(app):
+    app.query_params["image"] = "12"
+    app.query_params["layer"] = "block3.conv3"
+    app.query_params["channel"] = "5"
+    at = app.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="sm_layer").value == "block3.conv3"
+    assert at.selectbox(key="sm_channel").value == 5
+    assert "channel 5 of block3.conv3" in at.subheader[0].value
+    assert len(thumbnails(at)) == 12
+
+
+@pytest.mark.parametrize("param, value, notice", [
+    ("layer", "nope", "Ignored `layer=nope` in the link: unknown layer"),
+    ("channel", "999", "Ignored `channel=999` in the link: block3.relu3 has channels 0–127"),
+    ("channel", "abc", "Ignored `channel=abc`"),
+])
+def test_bad_url_values_are_ignored_with_a_notice(app, param, value, notice):
+    app.query_params[param] = value
+    at = app.run()
+    assert not at.exception
+    assert notice in warnings(at)
+    assert at.selectbox(key="sm_layer").value == "block3.relu3"
+    assert 0 <= at.selectbox(key="sm_channel").value < 128
+
+
+def test_saving_a_name_writes_the_file_and_shows_it_as_text(app, page_env):
+    at = app.run()
+    top = int(legend(at)["channel"][0])
+    assert at.text_input(key="sm_name").value == ""
+    at.text_input(key="sm_name").input(XSS)
+    at.button(key="sm_save").click().run()
+    assert not at.exception
+    assert load_names(names_path(page_env)) == {"block3.relu3": {str(top): XSS}}
+    assert any(f"Saved the name of channel {top} of block3.relu3" in s.value for s in at.success)
+    assert not any("script" in s.value for s in at.success)  # messages never echo the name as markdown
+    assert at.text_input(key="sm_name").value == XSS
+    # The legend holds the name as plain text; the map cell shows it escaped (Plotly prints it literally).
+    table = legend(at)
+    assert table.loc[table["channel"] == top, "name"].tolist() == [XSS]
+    spec = json.dumps(charts(at)["sm_map"], ensure_ascii=False)
+    assert "&lt;script…" in spec and "<script>" not in spec
+    assert f"{top} — “{XSS}”" in " ".join(at.selectbox(key="sm_channel").options)
+    # Another channel: the field starts empty; saving an empty name removes a name.
+    other = int(legend(at)["channel"][1])
+    at.selectbox(key="sm_channel").set_value(other).run()
+    assert at.text_input(key="sm_name").value == ""
+    at.text_input(key="sm_name").input("grass")
+    at.button(key="sm_save").click().run()
+    assert load_names(names_path(page_env))["block3.relu3"] == {str(top): XSS, str(other): "grass"}
+    at.selectbox(key="sm_channel").set_value(top).run()
+    assert at.text_input(key="sm_name").value == XSS
+    at.text_input(key="sm_name").input("")
+    at.button(key="sm_save").click().run()
+    assert load_names(names_path(page_env)) == {"block3.relu3": {str(other): "grass"}}
+    assert any("Removed the name" in s.value for s in at.success)
+
+
+def test_a_corrupt_names_file_is_a_warning_not_a_crash(app, page_env):
+    names_path(page_env).write_text("{not json", encoding="utf-8")
+    at = app.run()
+    assert not at.exception
+    assert "Channel names are not shown" in warnings(at)
+    assert (legend(at)["name"] == "").all()
+
+
+def test_show_button_makes_an_example_the_current_image(app):
+    at = app.run()
+    first = int(re.match(r"#(\d+) ", thumbnails(at)[0]).group(1))
+    at.button(key=f"sm_pick_{first}").click().run()
+    assert not at.exception
+    assert at.number_input(key="image_picker").value == first
+    assert at.query_params["image"] in (str(first), [str(first)])
+    assert f"(#{first})" in " ".join(i.caption for el in at.main.get("image") for i in el.proto.imgs)
