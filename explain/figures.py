@@ -33,6 +33,22 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
 
 
+def png_data_uri(image: np.ndarray) -> str:
+    """A uint8 image as a PNG data URI: a few kB where a JSON pixel array is hundreds."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG", optimize=False)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _image_trace(image: np.ndarray) -> go.Image:
+    return go.Image(source=png_data_uri(image), hoverinfo="skip")
+
+
 def _layout(fig: go.Figure, title: str, height: int, width: int | None = None) -> go.Figure:
     fig.update_layout(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height, width=width,
                       margin=dict(l=10, r=10, t=60, b=10))
@@ -46,7 +62,7 @@ def image_figure(image: np.ndarray, title: str, height: int = 360) -> go.Figure:
     """A uint8 H×W×3 image, pixels kept square and sharp."""
     img = np.asarray(image, dtype=np.uint8)
     factor = max(1, 256 // img.shape[0])
-    fig = go.Figure(go.Image(z=upscale(img, factor), hoverinfo="skip"))
+    fig = go.Figure(_image_trace(upscale(img, factor)))
     return _layout(fig, title, height)
 
 
@@ -61,16 +77,18 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
 
 def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: float,
                    colorbar_title: str, height: int = 380) -> go.Figure:
-    """Heat map (any H×W; resampled to the image's grid by the caller) over the upscaled image."""
+    """A heat map over the upscaled image. ``heat`` may have any H×W that divides the display
+    size; it is sent at its own resolution and drawn as sharp cells over the image."""
     img = np.asarray(image, dtype=np.uint8)
     factor = max(1, 256 // img.shape[0])
     big = upscale(img, factor)
     h = np.asarray(heat, dtype=np.float32)
-    hf = big.shape[0] // h.shape[0]
-    fig = go.Figure(go.Image(z=big, hoverinfo="skip"))
+    cell_y, cell_x = big.shape[0] / h.shape[0], big.shape[1] / h.shape[1]
+    fig = go.Figure(_image_trace(big))
+    # go.Image puts pixel i at x = i, so a cell of width c is centred at j*c + c/2 - 0.5.
     fig.add_trace(go.Heatmap(
-        z=upscale(h, hf), x0=-0.5 + 0.5, dx=1, y0=0, dy=1, opacity=opacity, colorscale="Inferno",
-        colorbar=dict(title=dict(text=colorbar_title)),
+        z=h, x0=cell_x / 2 - 0.5, dx=cell_x, y0=cell_y / 2 - 0.5, dy=cell_y, opacity=opacity,
+        colorscale="Inferno", colorbar=dict(title=dict(text=colorbar_title)),
         hovertemplate="%{z:.3f}<extra></extra>"))
     return _layout(fig, title, height)
 
@@ -113,7 +131,7 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
         hovertemplate="channel %{customdata}: %{z:.3f}<extra></extra>", hoverongaps=False))
     for ch, (y, x) in zip(channels, corners):
         fig.add_annotation(x=x - 0.5, y=y - 0.5, text=str(ch), showarrow=False, xanchor="left",
-                           yanchor="top", font=dict(size=11, color="white"), bgcolor="rgba(0,0,0,0.55)")
+                           yanchor="top", font=dict(size=14, color="white"), bgcolor="rgba(0,0,0,0.55)")
     rows = (len(m) + columns - 1) // columns
     return _layout(fig, title, height or max(260, 60 + rows * 90))
 
@@ -130,7 +148,7 @@ def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[in
         rgb = np.array([int(hexcol[i:i + 2], 16) for i in (1, 3, 5)], np.float32)
         colour_img[channel_map == ch] = rgb
     blended = (1 - opacity) * big + opacity * upscale(colour_img, cell)
-    fig = go.Figure(go.Image(z=blended.clip(0, 255).astype(np.uint8), hoverinfo="skip"))
+    fig = go.Figure(_image_trace(blended.clip(0, 255).astype(np.uint8)))
     if cell >= 40:  # label each cell when cells are big enough to read
         for (r, c), ch in np.ndenumerate(channel_map):
             fig.add_annotation(x=c * cell + cell / 2, y=r * cell + cell / 2, text=text(labels[int(ch)]),

@@ -4,7 +4,7 @@ import streamlit as st
 
 from explain.activations import format_shape, map_layers
 from explain.feature_figures import OVERLAY_SCALE, overlay_rgb, titled
-from explain.feature_maps import (SORTS, channel_order, grid_shape, image_activations, layer_label,
+from explain.feature_maps import (SORTS, channel_order, grid_shape, layer_label,
                                   layer_note, strongest_channel)
 from explain.figures import feature_grid_figure, heatmap_figure, image_figure
 from ui.resources import load_or_stop
@@ -17,14 +17,7 @@ DEFAULT_LAYER = "block1.relu1"
 SCALES = ("shared", "per channel")
 
 
-@st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
-def activations(sha: str, data_root: str, image_index: int, _ctx) -> dict:
-    """Every layer's output for test image ``image_index`` (keyed on the checkpoint and the data set)."""
-    image = _ctx.split.images[_ctx.split.position_of(image_index)]
-    return {k: v[0] for k, v in image_activations(_ctx.model, image, _ctx.checkpoint.meta).items()}
-
-
-acts = activations(ctx.checkpoint.sha256, str(ctx.settings.data_root), index, ctx)
+acts = ctx.activations(index)
 names = [info.name for info in map_layers(ctx.model)]
 pos = ctx.split.position_of(index)
 truth = ctx.classes[int(ctx.split.labels[pos])]

@@ -22,13 +22,6 @@ EXAMPLES = 12  # top activating test images shown for the chosen channel
 PER_ROW = 6
 
 
-@st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
-def activations(sha: str, data_root: str, image_index: int, _ctx) -> dict:
-    """Every layer's output for test image ``image_index`` (keyed on the checkpoint and the data set)."""
-    image = _ctx.split.images[_ctx.split.position_of(image_index)]
-    return {k: v[0] for k, v in image_activations(_ctx.model, image, _ctx.checkpoint.meta).items()}
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def example_maps(sha: str, data_root: str, layer: str, channel: int, positions: tuple[int, ...], _ctx):
     """``channel``'s map at ``layer`` for the test images at ``positions``, in one batch."""
@@ -37,7 +30,7 @@ def example_maps(sha: str, data_root: str, layer: str, channel: int, positions: 
 
 
 sha, root = ctx.checkpoint.sha256, str(ctx.settings.data_root)
-acts = activations(sha, root, index, ctx)
+acts = ctx.activations(index)
 names_list = [info.name for info in map_layers(ctx.model)]
 shapes = {n: (1, *acts[n].shape) for n in names_list}
 pos = ctx.split.position_of(index)

@@ -8,15 +8,15 @@ import streamlit as st
 
 st.set_page_config(page_title="1×1 weights", layout="wide")
 
-from explain.activations import all_activations, format_shape  # noqa: E402
+from explain.activations import format_shape  # noqa: E402
 from explain.heatmap_figures import (contributions_figure, input_weights_figure,  # noqa: E402
                                      sum_check_figure, weight_matrix_figure)
 from explain.one_by_one import (LECTURE_EXAMPLE, compare_with_3x3, cost_rows, decompose,  # noqa: E402
                                 input_layer_name, one_by_one_layers, top_contributions, weight_matrix,
                                 with_kernel)
-from model.inference import to_tensor  # noqa: E402
 from ui.resources import load_or_stop  # noqa: E402
-from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url  # noqa: E402
+from ui.state import (adopt_url_value, image_sidebar, keep_widget_value, parse_choice,  # noqa: E402
+                      parse_int_in, write_url)
 
 TOP = 6  # strongest weighted maps shown one by one
 
@@ -27,19 +27,12 @@ convs = {info.name: info.module for info in one_by_one_layers(ctx.model)}
 names = list(convs)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def layer_input_output(sha: str, index: int, layer: str, _model, _image, _meta):
-    """One image: (input layer name, its C×H×W maps and shape, this layer's C×H×W output and shape)."""
-    acts = all_activations(_model, to_tensor(_image[None], _meta["mean"], _meta["std"]))
-    source = input_layer_name(_model, layer)
-    return (source, acts[source][0].numpy(), tuple(acts[source].shape),
-            acts[layer][0].numpy(), tuple(acts[layer].shape))
+def layer_input_output(layer: str):
+    """Current image: (input layer name, its C×H×W maps and shape, this layer's C×H×W output and shape)."""
+    acts = ctx.activations(index)
+    source = input_layer_name(ctx.model, layer)
+    return (source, acts[source], (1, *acts[source].shape), acts[layer], (1, *acts[layer].shape))
 
-
-def keep_widget_value(key: str, default):
-    """Widget values are dropped when another page is shown; keep a copy under another key."""
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"_kept_{key}", default)
 
 
 st.title("1×1 convolution: a weighted sum of feature maps")
@@ -77,8 +70,7 @@ for col, name in zip(st.columns(len(names)), names):
                      width="stretch", key=f"ob_matrix_{name}")
 
 # --- One output channel, for the current image ------------------------------------------------
-source, in_maps, in_shape, out_maps, out_shape = layer_input_output(
-    sha, index, layer, ctx.model, ctx.split.images[ctx.split.position_of(index)], ctx.checkpoint.meta)
+source, in_maps, in_shape, out_maps, out_shape = layer_input_output(layer)
 d = decompose(conv, in_maps, out_maps, channel)
 top = top_contributions(d, TOP)
 

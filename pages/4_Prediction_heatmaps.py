@@ -9,14 +9,14 @@ import streamlit as st
 
 st.set_page_config(page_title="Prediction heatmaps", layout="wide")
 
-from explain.browse import SORTS  # noqa: E402
+from explain.browse import RIGHT, SORTS, WRONG  # noqa: E402
 from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes  # noqa: E402
 from explain.heatmap_figures import heatmap_overlay_figure, overlay_pixels, top_classes_figure  # noqa: E402
 from explain.heatmaps import heatmap  # noqa: E402
 from model.inference import to_tensor  # noqa: E402
 from ui.resources import load_or_stop  # noqa: E402
-from ui.state import (adopt_url_value, image_pixels, image_sidebar, parse_choice,  # noqa: E402
-                      set_current_image, write_url)
+from ui.state import (adopt_url_value, image_pixels, image_sidebar, keep_widget_value,  # noqa: E402
+                      parse_choice, set_current_image, write_url)
 
 ANY = "any"
 PER_COLUMN = 6  # thumbnails in each gallery column
@@ -46,11 +46,6 @@ def thumbnail_maps(sha: str, indices: tuple[int, ...], method: str, _model, _ima
     """0..1 heat maps of the gallery images, from one batched forward pass."""
     return gallery_heatmaps(_model, _images, _meta["mean"], _meta["std"], method)[0]
 
-
-def keep_widget_value(key: str, default):
-    """Widget values are dropped when another page is shown; keep a copy under another key."""
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"_kept_{key}", default)
 
 
 st.title("Where did the network look?")
@@ -154,7 +149,7 @@ st.caption(f"Heat map: {GALLERY_METHODS[method]}, each thumbnail scaled to its o
            "(Inferno colours: black = weakest, yellow = strongest). “Show” makes it the current image.")
 
 for col, positions, title, count in zip(st.columns(2, gap="large"), (selection.correct, selection.incorrect),
-                                        ("✅ Correct", "❌ Incorrect"),
+                                        (f"{RIGHT} Correct", f"{WRONG} Incorrect"),
                                         (selection.n_correct, selection.n_incorrect)):
     with col:
         st.subheader(f"{title}: {count:,} image{'s' if count != 1 else ''}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +72,46 @@ def tiny_folder(tmp_path, monkeypatch):
     root = tmp_path / "cifar"
     pixels = write_image_folder(root)
     return root, pixels
+
+
+# A snapshot of the checkpoint for the page tests: numbers stay fixed even if a training run
+# rewrites model/checkpoint.pt meanwhile, and a test that saves channel names writes beside
+# its own copy, never beside the committed checkpoint.
+_FROZEN: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def frozen_checkpoint(tmp_path_factory):
+    """One snapshot of model/checkpoint.pt for the whole session."""
+    if "path" not in _FROZEN:
+        path = tmp_path_factory.mktemp("frozen") / "checkpoint.pt"
+        shutil.copyfile(CHECKPOINT, path)
+        from model.checkpoint import load_checkpoint
+
+        _FROZEN["path"] = path
+        _FROZEN["checkpoint"] = load_checkpoint(path)
+    return _FROZEN["checkpoint"]
+
+
+@pytest.fixture
+def page_env(cifar_root, frozen_checkpoint, tmp_path, monkeypatch):
+    """Environment for one test: its own copy of the frozen checkpoint (names file beside it)."""
+    path = tmp_path / "checkpoint.pt"
+    shutil.copyfile(frozen_checkpoint.path, path)
+    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
+    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(path))
+    return path
+
+
+
+
+@pytest.fixture(scope="session")
+def acts_of(frozen_checkpoint, test_split):
+    """Every layer's output for a test image, computed in the test, not by the page."""
+    from explain.feature_maps import image_activations
+
+    def get(index: int) -> dict[str, np.ndarray]:
+        pos = test_split.position_of(index)
+        return {k: v[0] for k, v in image_activations(frozen_checkpoint.model, test_split.images[pos],
+                                                      frozen_checkpoint.meta).items()}
+    return get

@@ -7,41 +7,14 @@ training run while the tests run), so every number the page shows can be checked
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import CHECKPOINT, PROJECT
+from tests.conftest import PROJECT
 
 PAGE = "pages/1_Feature_maps.py"
-_FROZEN: dict[str, object] = {}
-
-
-@pytest.fixture(scope="session")
-def frozen_checkpoint(tmp_path_factory):
-    """One snapshot of model/checkpoint.pt for the whole session (shared by both page tests)."""
-    if "path" not in _FROZEN:
-        path = tmp_path_factory.mktemp("frozen") / "checkpoint.pt"
-        shutil.copyfile(CHECKPOINT, path)
-        from model.checkpoint import load_checkpoint
-
-        _FROZEN["path"] = path
-        _FROZEN["checkpoint"] = load_checkpoint(path)
-    return _FROZEN["checkpoint"]
-
-
-@pytest.fixture
-def page_env(cifar_root, frozen_checkpoint, tmp_path, monkeypatch):
-    """Environment for one test: its own copy of the frozen checkpoint (names file beside it)."""
-    path = tmp_path / "checkpoint.pt"
-    shutil.copyfile(frozen_checkpoint.path, path)
-    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
-    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(path))
-    return path
-
-
 def make_app(page: str) -> AppTest:
     return AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=240).switch_page(page)
 
@@ -66,17 +39,6 @@ def warnings(at) -> str:
 @pytest.fixture
 def app(page_env):
     return make_app(PAGE)
-
-
-@pytest.fixture(scope="module")
-def acts_of(frozen_checkpoint, test_split):
-    from explain.feature_maps import image_activations
-
-    def get(index: int) -> dict[str, np.ndarray]:
-        pos = test_split.position_of(index)
-        return {k: v[0] for k, v in image_activations(frozen_checkpoint.model, test_split.images[pos],
-                                                      frozen_checkpoint.meta).items()}
-    return get
 
 
 def test_default_view_names_layer_shape_and_channel(app, acts_of):

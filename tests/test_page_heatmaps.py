@@ -6,31 +6,19 @@ the page's predictions are checked against the same copy.
 
 import json
 import re
-import shutil
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import CHECKPOINT, PROJECT
+from tests.conftest import PROJECT
 
 PAGE = str(PROJECT / "pages" / "4_Prediction_heatmaps.py")
 CAPTION = re.compile(r"#(\d+): (\w+) → (\w+) \((\d+)%\)")
 
 
-@pytest.fixture(scope="module")
-def frozen_checkpoint(tmp_path_factory):
-    from model.checkpoint import load_checkpoint
-
-    path = tmp_path_factory.mktemp("checkpoint") / "checkpoint.pt"
-    shutil.copyfile(CHECKPOINT, path)
-    return load_checkpoint(path)
-
-
 @pytest.fixture
-def app(cifar_root, frozen_checkpoint, monkeypatch):
-    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
-    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(frozen_checkpoint.path))
+def app(page_env):
     return AppTest.from_file(PAGE, default_timeout=180)
 
 
@@ -135,8 +123,8 @@ def test_gallery_shows_correct_and_incorrect_most_confident_first(app, preds, fr
     most_confident_mistakes = wrong[np.argsort(-preds.confidence[wrong], kind="stable")][:6]
     assert [t[0] for t in incorrect] == preds.indices[most_confident_mistakes].tolist()
     subheaders = [s.value for s in at.subheader]
-    assert f"✅ Correct: {int(preds.correct.sum()):,} images" in subheaders
-    assert f"❌ Incorrect: {len(wrong):,} images" in subheaders
+    assert f"✓ Correct: {int(preds.correct.sum()):,} images" in subheaders
+    assert f"✗ Incorrect: {len(wrong):,} images" in subheaders
 
 
 def test_gallery_filters_and_sort(app, preds, frozen_checkpoint):
@@ -149,7 +137,7 @@ def test_gallery_filters_and_sort(app, preds, frozen_checkpoint):
     correct, incorrect = _columns(at)
     assert not correct and all(t[1:3] == ("dog", "cat") for t in incorrect)
     dog_as_cat = int(np.sum((preds.labels == 5) & (preds.predicted == 3)))
-    assert f"❌ Incorrect: {dog_as_cat:,} images" in [s.value for s in at.subheader]
+    assert f"✗ Incorrect: {dog_as_cat:,} images" in [s.value for s in at.subheader]
     assert any("No image on this page matches" in i.value for i in at.info)
     before = [t[0] for t in incorrect]
     at.selectbox(key="hm_sort").set_value("confidence, low first").run()

@@ -6,30 +6,18 @@ the tests run, and every number here must come from one and the same network.
 
 import json
 import re
-import shutil
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import CHECKPOINT, PROJECT
+from tests.conftest import PROJECT
 
 PAGE = str(PROJECT / "pages" / "3_1x1_weights.py")
 
 
-@pytest.fixture(scope="module")
-def frozen_checkpoint(tmp_path_factory):
-    from model.checkpoint import load_checkpoint
-
-    path = tmp_path_factory.mktemp("checkpoint") / "checkpoint.pt"
-    shutil.copyfile(CHECKPOINT, path)
-    return load_checkpoint(path)
-
-
 @pytest.fixture
-def app(cifar_root, frozen_checkpoint, monkeypatch):
-    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
-    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(frozen_checkpoint.path))
+def app(page_env):
     return AppTest.from_file(PAGE, default_timeout=180)
 
 

@@ -15,8 +15,6 @@ import pytest
 from explain.figures import CATEGORY_COLOURS
 from explain.names import load_names, names_path
 from tests.conftest import CHECKPOINT
-# Fixtures shared with the Feature maps tests (one frozen checkpoint per session).
-from tests.test_page_feature_maps import acts_of, frozen_checkpoint, page_env  # noqa: F401
 from tests.test_page_feature_maps import charts, make_app, markdown, title, warnings
 
 PAGE = "pages/2_Semantic_map.py"

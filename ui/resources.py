@@ -76,6 +76,15 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint: Checkpoint, _s
         bar.empty()
 
 
+@st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
+def _activations(sha: str, root: str, image_index: int, _ctx: "Context") -> dict:
+    """Every layer's C×H×W output for one test image (keyed on checkpoint, data set, image)."""
+    from explain.feature_maps import image_activations
+
+    image = _ctx.split.images[_ctx.split.position_of(image_index)]
+    return {k: v[0] for k, v in image_activations(_ctx.model, image, _ctx.checkpoint.meta).items()}
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a page needs; built by :func:`load_or_stop`."""
@@ -94,6 +103,10 @@ class Context:
 
     def predictions(self):
         return _predictions(self.checkpoint.sha256, str(self.settings.data_root), self.checkpoint, self.split)
+
+    def activations(self, image_index: int) -> dict:
+        """{layer name: C×H×W numpy array} for test image ``image_index``, cached."""
+        return _activations(self.checkpoint.sha256, str(self.settings.data_root), image_index, self)
 
     def channel_scores(self, layer: str):
         return _channel_scores(self.checkpoint.sha256, str(self.settings.data_root), layer,

@@ -65,6 +65,13 @@ def write_url(**values: Any) -> None:
             st.query_params[key] = text
 
 
+def keep_widget_value(key: str, default: Any) -> None:
+    """Streamlit drops a widget's value when another page is shown; restore the copy kept
+    under ``_kept_<key>`` (pages store it after rendering), else ``default``."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(f"_kept_{key}", default)
+
+
 def parse_choice(options: Sequence[str]) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if raw not in options:
@@ -123,7 +130,8 @@ def image_sidebar(ctx: Context) -> int:
     preds = ctx.predictions()
     guess = ctx.classes[int(preds.predicted[pos])]
     conf = float(preds.confidence[pos])
-    st.sidebar.image(image_pixels(ctx, index), caption=f"#{index}: true {label}", width=160)
+    st.sidebar.image(image_pixels(ctx, index), caption=f"#{index}: true {label}", width=160,
+                     output_format="PNG")
     colour = "green" if guess == label else "red"
     st.sidebar.markdown(f":{colour}[{mark(guess == label)} predicted **{guess}** ({conf:.0%})]")
     write_url(image=index)

@@ -25,6 +25,18 @@ def assert_clean(page) -> None:
         '[data-testid="stException"]').first.inner_text()
 
 
+def choose(page, selectbox, option: str | None = None) -> None:
+    """Open a Streamlit select box and pick ``option`` (by typing it) or the next option."""
+    selectbox.locator("input").click()
+    if option is None:
+        page.keyboard.press("ArrowDown")
+    else:
+        page.keyboard.type(option)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    wait_for_run(page)
+
+
 def test_home_in_a_browser(server, page):
     page.goto(f"{server}/?image=3")
     wait_for_run(page)
@@ -35,10 +47,7 @@ def test_home_in_a_browser(server, page):
     screenshot(page, "0_home")
     # The main widget: filter the browser to one class; every thumbnail caption follows.
     page.get_by_text("Current image: test #3").scroll_into_view_if_needed()
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="True class")
-    box.click()
-    page.get_by_role("option", name="ship", exact=True).click()
-    wait_for_run(page)
+    choose(page, page.locator('[data-testid="stSelectbox"]').filter(has_text="True class"), "ship")
     captions = page.locator('[data-testid="stImageCaption"]').all_inner_texts()
     thumbs = [c for c in captions if "→" in c]
     assert thumbs and all(" ship → " in c for c in thumbs)
@@ -58,9 +67,6 @@ def test_page_in_a_browser(server, page, page_file):
     boxes = page.locator('section[data-testid="stMain"] [data-testid="stSelectbox"]')
     if boxes.count():
         before = page.locator(".js-plotly-plot").first.inner_html()
-        boxes.first.click()
-        options = page.get_by_role("option")
-        options.nth(min(1, options.count() - 1)).click()
-        wait_for_run(page)
+        choose(page, boxes.first)
         assert_clean(page)
         assert page.locator(".js-plotly-plot").first.inner_html() != before
