@@ -115,3 +115,20 @@ def acts_of(frozen_checkpoint, test_split):
         return {k: v[0] for k, v in image_activations(frozen_checkpoint.model, test_split.images[pos],
                                                       frozen_checkpoint.meta).items()}
     return get
+
+
+def random_eval_model(seed: int = 0):
+    """The lecture network with seeded random weights in eval mode, with non-trivial BatchNorm
+    statistics so eval mode differs from identity: for maths checked against hand-made numbers."""
+    import torch
+    from torch import nn
+
+    from model.network import build_model
+
+    torch.manual_seed(seed)
+    model = build_model().eval()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    return model

@@ -15,19 +15,12 @@ from explain.names import NamesFileError, clean_name, load_names, set_name
 from explain.one_by_one import LECTURE_EXAMPLE, compare_with_3x3, decompose, weight_matrix
 from explain.semantic import argmax_channel_map
 from explain.testset import Predictions, channel_max_scores, top_k
-from model.network import build_model
+from tests.conftest import random_eval_model
 
 
 @pytest.fixture(scope="module")
 def random_model():
-    torch.manual_seed(0)
-    model = build_model().eval()
-    # Non-trivial BatchNorm statistics so eval mode differs from identity.
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-    return model
+    return random_eval_model(0)
 
 
 def test_activations_cover_every_layer_with_lecture_shapes(random_model):

@@ -3,30 +3,30 @@
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from explain.activations import all_activations, map_layers
 from explain.feature_figures import _LUT, contrast_text, overlay_rgb, titled
-from explain.feature_maps import (SORTS, channel_order, grid_shape, image_activations, layer_label,
-                                  layer_note, receptive_field, strongest_channel)
+from explain.feature_maps import (
+    SORTS,
+    channel_order,
+    grid_shape,
+    image_activations,
+    layer_label,
+    layer_note,
+    receptive_field,
+    strongest_channel,
+)
 from explain.figures import heatmap_figure, upscale
-from explain.semantic import (OTHER_COLOUR, layer_names, legend_rows, map_label, rank_in_column,
-                              winner_colours)
+from explain.semantic import OTHER_COLOUR, layer_names, legend_rows, map_label, rank_in_column, winner_colours
 from model.inference import to_tensor
-from model.network import build_model
+from tests.conftest import random_eval_model
 
 META = {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
 
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    m = build_model().eval()
-    for mod in m.modules():
-        if isinstance(mod, nn.BatchNorm2d):
-            mod.running_mean.uniform_(-0.2, 0.2)
-            mod.running_var.uniform_(0.5, 1.5)
-    return m
+    return random_eval_model(0)
 
 
 # Channel means: 1.0, 3.0, 2.0, 3.0; channel maxima: 4.0, 3.0, 5.0, 3.0.

@@ -8,35 +8,51 @@ import json
 
 import numpy as np
 import pytest
-import torch
-from torch import nn
 
 from explain.activations import all_activations
 from explain.browse import SORTS
 from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes
-from explain.heatmap_figures import (contributions_figure, heatmap_overlay_figure, input_weights_figure,
-                                     overlay_pixels, sum_check_figure, top_classes_figure,
-                                     weight_matrix_figure)
-from explain.heatmaps import (FEATURE_LAYER, channel_sum, channel_sums, class_activation_map,
-                              class_activation_maps, grad_cam, heatmap, normalise, upsample)
-from explain.one_by_one import (LECTURE_EXAMPLE, ConvCost, compare_with_3x3, cost_rows, decompose,
-                                input_layer_name, one_by_one_layers, top_contributions, weight_matrix,
-                                with_kernel)
+from explain.heatmap_figures import (
+    contributions_figure,
+    heatmap_overlay_figure,
+    input_weights_figure,
+    overlay_pixels,
+    sum_check_figure,
+    top_classes_figure,
+    weight_matrix_figure,
+)
+from explain.heatmaps import (
+    FEATURE_LAYER,
+    channel_sum,
+    channel_sums,
+    class_activation_map,
+    class_activation_maps,
+    grad_cam,
+    heatmap,
+    normalise,
+    upsample,
+)
+from explain.one_by_one import (
+    LECTURE_EXAMPLE,
+    ConvCost,
+    compare_with_3x3,
+    cost_rows,
+    decompose,
+    input_layer_name,
+    one_by_one_layers,
+    top_contributions,
+    weight_matrix,
+    with_kernel,
+)
 from model.inference import to_tensor
-from model.network import build_model
+from tests.conftest import random_eval_model
 
 MEAN, STD = (0.49, 0.48, 0.45), (0.25, 0.24, 0.26)
 
 
 @pytest.fixture(scope="module")
 def random_model():
-    torch.manual_seed(1)
-    model = build_model().eval()
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-    return model
+    return random_eval_model(1)
 
 
 @pytest.fixture(scope="module")
