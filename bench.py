@@ -193,7 +193,7 @@ def bench_interaction(root: str, repeats: int) -> dict:
         "home": ("dashboard.py", "selectbox", "home_true", ["dog", "cat"]),
         "feature_maps": ("pages/1_Feature_maps.py", "selectbox", "fm_layer", None),
         "semantic_map": ("pages/2_Semantic_map.py", "selectbox", "sm_layer", None),
-        "1x1_weights": ("pages/3_1x1_weights.py", "selectbox", "ob_layer", None),
+        "1x1_weights": ("pages/3_1x1_weights.py", "radio", "ob_layer", None),
         "prediction_heatmaps": ("pages/4_Prediction_heatmaps.py", "selectbox", "hm_class", None),
     }
     out = {}
