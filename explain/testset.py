@@ -82,7 +82,7 @@ def predictions(model, images: np.ndarray, labels: np.ndarray, indices: np.ndarr
     cached = _try_load(path, ("logits",))
     if cached is not None and len(cached["logits"]) == len(labels):
         return Predictions(cached["logits"], labels, indices)
-    logits = predict_logits(model, images, meta["mean"], meta["std"], batch_size=500, progress=progress)
+    logits = predict_logits(model, images, meta["mean"], meta["std"], batch_size=250, progress=progress)
     try:
         _atomic_savez(path, logits=logits)
     except OSError:
