@@ -90,3 +90,17 @@ def test_bad_url_image_is_ignored_with_a_notice(app, bad):
     assert not at.exception
     assert any("Ignored `image=" in w.value for w in at.warning)
     assert "Current image: test #0" in _markdown(at)
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", "pages/2_Semantic_map.py"])
+def test_missing_checkpoint_or_data_is_explained_in_the_page(page, tmp_path, monkeypatch, cifar_root):
+    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
+    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(tmp_path / "missing.pt"))
+    at = AppTest.from_file(str(PROJECT / page), default_timeout=180).run()
+    assert not at.exception
+    assert any("could not be loaded" in e.value and "missing.pt" in e.value for e in at.error)
+    monkeypatch.delenv("CIFAR10_CHECKPOINT")
+    monkeypatch.setenv("CIFAR10_ROOT", str(tmp_path / "nowhere"))
+    at = AppTest.from_file(str(PROJECT / page), default_timeout=180).run()
+    assert not at.exception
+    assert any("CIFAR-10 data set not found" in e.value and "CIFAR10_ROOT" in e.value for e in at.error)
