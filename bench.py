@@ -64,6 +64,9 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 class Server:
+    """``streamlit run SCRIPT`` on a free loopback port, output to a temporary log file.
+    Shared by the benchmark and the browser tests."""
+
     def __init__(self, script: Path, env: dict):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -82,6 +85,8 @@ class Server:
                     if r.status == 200:
                         return
             except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"streamlit exited early (code {self.proc.returncode})") from None
                 time.sleep(0.05)
         raise RuntimeError(f"server on {self.url} did not start")
 

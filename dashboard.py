@@ -4,6 +4,7 @@ Run with ``streamlit run dashboard.py`` (see README.md). Every other view is in 
 """
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -63,8 +64,6 @@ with arch_col:
     st.subheader(f"Architecture: {meta['architecture']}")
     total = {"layer": "total", "type": "", "output (N×C×H×W)": "",
              "parameters": int(table["parameters"].sum())}
-    import pandas as pd  # noqa: E402  (pandas is already imported by architecture_table)
-
     st.dataframe(pd.concat([table, pd.DataFrame([total])], ignore_index=True), hide_index=True,
                  height=420)
 with class_col:

@@ -12,14 +12,13 @@ import html
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative as _q
 
 FONT = dict(size=18)
 TITLE_FONT = dict(size=22)
 HEAT_SCALE = "Viridis"
 DIVERGING_SCALE = "RdBu_r"
 # 36 clearly different colours for winning channels (Plotly's Alphabet + Dark24 palettes).
-from plotly.colors import qualitative as _q  # noqa: E402
-
 CATEGORY_COLOURS = tuple(_q.Alphabet) + tuple(_q.Dark24)
 
 

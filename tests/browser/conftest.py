@@ -7,22 +7,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench import DONE, LAUNCH_ARGS, Server
 from tests.conftest import PROJECT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = PROJECT / "artifacts" / "screenshots"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def _need(what: str) -> None:
@@ -31,44 +24,19 @@ def _need(what: str) -> None:
     pytest.skip(f"{what} is not available")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def server(cifar_root, tmp_path_factory):
-    """``streamlit run dashboard.py`` on a free loopback port; yields its base URL."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "CIFAR10_ROOT": str(cifar_root)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT / "dashboard.py"),
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+def server(cifar_root):
+    """``streamlit run dashboard.py`` on a free loopback port (the benchmark's launcher); yields its URL."""
+    srv = Server(PROJECT / "dashboard.py", {**os.environ, "CIFAR10_ROOT": str(cifar_root)})
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log.read_text()[-2000:]}")
-        else:
-            pytest.fail(f"streamlit did not answer on {url}:\n{log.read_text()[-2000:]}")
-        yield url
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            srv.wait_healthy(timeout=120)
+        except RuntimeError as exc:
+            srv.log.flush()
+            pytest.fail(f"{exc}:\n{Path(srv.log.name).read_text()[-2000:]}")
+        yield srv.url
+    finally:
+        srv.stop()
 
 
 @pytest.fixture(scope="session")
