@@ -7,6 +7,8 @@ map position stays a sharp square.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale, unlabel_rgb
@@ -16,9 +18,13 @@ from explain.figures import text, upscale
 OVERLAY_SCALE = "Inferno"
 
 
+@lru_cache(maxsize=8)
 def _lut(scale: str = OVERLAY_SCALE, n: int = 256) -> np.ndarray:
+    """n×3 float32 colours of a Plotly colour scale, from its bottom to its top (read-only)."""
     colours = sample_colorscale(scale, list(np.linspace(0.0, 1.0, n)))
-    return np.array([unlabel_rgb(c) for c in colours], dtype=np.float32)
+    lut = np.array([unlabel_rgb(c) for c in colours], dtype=np.float32)
+    lut.setflags(write=False)  # cached and shared
+    return lut
 
 
 _LUT = _lut()

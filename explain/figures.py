@@ -16,6 +16,10 @@ from plotly.colors import qualitative as _q
 
 FONT = dict(size=18)
 TITLE_FONT = dict(size=22)
+# Streamlit's chart theme sets 12 px tick labels unless a figure names its own: axis and
+# colour-bar ticks are set explicitly everywhere, readable from the back row.
+TICK_FONT = dict(size=16)
+COLORBAR = dict(tickfont=TICK_FONT)
 HEAT_SCALE = "Viridis"
 DIVERGING_SCALE = "RdBu_r"
 # 36 clearly different colours for winning channels (Plotly's Alphabet + Dark24 palettes).
@@ -30,6 +34,13 @@ def text(value: str) -> str:
 def upscale(image: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour upscaling of an H×W or H×W×C array."""
     return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
+
+
+def display_pixels(image: np.ndarray, size: int = 256) -> np.ndarray:
+    """``image`` upscaled nearest-neighbour by the whole factor that brings its height closest to
+    ``size`` from below (at least 1): how a 32×32 image is shown (pixels stay honest)."""
+    img = np.asarray(image)
+    return upscale(img, max(1, size // img.shape[0]))
 
 
 def png_data_uri(image: np.ndarray) -> str:
@@ -48,20 +59,23 @@ def _image_trace(image: np.ndarray) -> go.Image:
     return go.Image(source=png_data_uri(image), hoverinfo="skip")
 
 
-def _layout(fig: go.Figure, title: str, height: int, width: int | None = None) -> go.Figure:
-    fig.update_layout(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height, width=width,
-                      margin=dict(l=10, r=10, t=60, b=10))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x")
+def _layout(fig: go.Figure, title: str, height: int, width: int | None = None,
+            annotations: list[dict] | None = None) -> go.Figure:
+    """Title, size and bare square axes, set in ONE layout update (each Plotly ``update_*`` or
+    ``add_annotation`` call re-walks the figure: dozens of them cost tens of milliseconds)."""
+    axis = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="")
+    layout = dict(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height, width=width,
+                  margin=dict(l=10, r=10, t=60, b=10), xaxis=axis,
+                  yaxis=dict(axis, autorange="reversed", scaleanchor="x"))
+    if annotations:
+        layout["annotations"] = annotations
+    fig.update_layout(layout)
     return fig
 
 
 def image_figure(image: np.ndarray, title: str, height: int = 360) -> go.Figure:
     """A uint8 H×W×3 image, pixels kept square and sharp."""
-    img = np.asarray(image, dtype=np.uint8)
-    factor = max(1, 256 // img.shape[0])
-    fig = go.Figure(_image_trace(upscale(img, factor)))
+    fig = go.Figure(_image_trace(display_pixels(np.asarray(image, dtype=np.uint8))))
     return _layout(fig, title, height)
 
 
@@ -69,7 +83,7 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
                    diverging: bool = False) -> go.Figure:
     v = np.asarray(values, dtype=np.float32)
     kwargs = dict(colorscale=DIVERGING_SCALE, zmid=0.0) if diverging else dict(colorscale=HEAT_SCALE)
-    fig = go.Figure(go.Heatmap(z=v, colorbar=dict(title=dict(text=colorbar_title)),
+    fig = go.Figure(go.Heatmap(z=v, colorbar=dict(COLORBAR, title=dict(text=colorbar_title)),
                                hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>", **kwargs))
     return _layout(fig, title, height)
 
@@ -78,16 +92,14 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
                    colorbar_title: str, height: int = 380) -> go.Figure:
     """A heat map over the upscaled image. ``heat`` may have any H×W that divides the display
     size; it is sent at its own resolution and drawn as sharp cells over the image."""
-    img = np.asarray(image, dtype=np.uint8)
-    factor = max(1, 256 // img.shape[0])
-    big = upscale(img, factor)
+    big = display_pixels(np.asarray(image, dtype=np.uint8))
     h = np.asarray(heat, dtype=np.float32)
     cell_y, cell_x = big.shape[0] / h.shape[0], big.shape[1] / h.shape[1]
     fig = go.Figure(_image_trace(big))
     # go.Image puts pixel i at x = i, so a cell of width c is centred at j*c + c/2 - 0.5.
     fig.add_trace(go.Heatmap(
         z=h, x0=cell_x / 2 - 0.5, dx=cell_x, y0=cell_y / 2 - 0.5, dy=cell_y, opacity=opacity,
-        colorscale="Inferno", colorbar=dict(title=dict(text=colorbar_title)),
+        colorscale="Inferno", colorbar=dict(COLORBAR, title=dict(text=colorbar_title)),
         hovertemplate="%{z:.3f}<extra></extra>"))
     return _layout(fig, title, height)
 
@@ -106,6 +118,14 @@ def tile(maps: np.ndarray, columns: int, gap: int = 1) -> tuple[np.ndarray, list
     return mosaic, corners
 
 
+def stretch_each(maps: np.ndarray) -> np.ndarray:
+    """C×H×W maps, each stretched to 0..1 on its own (a constant map becomes 0)."""
+    m = np.asarray(maps, dtype=np.float32)
+    lo = m.min(axis=(1, 2), keepdims=True)
+    hi = m.max(axis=(1, 2), keepdims=True)
+    return np.where(hi > lo, (m - lo) / np.where(hi > lo, hi - lo, 1), 0).astype(np.float32)
+
+
 def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_channel_scale: bool,
                         columns: int = 16, height: int | None = None) -> go.Figure:
     """All channels of a layer as one mosaic; each tile labelled with its channel number.
@@ -113,11 +133,7 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
     ``maps`` is C'×H×W in display order and ``channels`` the channel index of each tile.
     With ``per_channel_scale`` each tile is stretched to 0..1 on its own.
     """
-    m = np.asarray(maps, dtype=np.float32)
-    if per_channel_scale:
-        lo = m.min(axis=(1, 2), keepdims=True)
-        hi = m.max(axis=(1, 2), keepdims=True)
-        m = np.where(hi > lo, (m - lo) / np.where(hi > lo, hi - lo, 1), 0)
+    m = stretch_each(maps) if per_channel_scale else np.asarray(maps, dtype=np.float32)
     columns = min(columns, len(m))
     gap = max(1, m.shape[1] // 8)
     mosaic, corners = tile(m, columns, gap=gap)
@@ -126,13 +142,13 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
         channel_at[y:y + m.shape[1], x:x + m.shape[2]] = ch
     fig = go.Figure(go.Heatmap(
         z=mosaic, colorscale=HEAT_SCALE, customdata=channel_at,
-        colorbar=dict(title=dict(text="per-channel 0–1" if per_channel_scale else "activation")),
+        colorbar=dict(COLORBAR, title=dict(text="per-channel 0–1" if per_channel_scale else "activation")),
         hovertemplate="channel %{customdata}: %{z:.3f}<extra></extra>", hoverongaps=False))
-    for ch, (y, x) in zip(channels, corners):
-        fig.add_annotation(x=x - 0.5, y=y - 0.5, text=str(ch), showarrow=False, xanchor="left",
-                           yanchor="top", font=dict(size=14, color="white"), bgcolor="rgba(0,0,0,0.55)")
+    labels = [dict(x=x - 0.5, y=y - 0.5, text=str(ch), showarrow=False, xanchor="left", yanchor="top",
+                   font=dict(size=14, color="white"), bgcolor="rgba(0,0,0,0.55)")
+              for ch, (y, x) in zip(channels, corners)]
     rows = (len(m) + columns - 1) // columns
-    return _layout(fig, title, height or max(260, 60 + rows * 90))
+    return _layout(fig, title, height or max(260, 60 + rows * 90), annotations=labels)
 
 
 def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[int, str],
@@ -148,17 +164,52 @@ def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[in
         colour_img[channel_map == ch] = rgb
     blended = (1 - opacity) * big + opacity * upscale(colour_img, cell)
     fig = go.Figure(_image_trace(blended.clip(0, 255).astype(np.uint8)))
+    cell_labels = []
     if cell >= 40:  # label each cell when cells are big enough to read
-        for (r, c), ch in np.ndenumerate(channel_map):
-            fig.add_annotation(x=c * cell + cell / 2, y=r * cell + cell / 2, text=text(labels[int(ch)]),
-                               showarrow=False, font=dict(size=14 if cell >= 60 else 11, color="white"),
-                               bgcolor="rgba(0,0,0,0.5)")
-    return _layout(fig, title, height)
+        cell_labels = [dict(x=c * cell + cell / 2, y=r * cell + cell / 2, text=text(labels[int(ch)]),
+                            showarrow=False, font=dict(size=14 if cell >= 60 else 11, color="white"),
+                            bgcolor="rgba(0,0,0,0.5)")
+                       for (r, c), ch in np.ndenumerate(channel_map)]
+    return _layout(fig, title, height, annotations=cell_labels)
 
 
 def bar_figure(x: list, y: list, title: str, x_title: str, y_title: str, height: int = 360,
                colours: list[str] | None = None) -> go.Figure:
     fig = go.Figure(go.Bar(x=x, y=y, marker_color=colours))
     fig.update_layout(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height,
-                      margin=dict(l=10, r=10, t=60, b=10), xaxis_title=x_title, yaxis_title=y_title)
+                      margin=dict(l=10, r=10, t=60, b=10),
+                      xaxis=dict(title=dict(text=x_title, font=FONT), tickfont=TICK_FONT),
+                      yaxis=dict(title=dict(text=y_title, font=FONT), tickfont=TICK_FONT))
+    return fig
+
+
+def enlarge(fig: go.Figure, factor: float) -> go.Figure:
+    """A copy of ``fig`` with every font, the height and the top margin × ``factor`` (e.g. for a
+    projector in presentation mode); ``factor`` 1 returns ``fig`` itself. Titles, already large and
+    often in narrow columns, grow half as much (× 1.2 for × 1.4), so they still fit."""
+    if factor == 1:
+        return fig
+    fig = go.Figure(fig)
+
+    def times(size, default=None, by=factor):
+        size = size if size is not None else default
+        return None if size is None else round(size * by)
+
+    layout = fig.layout
+    base = layout.font.size or 12
+    title_size = times(layout.title.font.size, base, by=1 + (factor - 1) / 2)
+    fig.update_layout(font_size=times(base), title_font_size=title_size,
+                      height=times(layout.height, 450), margin_t=times(layout.margin.t, 100))
+    for ann in layout.annotations:
+        ann.font.size = times(ann.font.size, base)
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        axis.update(tickfont_size=times(axis.tickfont.size, base), title_font_size=times(axis.title.font.size, base))
+    for trace in fig.data:
+        bar = getattr(trace, "colorbar", None)
+        if bar is not None:
+            bar.update(tickfont_size=times(bar.tickfont.size, base), title_font_size=times(bar.title.font.size, base))
+        if getattr(trace, "textfont", None) is not None and trace.textfont.size is not None:
+            trace.textfont.size = times(trace.textfont.size)
+    if layout.coloraxis.colorbar is not None:
+        fig.update_layout(coloraxis_colorbar_tickfont_size=times(layout.coloraxis.colorbar.tickfont.size, base))
     return fig

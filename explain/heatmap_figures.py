@@ -6,31 +6,30 @@ titles name the layer and its N×C×H×W shape, colour bars say what the colours
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
-from plotly.subplots import make_subplots
+from plotly.colors import get_colorscale
 
-from explain.figures import (DIVERGING_SCALE, FONT, TITLE_FONT, bar_figure, heatmap_figure,
+from explain.figures import (DIVERGING_SCALE, FONT, TICK_FONT, TITLE_FONT, bar_figure, heatmap_figure,
                              overlay_figure, text, upscale)
+from explain.feature_figures import OVERLAY_SCALE, _lut
 from explain.heatmaps import upsample
 from explain.one_by_one import TopContributions
 
-OVERLAY_SCALE = "Inferno"  # the colour scale of explain.figures.overlay_figure
+
 POSITIVE, NEGATIVE, NEUTRAL, TRUE_CLASS = "#c0392b", "#2471a3", "#7f8c8d", "#1e8449"
 SUBPLOT_TITLE_SIZE = 18
-TICK_FONT = dict(size=16)
 
 
 def _readable(fig: go.Figure) -> go.Figure:
     """Projector-sized tick labels, axis titles and colour-bar labels (Streamlit's theme would
-    otherwise shrink them)."""
-    fig.update_xaxes(tickfont=TICK_FONT, title_font=FONT)
-    fig.update_yaxes(tickfont=TICK_FONT, title_font=FONT)
+    otherwise shrink them), set with as few Plotly update calls as possible."""
+    axis = dict(tickfont=TICK_FONT, title_font=FONT)
+    fig.update_xaxes(axis)
+    fig.update_yaxes(axis)
     bar = dict(tickfont=TICK_FONT, title=dict(font=FONT))
-    fig.update_traces(colorbar=bar, selector=dict(type="heatmap"))
+    if any(t.type == "heatmap" for t in fig.data):
+        fig.update_traces(colorbar=bar, selector=dict(type="heatmap"))
     if fig.layout.coloraxis.colorscale is not None:
         fig.update_layout(coloraxis_colorbar=bar)
     return fig
@@ -69,30 +68,56 @@ def input_weights_figure(weights: np.ndarray, layer: str, out_channel: int,
     return _readable(fig)
 
 
+def _unit(a: float, b: float) -> list[float]:
+    """An axis domain, kept inside [0, 1] despite rounding."""
+    return [min(max(round(a, 6), 0.0), 1.0), min(max(round(b, 6), 0.0), 1.0)]
+
+
 def _map_grid(panels: list[tuple[str, np.ndarray]], columns: int, title: str, colorbar_title: str,
               limit: float, panel_height: int = 230) -> go.Figure:
-    """Small heat maps on one shared diverging colour scale (so sizes can be compared)."""
+    """Small heat maps on one shared diverging colour scale (so sizes can be compared).
+
+    The grid is laid out by hand as one figure dict (what ``make_subplots`` would build) and
+    handed to Plotly in one piece: with make_subplots and per-axis updates this figure took
+    ~90 ms, a third of a page rerun. tests/test_figures.py validates the result with Plotly."""
     rows = (len(panels) + columns - 1) // columns
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=[text(t) for t, _ in panels],
-                        horizontal_spacing=0.03, vertical_spacing=0.12 if rows > 1 else 0.0)
-    for i, (_, values) in enumerate(panels):
-        r, c = divmod(i, columns)
-        fig.add_trace(go.Heatmap(z=np.asarray(values, np.float32), coloraxis="coloraxis",
-                                 hovertemplate="row %{y}, col %{x}: %{z:+.3f}<extra></extra>"),
-                      row=r + 1, col=c + 1)
+    h_gap, v_gap = 0.03, (0.12 if rows > 1 else 0.0)
+    width = (1 - h_gap * (columns - 1)) / columns
+    height = (1 - v_gap * (rows - 1)) / rows
     limit = float(limit) or 1.0
-    fig.update_layout(
+    bare = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="",
+                tickfont=TICK_FONT, title_font=FONT)
+    traces, annotations = [], []
+    layout = dict(
         title=dict(text=title, font=TITLE_FONT), font=FONT, height=80 + rows * panel_height,
         margin=dict(l=10, r=10, t=100, b=10),
-        coloraxis=dict(colorscale=DIVERGING_SCALE, cmin=-limit, cmax=limit, cmid=0.0,
-                       colorbar=dict(title=dict(text=colorbar_title))))
-    fig.update_annotations(font=dict(size=SUBPLOT_TITLE_SIZE))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="", autorange="reversed")
-    for i in range(len(panels)):
-        suffix = "" if i == 0 else str(i + 1)
-        fig.update_layout({f"yaxis{suffix}": dict(scaleanchor=f"x{suffix}")})
-    return _readable(fig)
+        coloraxis=dict(colorscale=get_colorscale(DIVERGING_SCALE), cmin=-limit, cmax=limit, cmid=0.0,
+                       colorbar=dict(title=dict(text=colorbar_title, font=FONT), tickfont=TICK_FONT)))
+    for i, (name, values) in enumerate(panels):
+        r, c = divmod(i, columns)
+        n = "" if i == 0 else str(i + 1)
+        x0 = c * (width + h_gap)
+        y1 = 1 - r * (height + v_gap)
+        layout[f"xaxis{n}"] = dict(bare, domain=_unit(x0, x0 + width), anchor=f"y{n}")
+        layout[f"yaxis{n}"] = dict(bare, domain=_unit(y1 - height, y1), anchor=f"x{n}", autorange="reversed",
+                                   scaleanchor=f"x{n}")
+        traces.append(dict(type="heatmap", z=np.asarray(values, np.float32), coloraxis="coloraxis",
+                           xaxis=f"x{n}", yaxis=f"y{n}",
+                           hovertemplate="row %{y}, col %{x}: %{z:+.3f}<extra></extra>"))
+        annotations.append(dict(text=text(name), x=x0 + width / 2, y=y1, xref="paper", yref="paper",
+                                xanchor="center", yanchor="bottom", showarrow=False,
+                                font=dict(size=SUBPLOT_TITLE_SIZE)))
+    layout["annotations"] = annotations
+    return go.Figure(dict(data=traces, layout=layout), _validate=False)
+
+
+def contribution_panels(top: TopContributions, c_in: int) -> list[tuple[str, np.ndarray]]:
+    """(label, H×W map) of the strongest weighted maps, the other maps summed, and the bias:
+    together they add up to the output channel."""
+    panels = [(f"{w:+.3f} × map {c}", m) for c, w, m in zip(top.channels, top.weights, top.maps)]
+    panels.append((f"other {c_in - len(top.channels)} maps, summed", top.rest))
+    panels.append((f"bias {top.bias:+.3f}", np.full_like(top.rest, top.bias)))
+    return panels
 
 
 def contributions_figure(top: TopContributions, layer: str, input_layer: str, input_shape: tuple,
@@ -101,10 +126,7 @@ def contributions_figure(top: TopContributions, layer: str, input_layer: str, in
     to the output channel."""
     from explain.activations import format_shape
 
-    c_in = input_shape[1]
-    panels = [(f"{w:+.3f} × map {c}", m) for c, w, m in zip(top.channels, top.weights, top.maps)]
-    panels.append((f"other {c_in - len(top.channels)} maps, summed", top.rest))
-    panels.append((f"bias {top.bias:+.3f}", np.full_like(top.rest, top.bias)))
+    panels = contribution_panels(top, input_shape[1])
     limit = max(float(np.abs(v).max()) for _, v in panels)
     title = (f"{layer}, output channel {out_channel} = Σ weight × map of {input_layer} "
              f"({format_shape(input_shape)}) + bias")
@@ -156,14 +178,6 @@ def heatmap_overlay_figure(image: np.ndarray, raw_map: np.ndarray, method: str, 
     fig = overlay_figure(image, upsample(raw_map, size), title, opacity, colorbar, height=height)
     fig.update_layout(margin=dict(t=90))
     return _readable(fig)
-
-
-@lru_cache(maxsize=4)
-def _lut(scale: str) -> np.ndarray:
-    """256×3 uint8 colours of a Plotly colour scale."""
-    colours = sample_colorscale(scale, list(np.linspace(0.0, 1.0, 256)))
-    return np.array([[int(float(v)) for v in c[c.index("(") + 1:-1].split(",")] for c in colours],
-                    dtype=np.uint8)
 
 
 def overlay_pixels(image: np.ndarray, heat01: np.ndarray, opacity: float, size: int = 128,

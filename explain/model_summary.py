@@ -1,24 +1,31 @@
-"""Numbers for the home page's model card, from the cached test-set predictions."""
+"""Numbers for the home page's model card, from the cached test-set predictions.
+
+Plain Python, no pandas: the home page is the first render (see explain/model_card.py).
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+import csv
 
 from explain.testset import Predictions
 from model.evaluate import accuracy_report
 
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
 
-def per_class_table(preds: Predictions, classes: tuple[str, ...]) -> pd.DataFrame:
+
+def per_class_table(preds: Predictions, classes: tuple[str, ...]) -> dict[str, list]:
+    """{"class": [...], "accuracy": [...]} in class order."""
     report = accuracy_report(preds.predicted, preds.labels, classes)
-    return pd.DataFrame({"class": list(report["per_class"]),
-                         "accuracy": list(report["per_class"].values())})
+    return {"class": list(report["per_class"]), "accuracy": list(report["per_class"].values())}
 
 
-def read_history(path) -> pd.DataFrame | None:
-    """The training CSV written by ``model.train`` (None when missing or unreadable)."""
+def read_history(path) -> dict[str, list[float]] | None:
+    """The training CSV written by ``model.train`` as {column: values}; None when missing,
+    unreadable, empty or without the expected columns."""
     try:
-        df = pd.read_csv(path)
-    except (OSError, ValueError, pd.errors.ParserError):
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        history = {c: [float(r[c]) for r in rows] for c in HISTORY_COLUMNS}
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, csv.Error):
         return None
-    needed = {"epoch", "train_loss", "train_acc", "test_loss", "test_acc"}
-    return df if needed <= set(df.columns) and len(df) else None
+    return history if rows else None

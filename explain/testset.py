@@ -15,6 +15,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -48,27 +49,34 @@ def _try_load(path: Path, keys: tuple[str, ...]) -> dict | None:
         return None  # broken cache file: recompute
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)  # shared by every session: nobody may change it in place
+    return array
+
+
 @dataclass(frozen=True)
 class Predictions:
     logits: np.ndarray  # float32 N×K
     labels: np.ndarray  # int64 N (true class)
     indices: np.ndarray  # int64 N (official test index)
 
-    @property
+    # Computed once per object (pages read them dozens of times per rerun; the object is
+    # shared through st.cache_resource, and cached_property writes past the frozen dataclass).
+    @cached_property
     def probabilities(self) -> np.ndarray:
-        return softmax(self.logits)
+        return _read_only(softmax(self.logits))
 
-    @property
+    @cached_property
     def predicted(self) -> np.ndarray:
-        return self.logits.argmax(axis=1)
+        return _read_only(self.logits.argmax(axis=1))
 
-    @property
+    @cached_property
     def confidence(self) -> np.ndarray:
-        return self.probabilities.max(axis=1)
+        return _read_only(self.probabilities.max(axis=1))
 
-    @property
+    @cached_property
     def correct(self) -> np.ndarray:
-        return self.predicted == self.labels
+        return _read_only(self.predicted == self.labels)
 
     def confusion_matrix(self, num_classes: int) -> np.ndarray:
         """K×K counts, rows = true class, columns = predicted class."""

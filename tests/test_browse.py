@@ -35,9 +35,14 @@ def test_pages_clamp():
 def test_per_class_table_and_history(tmp_path):
     logits = np.eye(3, dtype=np.float32)[PRED]
     table = per_class_table(Predictions(logits, LABELS, np.arange(6)), ("a", "b", "c"))
-    assert table["accuracy"].tolist() == [0.5, 0.5, 0.5]
+    assert table == {"class": ["a", "b", "c"], "accuracy": [0.5, 0.5, 0.5]}
     assert read_history(tmp_path / "missing.csv") is None
     (tmp_path / "bad.csv").write_text("x,y\n1,2\n")
     assert read_history(tmp_path / "bad.csv") is None
     (tmp_path / "ok.csv").write_text("epoch,train_loss,train_acc,test_loss,test_acc\n1,2,0.1,2,0.1\n")
-    assert len(read_history(tmp_path / "ok.csv")) == 1
+    assert read_history(tmp_path / "ok.csv") == {"epoch": [1.0], "train_loss": [2.0], "train_acc": [0.1],
+                                                 "test_loss": [2.0], "test_acc": [0.1]}
+    (tmp_path / "text.csv").write_text("epoch,train_loss,train_acc,test_loss,test_acc\n1,x,0.1,2,0.1\n")
+    assert read_history(tmp_path / "text.csv") is None
+    (tmp_path / "empty.csv").write_text("epoch,train_loss,train_acc,test_loss,test_acc\n")
+    assert read_history(tmp_path / "empty.csv") is None

@@ -10,7 +10,7 @@ from torch import nn
 
 from explain.activations import all_activations, check_layer, layers, map_layers, output_shapes
 from explain.heatmaps import channel_sum, class_activation_map, grad_cam, normalise, upsample
-from explain.model_card import architecture_table
+from explain.model_card import architecture_table, markdown_table
 from explain.names import NamesFileError, clean_name, load_names, set_name
 from explain.one_by_one import LECTURE_EXAMPLE, compare_with_3x3, decompose, weight_matrix
 from explain.semantic import argmax_channel_map
@@ -193,9 +193,13 @@ def test_confusion_matrix_counts():
 
 def test_architecture_table_totals(random_model):
     table = architecture_table(random_model)
-    assert table["parameters"].sum() == sum(p.numel() for p in random_model.parameters())
-    row = table.set_index("layer").loc["block3.conv3"]
+    assert sum(r["parameters"] for r in table) == sum(p.numel() for p in random_model.parameters())
+    row = next(r for r in table if r["layer"] == "block3.conv3")
     assert row["output (N×C×H×W)"] == "1×128×8×8" and row["parameters"] == 128 * 128 + 128
+    md = markdown_table(table).splitlines()
+    assert md[0] == "| layer | type | output (N×C×H×W) | parameters |"
+    assert len(md) == 2 + len(table)
+    assert "| block3.conv3 | Conv2d 1×1, 128→128 | 1×128×8×8 | 16,512 |" in md
 
 
 def test_names_survive_concurrent_writers(tmp_path):
@@ -232,3 +236,59 @@ def test_names_are_cleaned_and_corrupt_files_are_kept_aside(tmp_path):
     set_name(path, "block1.conv1", 1, "stripes")
     assert json.loads(path.read_text()) == {"block1.conv1": {"1": "stripes"}}
     assert list(tmp_path.glob("names.json.corrupt-*"))
+
+
+def test_gradcam_is_right_while_other_threads_use_the_same_model(random_model):
+    """Streamlit serves every session from one model object: Grad-CAM for one session must not
+    be disturbed by another session's forward passes (or another Grad-CAM) at the same time."""
+    import threading
+
+    import torch
+
+    torch.manual_seed(1)
+    xs = [torch.randn(1, 3, 32, 32) for _ in range(4)]
+    expected = [grad_cam(random_model, x, i) for i, x in enumerate(xs)]
+    errors, results = [], {}
+
+    done = threading.Event()
+
+    def explain(i):
+        try:
+            for _ in range(25):
+                results[i] = grad_cam(random_model, xs[i], i)
+                assert np.allclose(results[i], expected[i], atol=1e-5)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    def forward():
+        with torch.no_grad():
+            while not done.is_set():
+                random_model(torch.randn(2, 3, 32, 32))
+
+    explainers = [threading.Thread(target=explain, args=(i,)) for i in range(4)]
+    forwards = [threading.Thread(target=forward) for _ in range(3)]
+    for t in explainers + forwards:
+        t.start()
+    for t in explainers:
+        t.join()
+    done.set()
+    for t in forwards:
+        t.join()
+    assert errors == []
+    assert not random_model._forward_hooks and not random_model.block3.relu3._forward_hooks
+
+
+def test_set_name_with_expected_refuses_a_stale_write(tmp_path):
+    from explain.names import NameConflict, load_names, set_name
+
+    path = tmp_path / "names.json"
+    set_name(path, "block3.relu3", 5, "ear", expected="")
+    with pytest.raises(NameConflict) as caught:
+        set_name(path, "block3.relu3", 5, "", expected="")  # saw no name, but "ear" is stored
+    assert caught.value.current == "ear"
+    assert load_names(path) == {"block3.relu3": {"5": "ear"}}
+    set_name(path, "block3.relu3", 5, "paw", expected="ear")
+    assert load_names(path) == {"block3.relu3": {"5": "paw"}}
+    path.unlink()  # names gone (file deleted): a session that saw "ear" loses nobody's name by writing
+    set_name(path, "block3.relu3", 5, "wheel", expected="ear")
+    assert load_names(path) == {"block3.relu3": {"5": "wheel"}}

@@ -1,0 +1,59 @@
+"""Figures built in one piece (or without Plotly's validation, for speed) must still be what
+Plotly accepts: each builder's output is re-validated here by a full ``go.Figure(dict)``."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from explain import convolution_figures, figures, heatmap_figures
+from explain.one_by_one import TopContributions
+
+RNG = np.random.default_rng(0)
+IMAGE = RNG.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+
+
+def _contributions() -> TopContributions:
+    maps = RNG.normal(size=(3, 8, 8)).astype(np.float32)
+    return TopContributions(channels=[4, 1, 7], weights=[0.5, -0.25, 0.125], maps=maps,
+                            rest=maps.sum(0), bias=0.1, share=0.75)
+
+
+BUILDERS = {
+    "image": lambda: figures.image_figure(IMAGE, "t"),
+    "heatmap": lambda: figures.heatmap_figure(RNG.normal(size=(8, 8)), "t", "c", diverging=True),
+    "overlay": lambda: figures.overlay_figure(IMAGE, RNG.random((8, 8)), "t", 0.5, "c"),
+    "feature_grid": lambda: figures.feature_grid_figure(RNG.random((32, 16, 16)), list(range(32)), "t",
+                                                        per_channel_scale=True),
+    "semantic": lambda: figures.semantic_figure(IMAGE, np.arange(16).reshape(4, 4) % 3,
+                                                {0: "#ff0000", 1: "#00ff00", 2: "#0000ff"},
+                                                {0: "a", 1: "<b>b</b>", 2: "c"}, "t", 0.5),
+    "weight_matrix": lambda: heatmap_figures.weight_matrix_figure(RNG.normal(size=(16, 8)), "l", 3),
+    "contributions": lambda: heatmap_figures.contributions_figure(_contributions(), "l", "in", (1, 8, 8, 8), 2),
+    "sum_check": lambda: heatmap_figures.sum_check_figure(RNG.normal(size=(8, 8)), RNG.normal(size=(8, 8)),
+                                                          "l", (1, 16, 8, 8), 2),
+    "grid_signed": lambda: convolution_figures.grid_figure(np.array([[1.0, np.nan], [-2.0, 0.5]]), "a<br>b",
+                                                           window=(0, 0, 1), frame=(0, 0, 2, 2), blank_text="0"),
+    "grid_unsigned": lambda: convolution_figures.grid_figure(np.arange(9.0).reshape(3, 3), "t", signed=False),
+}
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_figure_is_valid_plotly(name):
+    fig = BUILDERS[name]()
+    go.Figure(fig.to_dict())  # raises ValueError on any invalid property
+
+
+def test_map_grid_keeps_one_panel_per_subplot_with_titles_and_shared_scale():
+    top = _contributions()
+    fig = heatmap_figures.contributions_figure(top, "l", "in", (1, 8, 8, 8), 2, columns=4)
+    assert len(fig.data) == 5  # three maps, the rest, the bias
+    np.testing.assert_allclose(np.asarray(fig.data[0].z), top.maps[0])
+    assert {t.coloraxis for t in fig.data} == {"coloraxis"}
+    axes = [(t.xaxis, t.yaxis) for t in fig.data]
+    assert len(set(axes)) == 5
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0] == "+0.500 × map 4" and titles[-1] == "bias +0.100"
+    # Panels sit side by side without overlapping: domains are ordered and inside [0, 1].
+    first, second = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
+    assert 0 <= first[0] < first[1] < second[0] < second[1] <= 1
+    assert fig.layout.yaxis5.domain[1] < fig.layout.yaxis.domain[0]  # second row below the first
