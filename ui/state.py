@@ -1,29 +1,48 @@
-"""One current image for all pages, and page state mirrored in the URL.
+"""One current image for all pages (a test image or the user's own photo), and page state
+mirrored in the URL.
 
 A link such as ``?image=1234&layer=block3.conv3&channel=17`` reopens the same view. A value
 in the URL wins when it is new (a bookmark, an edited link); otherwise the session's own
 state is kept, so switching pages (which drops the query string) loses nothing. Bad values
 are ignored with a visible notice.
+
+An uploaded photo lives only in this browser session (``st.session_state[UPLOAD_KEY]``, an
+:class:`explain.uploads.UploadedImage`); it is never written to disk and never put in a link:
+while it is current the URL keeps the last test image's number, and the sidebar says so.
+Tests may put an ``UploadedImage`` under ``UPLOAD_KEY`` and ``SOURCE_KEY = PHOTO`` before a
+run; that is exactly the state a real upload leaves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from explain.browse import mark
+from explain.figures import display_pixels
+from explain.uploads import EXTENSIONS, MAX_BYTES, UploadedImage, UploadError, decode_upload
 from ui.resources import Context
 
-IMAGE_KEY = "current_image"  # official test index of the current image
+IMAGE_KEY = "current_image"  # official test index of the current (or last) test image
+UPLOAD_KEY = "uploaded_image"  # the session's UploadedImage, if any
+SOURCE_KEY = "image_source"  # TEST or PHOTO: which of the two is current
+TEST, PHOTO = "Test image", "Your photo"
+NO_LABEL = "no label (your photo)"
+_SEEN_FILE = "_upload_seen_file"  # file_id of the uploader's file already decoded
+_UPLOAD_ERROR = "_upload_error"  # (file_id, message) of a refused file
 _LAST_URL = "_last_url_values"
 MAX_PARAM_LENGTH = 64
 
 
 def _notice(param: str, raw: str, why: str) -> None:
-    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    # The value goes inside a Markdown code span, shown literally: a backtick would end the span
+    # and a line break could start a heading, so neither survives.
+    flat = " ".join(raw.replace("`", "'").split())
+    shown = flat if len(flat) <= 40 else flat[:40] + "…"
     st.warning(f"Ignored `{param}={shown}` in the link: {why}.", icon="⚠️")
 
 
@@ -39,20 +58,22 @@ def _url_value(param: str) -> str | None:
     return raw
 
 
-def adopt_url_value(param: str, state_key: str, parse: Callable[[str], Any], why: str) -> None:
-    """Copy a new, valid URL value into ``st.session_state[state_key]``; warn about a bad one."""
+def adopt_url_value(param: str, state_key: str, parse: Callable[[str], Any], why: str) -> bool:
+    """Copy a new, valid URL value into ``st.session_state[state_key]``; warn about a bad one.
+    True if a value was adopted."""
     raw = _url_value(param)
     if raw is None:
-        return
+        return False
     if len(raw) > MAX_PARAM_LENGTH:
         _notice(param, raw, "the value is too long")
-        return
+        return False
     try:
         value = parse(raw)
     except (ValueError, TypeError, KeyError):
         _notice(param, raw, why)
-        return
+        return False
     st.session_state[state_key] = value
+    return True
 
 
 def write_url(**values: Any) -> None:
@@ -63,6 +84,15 @@ def write_url(**values: Any) -> None:
         last[key] = text
         if st.query_params.get(key) != text:
             st.query_params[key] = text
+
+
+def drop_url(*keys: str) -> None:
+    """Remove ``keys`` from the URL (and forget them, so a later link with them is adopted)."""
+    last = st.session_state.setdefault(_LAST_URL, {})
+    for key in keys:
+        last.pop(key, None)
+        if key in st.query_params:
+            del st.query_params[key]
 
 
 def keep_widget_value(key: str, default: Any) -> None:
@@ -89,8 +119,38 @@ def parse_int_in(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def current_image(ctx: Context) -> int:
-    """The current image's official test index, adopted from the URL if new and valid."""
+@dataclass(frozen=True, eq=False)
+class CurrentImage:
+    """The image every page shows: a test image or the user's photo."""
+
+    key: str                      # "test-1234" or "upload-<sha256 of the file>": cache key for results
+    pixels: np.ndarray            # uint8 32×32×3, exactly what the network gets
+    title: str                    # "test #1234 (cat)" / "your photo: house.jpg"
+    truth: int | None             # true class index; None for a photo (nobody labelled it)
+    test_index: int | None        # official test index; None for a photo
+    upload: UploadedImage | None = None
+
+    @property
+    def is_upload(self) -> bool:
+        return self.upload is not None
+
+    @property
+    def name(self) -> str:
+        """Short name for running text: "test #1234" or "your photo"."""
+        return "your photo" if self.test_index is None else f"test #{self.test_index}"
+
+    @property
+    def long_name(self) -> str:
+        """For headings: "test image #1234" or "your photo (house.jpg)"."""
+        return f"your photo ({self.upload.name})" if self.upload else f"test image #{self.test_index}"
+
+    def truth_name(self, classes: Sequence[str]) -> str:
+        return NO_LABEL if self.truth is None else classes[self.truth]
+
+
+def current_test_index(ctx: Context) -> int:
+    """The current (or last) test image's official index, adopted from the URL if new and valid.
+    A new ``image=`` in the URL also makes the test image current again."""
     indices = ctx.split.indices
     lo, hi = int(indices.min()), int(indices.max())
 
@@ -100,20 +160,96 @@ def current_image(ctx: Context) -> int:
             raise ValueError(raw)
         return value
 
-    adopt_url_value("image", IMAGE_KEY, parse, f"test images are numbered {lo}–{hi}")
+    if adopt_url_value("image", IMAGE_KEY, parse, f"test images are numbered {lo}–{hi}"):
+        st.session_state[SOURCE_KEY] = TEST
     if IMAGE_KEY not in st.session_state or ctx.split.position_of(st.session_state[IMAGE_KEY]) is None:
         st.session_state[IMAGE_KEY] = lo
     return int(st.session_state[IMAGE_KEY])
 
 
 def set_current_image(index: int) -> None:
+    """Make test image ``index`` current (e.g. a "Show" button)."""
     st.session_state[IMAGE_KEY] = int(index)
+    st.session_state[SOURCE_KEY] = TEST
 
 
-def image_sidebar(ctx: Context) -> int:
-    """Sidebar control for the current image (shared by every page); returns its index."""
-    index = current_image(ctx)
+def set_uploaded_image(upload: UploadedImage) -> None:
+    """Make the user's photo current (kept for this session only)."""
+    st.session_state[UPLOAD_KEY] = upload
+    st.session_state[SOURCE_KEY] = PHOTO
+
+
+def from_test_set(ctx: Context, index: int) -> CurrentImage:
+    pos = ctx.split.position_of(index)
+    truth = int(ctx.split.labels[pos])
+    return CurrentImage(f"test-{index}", ctx.split.images[pos], f"test #{index} ({ctx.classes[truth]})",
+                        truth, int(index))
+
+
+def from_photo(upload: UploadedImage) -> CurrentImage:
+    # Results are cached across sessions by key: the full SHA-256, so no two photos can share one.
+    return CurrentImage(f"upload-{upload.sha256}", upload.pixels, f"your photo: {upload.name}", None, None,
+                        upload)
+
+
+def current_image(ctx: Context) -> CurrentImage:
+    """The current image without drawing anything (the sidebar draws the controls)."""
+    index = current_test_index(ctx)
+    upload = st.session_state.get(UPLOAD_KEY)
+    if st.session_state.get(SOURCE_KEY) == PHOTO and isinstance(upload, UploadedImage):
+        return from_photo(upload)
+    return from_test_set(ctx, index)
+
+
+def _take_upload(file) -> None:
+    """Decode a file new in the uploader: it becomes current, or its error is kept to show."""
+    if file is None or st.session_state.get(_SEEN_FILE) == file.file_id:
+        return
+    st.session_state[_SEEN_FILE] = file.file_id
+    st.session_state.pop(_UPLOAD_ERROR, None)
+    try:
+        with st.spinner("Reading your photo…"):
+            set_uploaded_image(decode_upload(file.getvalue(), file.name))
+    except UploadError as exc:
+        st.session_state[_UPLOAD_ERROR] = (file.file_id, str(exc))
+
+
+def _forget_upload() -> None:
+    st.session_state.pop(UPLOAD_KEY, None)
+    st.session_state[SOURCE_KEY] = TEST
+
+
+def image_sidebar(ctx: Context) -> CurrentImage:
+    """Sidebar controls for the current image (shared by every page); returns it."""
+    index = current_test_index(ctx)
     indices = ctx.split.indices
+    bar = st.sidebar
+
+    with bar.expander(f"{PHOTO} (upload)", expanded=st.session_state.get(SOURCE_KEY) == PHOTO):
+        file = st.file_uploader("Your own photo", type=list(EXTENSIONS), key="photo_uploader",
+                                max_upload_size=MAX_BYTES // (1024 * 1024),  # the browser refuses more
+                                help="PNG, JPEG, WebP or GIF, up to 20 MB. The network sees its centre "
+                                     "square at 32×32 pixels. Kept only in this browser session.")
+        _take_upload(file)
+        error = st.session_state.get(_UPLOAD_ERROR)
+        if error and file is not None and error[0] == file.file_id:
+            st.error(f"This file cannot be used: {error[1]}")
+        if isinstance(st.session_state.get(UPLOAD_KEY), UploadedImage):
+            st.button("Remove my photo", key="photo_forget", on_click=_forget_upload,
+                      help="Forget the photo; the test image becomes current again.")
+
+    upload = st.session_state.get(UPLOAD_KEY)
+    if isinstance(upload, UploadedImage):
+        if st.session_state.get(SOURCE_KEY) not in (TEST, PHOTO):
+            st.session_state[SOURCE_KEY] = TEST
+        st.session_state["image_source_picker"] = st.session_state[SOURCE_KEY]
+
+        def switched() -> None:
+            st.session_state[SOURCE_KEY] = st.session_state["image_source_picker"]
+
+        bar.radio("Current image", (TEST, PHOTO), key="image_source_picker", on_change=switched,
+                  horizontal=True, help="Every page shows this image.")
+
     st.session_state["image_picker"] = index
 
     def changed() -> None:
@@ -121,26 +257,31 @@ def image_sidebar(ctx: Context) -> int:
         if ctx.split.position_of(value) is not None:
             set_current_image(value)
 
-    st.sidebar.number_input("Test image #", min_value=int(indices.min()), max_value=int(indices.max()),
-                            step=1, key="image_picker", on_change=changed,
-                            help="Official CIFAR-10 test index; every page shows this image.")
-    index = current_image(ctx)
-    pos = ctx.split.position_of(index)
-    label = ctx.classes[int(ctx.split.labels[pos])]
-    preds = ctx.predictions()
-    guess = ctx.classes[int(preds.predicted[pos])]
-    conf = float(preds.confidence[pos])
-    st.sidebar.image(image_pixels(ctx, index), caption=f"#{index}: true {label}", width=160,
-                     output_format="PNG")
-    colour = "green" if guess == label else "red"
-    st.sidebar.markdown(f":{colour}[{mark(guess == label)} predicted **{guess}** ({conf:.0%})]")
+    bar.number_input("Test image #", min_value=int(indices.min()), max_value=int(indices.max()),
+                     step=1, key="image_picker", on_change=changed,
+                     help="Official CIFAR-10 test index; every page shows this image.")
+    current = current_image(ctx)
+    probabilities = ctx.probabilities_of(current.key, current.pixels, current.test_index)
+    guess = ctx.classes[int(np.argmax(probabilities))]
+    conf = float(np.max(probabilities))
+    if current.is_upload:
+        up = current.upload
+        bar.image(up.original, caption=f"Your photo: {up.name} ({up.size[0]:,}×{up.size[1]:,})",
+                  width=160, output_format="PNG")
+        bar.image(display_pixels(current.pixels), width=160, output_format="PNG",
+                  caption="As the network sees it: centre square, 32×32 pixels")
+        bar.markdown(f"Predicted **{guess}** ({conf:.0%}) · no true label")
+        for note in up.notes:
+            bar.caption(f"Note: {note}.")
+        bar.caption(f"Your photo stays in this browser session: it is not saved, and links to this page "
+                    f"cannot include it (the link's `image={index}` opens test image #{index}).")
+    else:
+        label = ctx.classes[current.truth]
+        bar.image(display_pixels(current.pixels), caption=f"#{index}: true {label}", width=160,
+                  output_format="PNG")
+        colour = "green" if guess == label else "red"
+        bar.markdown(f":{colour}[{mark(guess == label)} predicted **{guess}** ({conf:.0%})]")
     write_url(image=index)
-    return index
+    return current
 
 
-def image_pixels(ctx: Context, index: int, size: int = 256) -> np.ndarray:
-    """The image upscaled with nearest-neighbour (pixels stay honest)."""
-    from explain.figures import upscale
-
-    img = ctx.split.images[ctx.split.position_of(index)]
-    return upscale(img, max(1, size // img.shape[0]))
