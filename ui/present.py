@@ -1,0 +1,150 @@
+"""Presentation mode, a link to the current view and the one-PNG export (Streamlit glue).
+
+Every page calls :func:`presentation_toggle` once near the top (the sidebar switch, also in the
+URL as ``present=1``), wraps its explanations in :func:`explain`, passes its figures through
+:func:`fit`, and ends with :func:`share_link` and :func:`export_button`. The slide itself is
+drawn by :mod:`explain.slide`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote, urlencode, urlsplit
+
+import streamlit as st
+
+from explain.figures import enlarge
+from ui.state import adopt_url_value, drop_url, write_url
+
+PRESENT_KEY = "present"  # widget key and URL parameter
+_ON = "_present_on"  # the session's presentation-mode flag
+FIGURE_SCALE = 1.4  # fonts and heights of figures in presentation mode
+EXPORT_LABEL = "Download this view as PNG"
+_TRUE, _FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
+
+# Our own constant: never user text. Streamlit sizes text in rem, so the root font size
+# enlarges everything (22 px instead of 16 px); headings grow a little more.
+CSS = """
+<style>
+html { font-size: 22px !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.2rem 2.5rem 2rem !important; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem !important; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 2.0rem !important; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.6rem !important; }
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stMainMenu"] { display: none !important; }
+</style>
+"""
+
+
+def _parse_flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(raw)
+
+
+def presentation_toggle() -> bool:
+    """The sidebar switch "Presentation mode" (URL ``present=1``); call once per page, early.
+
+    When on: bigger type, a full-width page, no Streamlit header or toolbar, explanations hidden.
+    The switch keeps its value across pages; links made with it on carry ``present=1``.
+    """
+    # The session's own flag is the truth; the switch only shows and changes it (a widget's
+    # value is not reliably carried to the first run of another page).
+    adopt_url_value("present", _ON, _parse_flag, "use present=1 (on) or present=0 (off)")
+    on = bool(st.session_state.get(_ON, False))
+    st.session_state[PRESENT_KEY] = on
+
+    def switched() -> None:
+        st.session_state[_ON] = bool(st.session_state[PRESENT_KEY])
+
+    st.sidebar.toggle("Presentation mode", key=PRESENT_KEY, on_change=switched,
+                      help="For the projector: larger text and figures, explanations hidden. "
+                           "Links include it.")
+    if on:
+        write_url(present=1)
+        st.html(CSS)
+    else:
+        drop_url("present")
+    return on
+
+
+def presenting() -> bool:
+    """Is presentation mode on (as set by :func:`presentation_toggle` in this run)?"""
+    return bool(st.session_state.get(_ON, False))
+
+
+def explain(body: str, *, caption: bool = False, container=None) -> None:
+    """Explanatory Markdown, shown only when not presenting (the lecturer says it instead)."""
+    if presenting():
+        return
+    place = container if container is not None else st
+    (place.caption if caption else place.markdown)(body)
+
+
+def scale() -> float:
+    """Multiply figure heights and fonts by this (1 normally, larger when presenting)."""
+    return FIGURE_SCALE if presenting() else 1.0
+
+
+def fit(fig):
+    """``fig`` with fonts and height enlarged when presenting (unchanged otherwise)."""
+    return enlarge(fig, scale())
+
+
+def _page_path() -> str:
+    """The current page's URL path (e.g. "/Feature_maps"), for a link when the browser's URL is
+    unknown (tests); "" if Streamlit does not say."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        info = ctx.pages_manager.get_pages().get(ctx.pages_manager.current_page_script_hash, {})
+        path = info.get("url_pathname", "")
+    except Exception:  # internal API: a link without the page is still useful
+        return ""
+    return f"/{path}" if path else "/"
+
+
+def view_url() -> str:
+    """The full address of this view: the page's URL plus its state from the query string."""
+    base = st.context.url or _page_path()
+    if base and not urlsplit(base).path:
+        base += "/"  # the home page: http://host:port/?…
+    query = urlencode(st.query_params.to_dict(), quote_via=quote, safe=".,-_")
+    return f"{base}?{query}" if query else base
+
+
+def share_link(container=None) -> str:
+    """"Copy link to this view" with the address in a code box (it has a copy button).
+
+    Call at the end of the page, after every :func:`ui.state.write_url`. Returns the address.
+    """
+    place = container if container is not None else st.sidebar
+    url = view_url()
+    place.markdown("**Copy link to this view**")
+    place.code(url, language=None, wrap_lines=True)
+    return url
+
+
+def slide_footer(ctx, image) -> str:
+    """The slide's footer: model, checkpoint and the current image (``ui.state.CurrentImage``)."""
+    from explain.slide import footer_text
+
+    return footer_text(ctx.checkpoint.meta.get("architecture", "?"), ctx.checkpoint.sha256, image.long_name)
+
+
+def export_button(file_name: str, build: Callable[[], bytes], key: str, container=None) -> None:
+    """"Download this view as PNG": ``build()`` (an :func:`explain.slide.slide_png` call on this
+    view's data) runs only when the button is clicked, not on every rerun.
+
+    ``build`` is also kept in ``st.session_state["_export_<key>"]`` so tests can build the slide.
+    """
+    st.session_state[f"_export_{key}"] = build
+    place = container if container is not None else st
+    place.download_button(EXPORT_LABEL, data=build, file_name=file_name, mime="image/png", key=key,
+                          on_click="ignore", icon=":material/download:",
+                          help="One 1920×1080 picture of this view (figures, labels, legend) for a slide.")
