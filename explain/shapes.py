@@ -1,0 +1,460 @@
+"""Shapes and parameter counts (lecture §3, §4, §5, §7): an N×C×H×W calculator built on real
+PyTorch layers, pooling on a tiny example, receptive fields, reference architectures, and what
+GoogLeNet's 1×1 and VGG's stacked 3×3 convolutions save. No Streamlit here.
+
+Shapes are read from real ``nn.Conv2d`` / pooling layers run on the ``meta`` device (shapes
+without memory or arithmetic), so the calculator is PyTorch itself; the formula is shown beside
+it and the tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from explain.activations import format_shape
+from explain.convolution import formula_text, output_size
+from explain.one_by_one import ConvCost
+
+POOL_KINDS = ("none", "max", "average")
+
+
+# --- 1. The N×C×H×W calculator ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One convolution (``filters`` square ``kernel``×``kernel`` filters), optionally followed by
+    pooling (``pool`` in POOL_KINDS, window ``pool_size``, step ``pool_stride``)."""
+
+    filters: int
+    kernel: int
+    padding: int = 0
+    stride: int = 1
+    pool: str = "none"
+    pool_size: int = 2
+    pool_stride: int = 2
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    spec: LayerSpec
+    input_shape: tuple[int, int, int, int]  # N×C×H×W into the convolution
+    conv_shape: tuple[int, int, int, int]  # N×F×H'×W' out of the convolution
+    output_shape: tuple[int, int, int, int]  # after pooling (= conv_shape without pooling)
+    weight_shape: tuple[int, int, int, int]  # F×C×k×k
+    biases: int
+    parameters: int  # counted on the real layer: sum(p.numel())
+
+    @property
+    def weights(self) -> int:
+        return int(np.prod(self.weight_shape))
+
+    @property
+    def multiply_adds(self) -> int:
+        """F·C·k·k·H_out·W_out·N: one multiply-add per weight per output position per image."""
+        n, _, h, w = self.conv_shape
+        return self.weights * h * w * n
+
+    def formulas(self) -> list[str]:
+        """The output-size formula with this layer's numbers (height; width too if different)."""
+        _, _, h, w = self.input_shape
+        s = self.spec
+        sides = [("H and W", h)] if h == w else [("H", h), ("W", w)]
+        lines = [f"{name}: conv {formula_text(n, s.kernel, s.padding, s.stride)}" for name, n in sides]
+        if s.pool != "none":
+            _, _, ch, cw = self.conv_shape
+            pooled = [("H and W", ch)] if ch == cw else [("H", ch), ("W", cw)]
+            lines += [f"{name}: pool {formula_text(n, s.pool_size, 0, s.pool_stride)}" for name, n in pooled]
+        return lines
+
+
+class ShapeError(ValueError):
+    """A combination of sizes no layer can compute; the message says what to change."""
+
+
+def shape_problem(input_shape: tuple[int, int, int, int], spec: LayerSpec) -> str | None:
+    """A sentence saying why ``spec`` cannot be applied to ``input_shape``, or None if it can."""
+    n, c, h, w = input_shape
+    named = {"N (batch size)": n, "C (channels)": c, "H (height)": h, "W (width)": w,
+             "the number of filters": spec.filters, "the kernel size": spec.kernel, "the stride": spec.stride}
+    for name, value in named.items():
+        if value < 1:
+            return f"{name} is {value}: it must be at least 1."
+    if spec.padding < 0:
+        return f"The padding is {spec.padding}: it must be 0 or more."
+    if spec.kernel > min(h, w) + 2 * spec.padding:
+        return (f"The {spec.kernel}×{spec.kernel} kernel is larger than the padded input "
+                f"({h + 2 * spec.padding}×{w + 2 * spec.padding} = {h}×{w} plus padding {spec.padding} "
+                "on each side), so it fits nowhere: make the kernel smaller or the padding larger.")
+    if spec.pool not in POOL_KINDS:
+        return f"Unknown pooling {spec.pool!r}: choose one of {', '.join(POOL_KINDS)}."
+    if spec.pool != "none":
+        if spec.pool_size < 1 or spec.pool_stride < 1:
+            return "The pooling size and stride must be at least 1."
+        ch = output_size(h, spec.kernel, spec.padding, spec.stride)
+        cw = output_size(w, spec.kernel, spec.padding, spec.stride)
+        if spec.pool_size > min(ch, cw):
+            return (f"The {spec.pool_size}×{spec.pool_size} pooling window is larger than the "
+                    f"convolution's {ch}×{cw} output: make the window smaller or drop the pooling.")
+    return None
+
+
+def _pool_module(spec: LayerSpec) -> nn.Module | None:
+    if spec.pool == "max":
+        return nn.MaxPool2d(spec.pool_size, spec.pool_stride)
+    if spec.pool == "average":
+        return nn.AvgPool2d(spec.pool_size, spec.pool_stride)
+    return None
+
+
+def apply_layer(input_shape: tuple[int, int, int, int], spec: LayerSpec) -> LayerResult:
+    """Run a real ``nn.Conv2d`` (and pooling) on a meta tensor of ``input_shape`` and read the shapes."""
+    problem = shape_problem(input_shape, spec)
+    if problem:
+        raise ShapeError(problem)
+    n, c, h, w = (int(v) for v in input_shape)
+    with torch.device("meta"):
+        conv = nn.Conv2d(c, spec.filters, spec.kernel, stride=spec.stride, padding=spec.padding)
+        pool = _pool_module(spec)
+        x = torch.empty(n, c, h, w)
+        y = conv(x)
+        z = pool(y) if pool is not None else y
+    return LayerResult(spec, (n, c, h, w), tuple(y.shape), tuple(z.shape), tuple(conv.weight.shape),
+                       conv.bias.numel(), sum(p.numel() for p in conv.parameters()))
+
+
+def apply_chain(input_shape: tuple[int, int, int, int], specs: list[LayerSpec]) -> list[LayerResult]:
+    """Each layer applied to the previous one's output; ShapeError names the failing layer."""
+    results: list[LayerResult] = []
+    shape = tuple(input_shape)
+    for i, spec in enumerate(specs, start=1):
+        try:
+            results.append(apply_layer(shape, spec))
+        except ShapeError as e:
+            where = f"Layer {i} (input {format_shape(shape)})"
+            raise ShapeError(f"{where}: {e}") from None
+        shape = results[-1].output_shape
+    return results
+
+
+def chain_rows(results: list[LayerResult]) -> list[dict]:
+    """One table row per layer of the chain."""
+    rows = []
+    for i, r in enumerate(results, start=1):
+        s = r.spec
+        pool = "none" if s.pool == "none" else f"{s.pool} {s.pool_size}×{s.pool_size}, stride {s.pool_stride}"
+        rows.append({
+            "layer": i,
+            "input (N×C×H×W)": format_shape(r.input_shape),
+            "convolution": f"{s.filters} filters {s.kernel}×{s.kernel}, padding {s.padding}, "
+                           f"stride {s.stride}",
+            "pooling": pool,
+            "output (N×C×H×W)": format_shape(r.output_shape),
+            "weight (F×C×k×k)": format_shape(r.weight_shape),
+            "biases": r.biases,
+            "parameters": r.parameters,
+            "multiply-adds": r.multiply_adds,
+        })
+    return rows
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    input_shape: tuple[int, int, int, int]
+    layers: tuple[LayerSpec, ...]
+    note: str
+
+
+PRESETS: dict[str, Preset] = {p.label: p for p in (
+    Preset("Lecture exercise: 3×7×7, ten then twenty 3×3 filters", (1, 3, 7, 7),
+           (LayerSpec(10, 3), LayerSpec(20, 3)),
+           "A 3×3 kernel without padding trims 2: 7 → 5 → 3. The filter's channel count is "
+           "dictated by its input: 3, then 10."),
+    Preset("Same exercise with a batch of 32", (32, 3, 7, 7), (LayerSpec(10, 3), LayerSpec(20, 3)),
+           "N only travels along: the weight shapes and parameter counts do not change with the batch "
+           "size; the multiply-adds grow 32 times."),
+    Preset("CIFAR-10 batch 32×3×32×32 (this network's block 1)", (32, 3, 32, 32),
+           (LayerSpec(32, 3, padding=1), LayerSpec(32, 3, padding=1, pool="max")),
+           "Padding 1 keeps 32×32; the 2×2 max pooling halves height and width and keeps the 32 channels."),
+    Preset("1×1 convolution: 28×28×192 → 32 filters of 1×1×192", (1, 192, 28, 28), (LayerSpec(32, 1),),
+           "A 1×1 convolution changes the channel count and keeps height and width (lecture §4)."),
+)}
+DEFAULT_PRESET = next(iter(PRESETS))
+
+
+# --- 2. Pooling on a small example --------------------------------------------------------
+
+POOL_EXAMPLE = np.array([
+    [[1, 3, 2, 0],
+     [5, 6, 1, 2],
+     [7, 2, 9, 4],
+     [0, 1, 3, 8]],
+    [[0, 2, 4, 6],
+     [2, 0, 6, 4],
+     [1, 1, 0, 0],
+     [3, 3, 0, 8]],
+], dtype=np.float32)  # 2 channels × 4 × 4
+
+
+@dataclass(frozen=True)
+class Pooled:
+    maximum: np.ndarray  # C×2×2: 2×2 max pooling, stride 2
+    average: np.ndarray  # C×2×2: 2×2 average pooling, stride 2
+    global_average: np.ndarray  # C: global average pooling, one number per channel
+
+
+def pool_example(x: np.ndarray = POOL_EXAMPLE) -> Pooled:
+    """``x`` (C×H×W) through 2×2 max pooling, 2×2 average pooling and global average pooling."""
+    import torch.nn.functional as F
+
+    t = torch.as_tensor(np.asarray(x, dtype=np.float32))[None]
+    return Pooled(F.max_pool2d(t, 2)[0].numpy(), F.avg_pool2d(t, 2)[0].numpy(),
+                  F.adaptive_avg_pool2d(t, 1)[0, :, 0, 0].numpy())
+
+
+# --- 3. Receptive fields ------------------------------------------------------------------
+
+def _pair(v) -> int:
+    """Square kernels, strides and paddings only (the lecture's layers): the first value."""
+    return int(v[0]) if isinstance(v, tuple) else int(v)
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    layer: str
+    kind: str
+    output_side: int  # H = W of the output
+    receptive_field: int  # side of the input square one output pixel sees
+    jump: int  # input pixels between neighbouring output pixels (product of the strides)
+
+
+def receptive_fields(named_modules: list[tuple[str, nn.Module]], image_size: int) -> list[FieldRow]:
+    """Receptive field, jump and output side after each layer of a chain of 2-D layers.
+
+    rf ← rf + (k − 1)·dilation·jump and jump ← jump·stride for Conv2d, MaxPool2d and AvgPool2d;
+    global (adaptive) pooling to 1×1 sees the whole map; other layers (BatchNorm, ReLU, …) change
+    nothing.
+    """
+    rf, jump, side = 1, 1, image_size
+    rows = []
+    for name, m in named_modules:
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
+            d = _pair(getattr(m, "dilation", 1))
+            rf += (k - 1) * d * jump
+            side = (side + 2 * p - d * (k - 1) - 1) // s + 1
+            jump *= s
+        elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+            if _pair(m.output_size) != 1:
+                raise ValueError(f"{name}: only global pooling (output 1×1) is supported")
+            rf += (side - 1) * jump
+            jump *= side
+            side = 1
+        elif isinstance(m, (nn.Flatten, nn.Linear)):
+            break
+        rows.append(FieldRow(name, type(m).__name__, side, rf, jump))
+    return rows
+
+
+def model_receptive_fields(model, image_size: int = 32) -> list[FieldRow]:
+    """Every layer of the lecture network up to global average pooling."""
+    from explain.activations import layers
+
+    return receptive_fields([(info.name, info.module) for info in layers(model)], image_size)
+
+
+def field_rows(fields: list[FieldRow], channels: dict[str, int], image_size: int = 32) -> list[dict]:
+    """Table rows; ``channels`` maps a layer name to its output channel count."""
+    rows = []
+    for f in fields:
+        rf = f"{f.receptive_field}×{f.receptive_field}"
+        if f.output_side == 1:
+            rf += " (whole image)"
+        elif f.receptive_field >= image_size:
+            rf += " (as large as the image)"
+        rows.append({"layer": f.layer, "type": f.kind,
+                     "output (C×H×W)": f"{channels[f.layer]}×{f.output_side}×{f.output_side}",
+                     "receptive field": rf, "jump (pixels)": f.jump})
+    return rows
+
+
+# --- 4. Reference architectures -----------------------------------------------------------
+
+class LeNet5(nn.Module):
+    """LeNet-5 (LeCun et al. 1998) on 1×32×32: conv 6@5×5, pool, conv 16@5×5, pool, fc 120, 84, 10."""
+
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(),
+            nn.Linear(84, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+@dataclass(frozen=True)
+class ArchitectureInfo:
+    name: str
+    parameters: int
+    conv_layers: int
+    linear_layers: int
+    input_shape: str
+    note: str
+
+
+NOTES = {
+    "LeNet-5": "1998, postal codes: two convolution layers with pooling, then fully connected "
+               "layers (120, 84 and 10 units).",
+    "AlexNet": "2012: deeper, about 60 million parameters, ImageNet's 1.2 million images, ReLU, "
+               "dropout, split over two GPUs.",
+    "VGG-16": "Only 3×3 convolutions and 2×2 max pooling: stacked small filters widen the receptive "
+              "field with fewer parameters than one large filter. Most parameters are in the "
+              "fully connected layers.",
+    "GoogLeNet": "22 layers of inception blocks; 1×1 convolutions before the 3×3 and 5×5 ones cut "
+                 "parameters and computation.",
+    "GoogLeNet + auxiliary classifiers": "The two auxiliary classifiers help training and are "
+                                         "dropped at test time.",
+    "This network": "Blocks of 2, 3 and 3 convolutions (32, 64, 128 maps), 1×1 convolutions ending "
+                    "blocks 2 and 3, global average pooling and one linear layer.",
+}
+
+
+def describe(name: str, model: nn.Module, input_shape: str) -> ArchitectureInfo:
+    modules = list(model.modules())
+    return ArchitectureInfo(name, sum(p.numel() for p in model.parameters()),
+                            sum(isinstance(m, nn.Conv2d) for m in modules),
+                            sum(isinstance(m, nn.Linear) for m in modules), input_shape, NOTES.get(name, ""))
+
+
+def reference_architectures() -> list[ArchitectureInfo]:
+    """LeNet-5 and torchvision's AlexNet, VGG-16 and GoogLeNet (with and without the auxiliary
+    classifiers), built with no weights on the meta device: counted, never allocated or downloaded."""
+    import torchvision.models as tvm  # slow import: only here
+
+    with torch.device("meta"):
+        built = [
+            ("LeNet-5", LeNet5(), "1×32×32"),
+            ("AlexNet", tvm.alexnet(weights=None), "3×224×224"),
+            ("VGG-16", tvm.vgg16(weights=None), "3×224×224"),
+            ("GoogLeNet", tvm.googlenet(weights=None, aux_logits=False, init_weights=False), "3×224×224"),
+            ("GoogLeNet + auxiliary classifiers",
+             tvm.googlenet(weights=None, aux_logits=True, init_weights=False), "3×224×224"),
+        ]
+    return [describe(name, model, shape) for name, model, shape in built]
+
+
+def architecture_rows(infos: list[ArchitectureInfo]) -> list[dict]:
+    return [{"network": i.name, "input": i.input_shape, "parameters": i.parameters,
+             "conv layers": i.conv_layers, "fully connected layers": i.linear_layers, "note": i.note}
+            for i in infos]
+
+
+# --- 5. GoogLeNet's 1×1 bottleneck --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Bottleneck:
+    direct: ConvCost  # k×k straight from C_in to C_out
+    reduce: ConvCost  # 1×1 from C_in to the bottleneck width
+    after: ConvCost  # k×k from the bottleneck width to C_out
+
+    @property
+    def weights(self) -> int:
+        return self.reduce.weights + self.after.weights
+
+    @property
+    def parameters(self) -> int:
+        return self.reduce.parameters + self.after.parameters
+
+    @property
+    def multiply_adds(self) -> int:
+        return self.reduce.multiply_adds + self.after.multiply_adds
+
+
+def bottleneck(c_in: int = 192, c_out: int = 32, width: int = 16, kernel: int = 5,
+               side: int = 28) -> Bottleneck:
+    """The lecture's example by default: 28×28×192 → 5×5 conv to 32 maps, directly or via 1×1 to 16."""
+    return Bottleneck(ConvCost(kernel, c_in, c_out, side, side), ConvCost(1, c_in, width, side, side),
+                      ConvCost(kernel, width, c_out, side, side))
+
+
+def bottleneck_rows(b: Bottleneck) -> list[dict]:
+    d, r, a = b.direct, b.reduce, b.after
+    k = d.kernel
+    return [
+        {"way": f"direct {k}×{k}", "layers": f"{d.c_out} × {k}×{k}×{d.c_in}",
+         "weights": d.weights, "parameters (with biases)": d.parameters, "multiply-adds": d.multiply_adds},
+        {"way": f"1×1 to {r.c_out}, then {k}×{k}",
+         "layers": f"{r.c_out} × 1×1×{r.c_in}, then {a.c_out} × {k}×{k}×{a.c_in}",
+         "weights": b.weights, "parameters (with biases)": b.parameters, "multiply-adds": b.multiply_adds},
+    ]
+
+
+# --- 6. VGG: stacked 3×3 against one large filter -------------------------------------------
+
+@dataclass(frozen=True)
+class Stack:
+    layers: int  # how many 3×3 convolutions
+    channels: int  # C in and out of every layer
+    receptive_field: int  # of the stack, from real layers
+    stacked_weights: int  # layers · 9 · C²
+    single_kernel: int  # the one filter with the same receptive field
+    single_weights: int  # single_kernel² · C²
+
+
+def stacked_3x3(layers: int, channels: int) -> Stack:
+    """``layers`` 3×3 convolutions (C→C, padding 1) against one filter with the same receptive field."""
+    if layers < 1 or channels < 1:
+        raise ValueError("need at least one layer and one channel")
+    with torch.device("meta"):
+        convs = [nn.Conv2d(channels, channels, 3, padding=1, bias=False) for _ in range(layers)]
+    fields = receptive_fields([(f"conv{i}", c) for i, c in enumerate(convs, 1)], image_size=64)
+    rf = fields[-1].receptive_field
+    stacked = sum(p.numel() for c in convs for p in c.parameters())
+    single = ConvCost(rf, channels, channels, 1, 1).weights
+    return Stack(layers, channels, rf, stacked, rf, single)
+
+
+def stack_rows(stacks: list[Stack]) -> list[dict]:
+    rows = []
+    for s in stacks:
+        rows.append({"receptive field": f"{s.receptive_field}×{s.receptive_field}",
+                     "stacked 3×3": f"{s.layers} × 3×3: {s.layers}·9·C² = {s.stacked_weights:,}",
+                     "one large filter": f"one {s.single_kernel}×{s.single_kernel}: "
+                                         f"{s.single_kernel ** 2}·C² = {s.single_weights:,}",
+                     "saving": f"{1 - s.stacked_weights / s.single_weights:.0%} fewer weights"})
+    return rows
+
+
+
+# --- Why convolution (lecture §1) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DenseVsConv:
+    """One fully connected layer and one convolution with the same input and output shape."""
+
+    input_shape: tuple[int, int, int]     # C×H×W
+    output_shape: tuple[int, int, int]    # filters×H×W (the convolution is padded to keep H×W)
+    dense_parameters: int
+    conv_parameters: int
+    dense_inputs_per_output: int          # every input value
+    conv_inputs_per_output: int           # a k×k neighbourhood over all C channels
+    conv_positions: int                   # H×W positions sharing the same weights
+
+
+def dense_vs_conv(channels: int = 3, size: int = 32, filters: int = 32, kernel: int = 3) -> DenseVsConv:
+    """Counted on real layers built on the meta device (nothing allocated)."""
+    with torch.device("meta"):
+        conv = nn.Conv2d(channels, filters, kernel, padding=kernel // 2)
+        out = conv(torch.empty(1, channels, size, size)).shape[1:]
+        dense = nn.Linear(channels * size * size, int(np.prod(out)))
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    return DenseVsConv((channels, size, size), tuple(int(n) for n in out), count(dense), count(conv),
+                       channels * size * size, channels * kernel * kernel, int(out[1] * out[2]))

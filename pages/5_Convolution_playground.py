@@ -1,0 +1,263 @@
+"""Convolution playground: the lecture's 6×6 toy example stepped window by window, with an
+editable kernel, padding and stride; then the same kernel on the current test image or a photo."""
+
+import numpy as np
+import streamlit as st
+
+from explain.convolution import (CUSTOM, KERNEL_CHOICES, MAX_KERNEL, MAX_PADDING, MAX_STRIDE,
+                                 PRESETS, TOY_SIZE, correlate, correlate_channels, default_custom_kernel,
+                                 formula_text, geometry_problem, output_size, partial_output,
+                                 house_drawing, photo_pixels, shuffle_pixels, step, toy_image, uncovered)
+from explain.convolution_figures import (grid_figure, photo_figure, playground_slide, rgb_result_figure,
+                                         signed_map_figure)
+from explain.figures import text
+from explain.shapes import dense_vs_conv
+from explain.slide import slide_file_name
+from ui.present import explain, export_button, fit, presentation_toggle, share_link
+from ui.resources import load_or_stop
+from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
+
+st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
+ctx = load_or_stop()
+chosen = image_sidebar(ctx)
+presentation_toggle()
+
+st.title("Convolution playground")
+explain("A convolution slides a small grid of weights — the **kernel** or **filter** — over the image. "
+        "At each position it multiplies the kernel with the patch under it, cell by cell, and adds the "
+        "products up. This sliding multiply-and-add is a **dot product: a similarity score between the "
+        "filter and each patch**, so the filter lights up where the image looks like it.")
+
+# --- Kernel (URL: kernel=), image, padding, stride ---------------------------------------------
+adopt_url_value("kernel", "cv_kernel", parse_choice(KERNEL_CHOICES),
+                "unknown kernel; pick one of " + ", ".join(KERNEL_CHOICES))
+if st.session_state.get("cv_kernel") not in KERNEL_CHOICES:
+    st.session_state["cv_kernel"] = "vertical edge"
+preset = st.radio("Kernel", KERNEL_CHOICES, key="cv_kernel", horizontal=True, persist_state="session",
+                  help="Presets are the lecture's 3×3 kernels; choose custom to type your own weights.")
+
+# URL: transpose=0|1, pad=, stride= (so a link reopens the same geometry)
+adopt_url_value("transpose", "cv_transpose", lambda raw: {"0": False, "1": True}[raw], "use 0 or 1")
+adopt_url_value("pad", "cv_padding", parse_int_in(0, MAX_PADDING), f"padding is 0–{MAX_PADDING}")
+adopt_url_value("stride", "cv_stride", parse_int_in(1, MAX_STRIDE), f"stride is 1–{MAX_STRIDE}")
+for key, default in (("cv_transpose", False), ("cv_padding", 0), ("cv_stride", 1)):
+    st.session_state.setdefault(key, default)
+c_img, c_pad, c_stride = st.columns([2, 1, 1])
+transpose = c_img.toggle("Transpose the image (the edge becomes horizontal)", key="cv_transpose",
+                         persist_state="session")
+padding = int(c_pad.slider("Padding p (zeros around the image)", 0, MAX_PADDING, key="cv_padding",
+                           persist_state="session"))
+stride = int(c_stride.slider("Stride s (jump between windows)", 1, MAX_STRIDE, key="cv_stride",
+                             persist_state="session"))
+
+
+def custom_kernel() -> np.ndarray:
+    """Number inputs for a k×k kernel, starting from the kernel shown before (or a default)."""
+    size = int(st.number_input(f"Kernel size k (1–{MAX_KERNEL})", 1, MAX_KERNEL, 3, key="cv_size",
+                               persist_state="session"))
+    keys = [[f"cv_w_{r}_{c}" for c in range(size)] for r in range(size)]
+    if st.session_state.get("_cv_custom_size") != size or any(key not in st.session_state for row in keys for key in row):
+        last = np.asarray(st.session_state.get("_cv_last_kernel", []), dtype=np.float64)
+        start = last if last.shape == (size, size) else default_custom_kernel(size)
+        for r, row in enumerate(keys):
+            for c, key in enumerate(row):
+                st.session_state[key] = float(start[r, c])
+        st.session_state["_cv_custom_size"] = size
+    st.caption("Weights, row by row (top row first):")
+    weights = np.zeros((size, size))
+    for r, row in enumerate(keys):
+        cols = st.columns(size)
+        for c, key in enumerate(row):
+            weights[r, c] = cols[c].number_input(f"weight row {r}, column {c}", step=0.5, key=key,
+                                                 format="%g", label_visibility="collapsed")
+    return weights
+
+
+if preset == CUSTOM:
+    c_edit, _ = st.columns([1, 2])
+    with c_edit:
+        kernel = custom_kernel()
+else:
+    kernel = PRESETS[preset]
+    st.session_state["_cv_custom_size"] = None
+st.session_state["_cv_last_kernel"] = kernel.tolist()
+k = kernel.shape[0]
+
+# --- The toy example, one window at a time ----------------------------------------------------
+st.header("The lecture's toy example: a 6×6 image with an edge")
+image = toy_image(transpose)
+st.markdown(f"Dark (0) {'top' if transpose else 'left'} half, bright (1) {'bottom' if transpose else 'right'} "
+            f"half. The {k}×{k} kernel slides over it with padding {padding} and stride {stride}.")
+out = output_size(TOY_SIZE, k, padding, stride)
+st.markdown(f"**Output size** (n = {TOY_SIZE}, k = {k}, p = {padding}, s = {stride}): "
+            f"{formula_text(TOY_SIZE, k, padding, stride)}, so the output is **{out}×{out}**.")
+# Every kernel (k ≤ 5) fits the 6×6 toy image; only a tiny photo below can be too small for it.
+left_out = uncovered(TOY_SIZE, k, padding, stride)
+if left_out:
+    explain(f"The floor ⌊…⌋: with stride {stride} the last {left_out} row(s) and column(s) of the padded "
+            "input are never under the window.", caption=True)
+
+full = correlate(image, kernel, padding, stride)
+total = full.size
+adopt_url_value("pos", "cv_pos", parse_int_in(1, total), f"this output has positions 1–{total}")
+current = st.session_state.get("cv_pos")
+if not isinstance(current, int) or not 1 <= current <= total:
+    st.session_state["cv_pos"] = 1
+
+
+def move(by: int) -> None:
+    st.session_state["cv_pos"] = min(total, max(1, int(st.session_state.get("cv_pos", 1)) + by))
+
+
+c_prev, c_slider, c_next = st.columns([1, 6, 1], vertical_alignment="bottom")
+c_prev.button("← Previous", key="cv_prev", on_click=move, args=(-1,), disabled=st.session_state["cv_pos"] <= 1,
+              width="stretch")
+c_next.button("Next →", key="cv_next", on_click=move, args=(1,), disabled=st.session_state["cv_pos"] >= total,
+              width="stretch")
+if total > 1:
+    pos = int(c_slider.slider(f"Window position (1–{total}, row by row)", 1, total, key="cv_pos",
+                              persist_state="session"))
+else:
+    pos = 1
+    c_slider.markdown("The kernel fits in exactly one position.")
+write_url(kernel=preset, transpose=int(transpose), pad=padding, stride=stride, pos=pos)
+
+now = step(image, kernel, padding, stride, pos - 1)
+st.subheader(f"Step {pos} of {total}: output row {now.row}, column {now.col} ← the {k}×{k} patch at rows "
+             f"{now.top}–{now.top + k - 1}, columns {now.left}–{now.left + k - 1} of the "
+             + ("padded input" if padding else "input"))
+padded_size = TOY_SIZE + 2 * padding
+weight_limit = float(np.abs(kernel).max()) or 1.0
+figures = {
+    "cv_input": grid_figure(np.pad(image, padding, constant_values=np.nan),
+                            f"Input {padded_size}×{padded_size}" + (f"<br>(6×6 + padding {padding})" if padding else ""),
+                            signed=False, limit=1.0, window=(now.top, now.left, k), blank_text="0",
+                            frame=(padding, padding, TOY_SIZE, TOY_SIZE) if padding else None),
+    "cv_kernel_grid": grid_figure(kernel, f"Kernel {k}×{k}<br>({preset})", limit=weight_limit),
+    "cv_products": grid_figure(now.products, "Kernel × patch<br>(cell by cell)", limit=weight_limit),
+    "cv_output": grid_figure(partial_output(full, pos - 1), f"Output {out}×{out}<br>(filled up to step {pos})",
+                             limit=float(np.abs(full).max()) or 1.0, window=(now.row, now.col, 1)),
+}
+for col, (key, fig) in zip(st.columns([1.3, 1, 1, 1.2]), figures.items()):
+    col.plotly_chart(fit(fig), width="stretch", key=key)
+st.markdown(f"### {now.sum_text(kernel)}")
+explain("Orange square: the current window and the output cell it writes. Sum of kernel weight · input value "
+        "over the window" + ("; grey zeros around the dashed frame are the padding." if padding else "."),
+        caption=True)
+
+# --- The same kernel on a real image ----------------------------------------------------------
+st.header("The same kernel on a real image")
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the photo…")
+def _photo(data: bytes, name: str) -> np.ndarray:
+    return photo_pixels(data, name)
+
+
+upload = st.file_uploader("Or a photo for this section only (PNG, JPEG, WebP or GIF; at most 20 MB and "
+                          "4096×4096 pixels)",
+                          help="Used at up to 512 pixels on its longest side. Without it, the sidebar's current "
+                               "image is used (a photo uploaded there also at up to 512 pixels).",
+                          type=["png", "jpg", "jpeg", "webp", "gif"], max_upload_size=20, key="cv_upload")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _image_section(pixels: np.ndarray, kernel: np.ndarray, padding: int, stride: int, source: str):
+    """The per-channel maps and the section's two rows of figures (a photo's PNGs take a few hundred
+    milliseconds to encode: cached, so stepping the toy example above stays fast)."""
+    maps, summed = correlate_channels(pixels / 255.0, kernel, padding, stride)
+    oh, ow = summed.shape
+    channel_limit = float(np.abs(maps).max()) or 1.0
+    top_row = {
+        "cv_image": photo_figure(pixels, "Input:<br>" + text(source)),
+        "cv_sum": signed_map_figure(summed, f"R + G + B ({oh}×{ow})<br>one 3-channel filter",
+                                    float(np.abs(summed).max()) or 1.0),
+        "cv_rgb": rgb_result_figure(maps, "R, G, B maps as colours<br>(clipped to 0–1)"),
+    }
+    channel_row = {f"cv_map_{name}": signed_map_figure(maps[c], f"{name.capitalize()} channel ⋆ kernel", channel_limit)
+                   for c, name in enumerate(("red", "green", "blue"))}
+    return maps, (top_row, channel_row)
+
+
+def sidebar_image(current) -> tuple[np.ndarray, str]:
+    """Pixels and name of the sidebar's current image; a sidebar photo at its display resolution
+    (up to 512 px on its longest side), not the network's 32×32."""
+    if current.is_upload:
+        return np.asarray(current.upload.original, dtype=np.uint8)[..., :3], f"your photo {current.upload.name}"
+    return current.pixels, current.title.replace("test #", "test image #")
+
+
+house = st.toggle("Use the drawn house (the lecture's example: vertical edges on the chimney and walls, "
+                  "horizontal ones along the roof)", key="cv_house", persist_state="session",
+                  help="The lecture's house photo is not shipped with the app; this drawing has the same "
+                       "straight edges. An uploaded photo takes precedence.")
+pixels = None
+if upload is not None:
+    from explain.uploads import UploadError, safe_name
+
+    try:
+        pixels = _photo(upload.getvalue(), upload.name)
+        source = f"your photo {safe_name(upload.name)}"
+    except UploadError as exc:
+        st.error(f"{exc} Showing the sidebar's image meanwhile.")
+if pixels is None and house:
+    pixels, source = house_drawing(), "the drawn house"
+if pixels is None:
+    pixels, source = sidebar_image(chosen)
+
+h, w = pixels.shape[:2]
+problem = geometry_problem((h, w), k, padding, stride)
+if problem:
+    st.error(f"{problem} ({source} is {h}×{w} pixels.)")
+else:
+    maps, rows = _image_section(pixels, kernel, padding, stride, source)
+    oh, ow = maps.shape[1:]
+    source_md = source.replace("_", r"\_")  # file names keep underscores; not markdown italics
+    st.markdown(f"The {k}×{k} kernel on **{source_md}** — {h}×{w} pixels with values 0–1, padding {padding}, "
+                f"stride {stride}. Each colour channel gives a {oh}×{ow} map. Their sum is what **one** 3-channel "
+                "filter (its three slices all equal to this kernel) outputs. Red = positive, blue = negative.")
+    for row in rows:
+        for col, (key, fig) in zip(st.columns(3), row.items()):
+            col.plotly_chart(fit(fig), width="stretch", key=key)
+    export_button(
+        slide_file_name("convolution", preset, f"k{k}-p{padding}-s{stride}"),
+        lambda: playground_slide(
+            f"Convolution: the {preset} kernel slides over the 6×6 image (padding {padding}, stride {stride})",
+            np.pad(image, padding), "Input 6×6" + (f" + padding {padding}" if padding else "") + " (1 = bright)",
+            kernel, full, pixels, source, maps, formula_text(TOY_SIZE, k, padding, stride)),
+        key="cv_export")
+    explain("The three channel maps share one colour scale. Edge kernels light up edges of their direction "
+            "(vertical: the sides of a chimney; horizontal: a roof line); blur and sharpen transform the "
+            "image, as the colour version shows.", caption=True)
+
+# --- Why convolution (lecture §1) ---------------------------------------------------------------
+st.header("Why convolution, not a fully connected layer?")
+explain("A fully connected layer connects every output to every pixel: far more weights than it needs, and "
+        "no notion of position. A convolution connects each output only to a small neighbourhood "
+        "(**locality**) and slides the same few weights over the whole image (**weight sharing**), so each "
+        "output position stays responsible for one place of the input.")
+cmp = dense_vs_conv(channels=3, size=32, filters=32, kernel=3)
+c, hh, ww = cmp.input_shape
+f_out = cmp.output_shape[0]
+st.table([
+    {"layer": f"fully connected {c}·{hh}·{ww} → {f_out}·{hh}·{ww}",
+     "parameters": f"{cmp.dense_parameters:,}",
+     "each output sees": f"all {cmp.dense_inputs_per_output:,} input values",
+     "same weights at every position": "no"},
+    {"layer": f"convolution: {f_out} filters of {c}×3×3, padding 1",
+     "parameters": f"{cmp.conv_parameters:,}",
+     "each output sees": f"a 3×3 neighbourhood × {c} channels = {cmp.conv_inputs_per_output} values",
+     "same weights at every position": f"yes, at all {cmp.conv_positions:,} positions"},
+], hide_index=True)
+st.markdown(f"Same input ({c}×{hh}×{ww}) and same output ({f_out}×{hh}×{ww}): the fully connected layer needs "
+            f"**{cmp.dense_parameters / cmp.conv_parameters:,.0f} times** as many parameters.")
+network_image = chosen.pixels
+shuffled = shuffle_pixels(network_image)
+s_left, s_right = st.columns(2)
+s_left.plotly_chart(fit(photo_figure(network_image, "The image (32×32)")), width="stretch", key="cv_fc_image")
+s_right.plotly_chart(fit(photo_figure(shuffled, "Its pixels shuffled<br>(one fixed order for every image)")),
+                     width="stretch", key="cv_fc_shuffled")
+explain("Shuffle the pixels of every image in the same way and a fully connected layer learns just as well: "
+        "to it the shuffle is only a reordering of its weights. A convolution cannot, because the "
+        "neighbours it looks at are no longer neighbours.", caption=True)
+share_link()

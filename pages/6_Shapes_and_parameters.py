@@ -1,0 +1,216 @@
+"""Shapes and parameters: the N×C×H×W calculator, pooling, receptive fields, architectures and what
+1×1 and stacked 3×3 convolutions save (lecture §3, §4, §5, §7). The maths lives in explain.shapes."""
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+st.set_page_config(page_title="Shapes and parameters", layout="wide")
+
+from explain.activations import format_shape, output_shapes  # noqa: E402
+from explain.convolution_figures import grid_figure  # noqa: E402
+from explain.figures import bar_figure  # noqa: E402
+from explain.shapes import (DEFAULT_PRESET, POOL_EXAMPLE, POOL_KINDS, PRESETS,  # noqa: E402
+                            LayerSpec, ShapeError,
+                            apply_chain, architecture_rows, bottleneck, bottleneck_rows, chain_rows,
+                            describe, field_rows, model_receptive_fields, pool_example,
+                            reference_architectures, stack_rows, stacked_3x3)
+from explain.slide import footer_text  # noqa: E402
+from explain.view_slides import pooling_slide  # noqa: E402
+from ui.present import explain, export_button, fit, presentation_toggle, share_link  # noqa: E402
+from ui.resources import load_or_stop  # noqa: E402
+from ui.state import keep_widget_value  # noqa: E402
+
+MAX_LAYERS = 4
+NUMBERS = "{:,}"
+
+ctx = load_or_stop()
+presentation_toggle()
+
+
+@st.cache_data(show_spinner="Counting the parameters of AlexNet, VGG-16 and GoogLeNet…")
+def _reference_architectures():
+    return reference_architectures()
+
+
+def _table(rows: list[dict], numeric: tuple[str, ...]) -> None:
+    frame = pd.DataFrame(rows)
+    st.table(frame.style.format({c: NUMBERS for c in numeric if c in frame}), hide_index=True)
+
+
+st.title("Shapes and parameters")
+explain("Every tensor in a CNN is **N×C×H×W**: N images, C channels (feature maps), H rows, W columns. "
+        "A filter always has as many channels as its input; its height and width are your choice; "
+        "one filter makes one feature map (lecture §3).")
+
+# --- 1. The calculator ----------------------------------------------------------------------
+st.header("1. The N×C×H×W calculator")
+explain("The shapes below come from real PyTorch layers (`nn.Conv2d`, `nn.MaxPool2d`, `nn.AvgPool2d`) "
+        "run on an empty *meta* tensor; parameters are counted on the layer itself.")
+
+_LAYER_KEYS = ("f", "k", "p", "s", "pool", "ps", "pst")
+
+
+def _layer_values(spec: LayerSpec) -> tuple:
+    return (spec.filters, spec.kernel, spec.padding, spec.stride, spec.pool, spec.pool_size, spec.pool_stride)
+
+
+def _preset_values(preset) -> dict:
+    """Every calculator widget's value for ``preset`` (layers beyond the preset's: 8 filters 3×3,
+    padding 1)."""
+    values = {"sh_preset": preset.label, **{f"sh_{k}": v for k, v in zip("NCHW", preset.input_shape)},
+              "sh_layers": len(preset.layers)}
+    for i in range(MAX_LAYERS):
+        spec = preset.layers[i] if i < len(preset.layers) else LayerSpec(8, 3, padding=1)
+        values.update({f"sh_{key}{i}": v for key, v in zip(_LAYER_KEYS, _layer_values(spec))})
+    return values
+
+
+def _apply_preset() -> None:
+    for key, value in _preset_values(PRESETS[st.session_state["sh_preset"]]).items():
+        if key != "sh_preset":
+            st.session_state[key] = st.session_state[f"_kept_{key}"] = value
+
+
+# Streamlit forgets the values of widgets not shown (hidden layers, another page): restore the copies
+# kept at the end of the last run, else the defaults.
+KEPT = {**_preset_values(PRESETS[DEFAULT_PRESET]), "sh_width": 16, "sh_vgg_c": 64}
+for _key, _default in KEPT.items():
+    keep_widget_value(_key, _default)
+
+st.selectbox("Example from the lecture", list(PRESETS), key="sh_preset", on_change=_apply_preset,
+             help="Fills in every number below; change any of them afterwards.")
+preset = PRESETS[st.session_state["sh_preset"]]
+
+st.subheader("Input")
+cols = st.columns(5)
+labels = {"N": "N (images in the batch)", "C": "C (channels)", "H": "H (height)", "W": "W (width)"}
+limits = {"N": 1024, "C": 4096, "H": 1024, "W": 1024}
+shape = tuple(int(col.number_input(labels[k], min_value=0, max_value=limits[k], step=1, key=f"sh_{k}"))
+              for col, k in zip(cols, "NCHW"))
+count = int(cols[4].number_input("Layers in the chain", min_value=1, max_value=MAX_LAYERS, step=1,
+                                 key="sh_layers", help="Each layer is applied to the previous one's output."))
+
+shown_before = st.session_state.get("_sh_shown", MAX_LAYERS)
+for i in range(shown_before, count):  # hidden last run: Streamlit may hold a stale value, use the kept one
+    for key in (f"sh_{k}{i}" for k in _LAYER_KEYS):
+        st.session_state[key] = st.session_state.get(f"_kept_{key}", st.session_state[key])
+st.session_state["_sh_shown"] = count
+
+specs = []
+for i in range(count):
+    st.markdown(f"**Layer {i + 1}**" + (" (input: the output above)" if i else ""))
+    c = st.columns(7)
+    f = c[0].number_input("Filters F", 0, 4096, step=1, key=f"sh_f{i}")
+    k = c[1].number_input("Kernel k (k×k)", 0, 31, step=1, key=f"sh_k{i}")
+    p = c[2].number_input("Padding p", 0, 15, step=1, key=f"sh_p{i}")
+    s = c[3].number_input("Stride s", 0, 8, step=1, key=f"sh_s{i}")
+    pool = c[4].selectbox("Pooling after it", POOL_KINDS, key=f"sh_pool{i}")
+    ps = c[5].number_input("Pool size", 0, 16, step=1, key=f"sh_ps{i}", disabled=pool == "none")
+    pst = c[6].number_input("Pool stride", 0, 16, step=1, key=f"sh_pst{i}", disabled=pool == "none")
+    specs.append(LayerSpec(int(f), int(k), int(p), int(s), pool, int(ps), int(pst)))
+
+try:
+    results = apply_chain(shape, specs)
+except ShapeError as e:
+    results = None
+    st.error(f"These sizes do not work. {e} Change the numbers above, or pick an example from the list.")
+
+if results:
+    final = results[-1]
+    m = st.columns(4)
+    m[0].metric("Input", format_shape(shape))
+    m[1].metric("Output", format_shape(final.output_shape))
+    m[2].metric("Parameters (all layers)", f"{sum(r.parameters for r in results):,}")
+    m[3].metric("Multiply-adds (all layers)", f"{sum(r.multiply_adds for r in results):,}")
+    for i, r in enumerate(results, start=1):
+        st.markdown(f"#### Layer {i}: {format_shape(r.input_shape)} → {format_shape(r.output_shape)}")
+        st.markdown(f"Weight **{format_shape(r.weight_shape)}** (F×C×k×k) = {r.weights:,} weights, "
+                    f"+ {r.biases:,} biases = **{r.parameters:,} parameters**; "
+                    f"multiply-adds F·C·k·k·H_out·W_out·N = "
+                    f"{'·'.join(str(v) for v in r.weight_shape)}·{r.conv_shape[2]}·{r.conv_shape[3]}·"
+                    f"{r.conv_shape[0]} = **{r.multiply_adds:,}**")
+        st.markdown("  \n".join(r.formulas()))  # body-size text: inline code is too small for a projector
+    _table(chain_rows(results), ("biases", "parameters", "multiply-adds"))
+    explain(preset.note + " Pooling has no parameters.", caption=True)
+
+# --- 2. Pooling -----------------------------------------------------------------------------
+st.header("2. Pooling keeps the channels")
+explain("Max pooling: each 2×2 region elects its largest value. Average pooling: the region mixes. "
+        "Pooling works on every channel separately, so the channel count does not change "
+        "(2 channels in, 2 out). Global average pooling averages the whole map: **one number per channel** "
+        "(lecture §5).")
+pooled = pool_example()
+panels = [("Input 2×4×4", POOL_EXAMPLE), ("2×2 max pooling → 2×2×2", pooled.maximum),
+          ("2×2 average pooling → 2×2×2", pooled.average),
+          ("Global average pooling → 2×1×1", pooled.global_average[:, None, None])]
+top = float(POOL_EXAMPLE.max())
+for j, (col, (title, maps)) in enumerate(zip(st.columns(4), panels)):
+    col.markdown(f"**{title}**")
+    for ch in range(maps.shape[0]):
+        side = maps.shape[1]
+        col.plotly_chart(fit(grid_figure(maps[ch], f"channel {ch + 1} ({side}×{side})", limit=top,
+                                         signed=False, height=120 + 60 * side)),
+                         width="stretch", key=f"sh_pool_{j}_{ch}")
+pooling_footer = footer_text(ctx.checkpoint.meta.get("architecture", "?"), ctx.checkpoint.sha256,
+                             "the lecture's pooling example (§5)")
+export_button("pooling.png", partial(pooling_slide, panels, top, pooling_footer), key="export_shapes")
+
+# --- 3. Receptive fields --------------------------------------------------------------------
+st.header("3. Receptive field of every layer of this network")
+explain("How many input pixels (a square of that side) one output pixel of a layer can see. "
+        "A k×k convolution adds (k − 1)·jump; a stride-2 pooling doubles the jump (the input distance "
+        "between neighbouring output pixels). Conv–pool–conv–pool: maps get smaller and more numerous, "
+        "and one deep pixel sees a wide area of the 32×32 image.")
+shapes = output_shapes(ctx.model)
+fields = [f for f in model_receptive_fields(ctx.model)
+          if f.kind in ("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d")]
+field_table = field_rows(fields, {name: s[1] for name, s in shapes.items()})
+left, right = st.columns([3, 2])
+with left:
+    _table(field_table, ("jump (pixels)",))
+with right:
+    st.plotly_chart(fit(bar_figure([f.layer for f in fields], [f.receptive_field for f in fields],
+                                   "Receptive field side (pixels)", "layer", "pixels", height=480)),
+                    width="stretch", key="sh_fields")
+explain("From 32 on, the field is as large as the image, but a pixel near the border sees part of "
+        "it on the zero padding. Global average pooling (gap) sees the whole image.", caption=True)
+
+# --- 4. Architectures -----------------------------------------------------------------------
+st.header("4. Architectures from the lecture")
+infos = _reference_architectures() + [describe("This network", ctx.model, "3×32×32")]
+_table(architecture_rows(infos), ("parameters",))
+explain("Counted on torchvision's models built without weights (nothing downloaded). GoogLeNet is "
+        "shown without and with its two auxiliary classifiers, which are only used in training.",
+        caption=True)
+st.plotly_chart(fit(bar_figure([i.name for i in infos], [i.parameters for i in infos],
+                               "Parameters (log scale)", "network", "parameters", height=460)
+                    .update_yaxes(type="log", dtick=1)), width="stretch", key="sh_architectures")
+
+# --- 5. GoogLeNet's 1×1 -----------------------------------------------------------------------
+st.header("5. What GoogLeNet's 1×1 convolutions save")
+st.columns([1, 3])[0].number_input("Maps after the 1×1 (bottleneck width)", 1, 192, step=1, key="sh_width")
+b = bottleneck(width=int(st.session_state["sh_width"]))
+explain(f"The lecture's example: 28×28×192 → 28×28×32 with 5×5 filters, directly or through a 1×1 "
+        f"convolution to {b.reduce.c_out} maps first. Multiply-adds for one image, 'same' padding.")
+_table(bottleneck_rows(b), ("weights", "parameters (with biases)", "multiply-adds"))
+c1, c2 = st.columns(2)
+c1.metric("Weights", f"{b.weights:,}", f"{b.weights / b.direct.weights - 1:+.0%} against direct",
+          delta_color="inverse")
+c2.metric("Multiply-adds", f"{b.multiply_adds:,}", f"{b.multiply_adds / b.direct.multiply_adds - 1:+.0%} "
+          "against direct", delta_color="inverse")
+
+# --- 6. VGG ---------------------------------------------------------------------------------
+st.header("6. VGG: stacked 3×3 against one large filter")
+st.columns([1, 3])[0].number_input("Channels C (in and out of every layer)", 1, 1024, step=1,
+                                  key="sh_vgg_c")
+c = int(st.session_state["sh_vgg_c"])
+hidden = {f"sh_{k}{i}" for k in _LAYER_KEYS for i in range(count, MAX_LAYERS)}
+for _key in KEPT.keys() - hidden:
+    st.session_state[f"_kept_{_key}"] = st.session_state[_key]
+explain("Two 3×3 layers see a 5×5 square, three see 7×7, with fewer weights than one 5×5 or 7×7 "
+        "filter, and with a ReLU between them (lecture §7). Weights only, no biases.")
+_table(stack_rows([stacked_3x3(2, c), stacked_3x3(3, c)]), ())
+
+share_link()

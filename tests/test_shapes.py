@@ -1,0 +1,236 @@
+"""explain.shapes against hand-worked numbers: the lecture's exercises, pooling, receptive fields,
+published parameter counts, GoogLeNet's 1×1 bottleneck and VGG's stacked 3×3 convolutions."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from explain.convolution import output_size
+from explain.shapes import (PRESETS, LayerSpec, LeNet5, ShapeError, apply_chain, apply_layer,
+                            bottleneck, bottleneck_rows, chain_rows, describe, model_receptive_fields,
+                            pool_example, receptive_fields, reference_architectures, shape_problem,
+                            stacked_3x3)
+from tests.conftest import random_eval_model
+
+
+def test_lecture_exercise_one_image():
+    first, second = apply_chain((1, 3, 7, 7), [LayerSpec(10, 3), LayerSpec(20, 3)])
+    assert first.output_shape == (1, 10, 5, 5)
+    assert first.weight_shape == (10, 3, 3, 3)
+    assert (first.weights, first.biases, first.parameters) == (270, 10, 280)
+    assert first.multiply_adds == 10 * 3 * 3 * 3 * 5 * 5  # 6,750
+    assert second.input_shape == (1, 10, 5, 5)
+    assert second.output_shape == (1, 20, 3, 3)
+    assert second.weight_shape == (20, 10, 3, 3)
+    assert (second.weights, second.biases, second.parameters) == (1800, 20, 1820)
+    assert second.multiply_adds == 20 * 10 * 9 * 3 * 3  # 16,200
+
+
+def test_batch_of_32_keeps_the_weights():
+    one = apply_chain((1, 3, 7, 7), [LayerSpec(10, 3), LayerSpec(20, 3)])
+    batch = apply_chain((32, 3, 7, 7), [LayerSpec(10, 3), LayerSpec(20, 3)])
+    assert [r.output_shape for r in batch] == [(32, 10, 5, 5), (32, 20, 3, 3)]
+    assert [r.weight_shape for r in batch] == [r.weight_shape for r in one]
+    assert [r.parameters for r in batch] == [280, 1820]
+    assert [r.multiply_adds for r in batch] == [32 * 6750, 32 * 16200]
+
+
+def test_presets_compute():
+    results = {label: apply_chain(p.input_shape, list(p.layers)) for label, p in PRESETS.items()}
+    exercise, batch, cifar, one = results.values()
+    assert exercise[-1].output_shape == (1, 20, 3, 3)
+    assert batch[-1].output_shape == (32, 20, 3, 3)
+    assert [r.output_shape for r in cifar] == [(32, 32, 32, 32), (32, 32, 16, 16)]
+    assert cifar[0].parameters == 32 * 3 * 9 + 32 == 896
+    assert cifar[1].conv_shape == (32, 32, 32, 32)
+    assert one[0].output_shape == (1, 32, 28, 28)
+    assert one[0].weight_shape == (32, 192, 1, 1)
+    assert one[0].multiply_adds == 28 * 28 * 192 * 32 == 4_816_896
+
+
+@pytest.mark.parametrize("n,c,h,w,f,k,p,s", [
+    (2, 3, 32, 32, 8, 5, 2, 2), (1, 4, 13, 9, 6, 3, 0, 3), (3, 1, 8, 8, 2, 4, 1, 1),
+    (1, 2, 7, 11, 5, 7, 3, 2),
+])
+def test_shapes_match_the_formula_and_a_real_forward_pass(n, c, h, w, f, k, p, s):
+    spec = LayerSpec(f, k, padding=p, stride=s, pool="max", pool_size=2, pool_stride=1)
+    r = apply_layer((n, c, h, w), spec)
+    ho, wo = output_size(h, k, p, s), output_size(w, k, p, s)
+    assert r.conv_shape == (n, f, ho, wo)
+    assert r.output_shape == (n, f, ho - 1, wo - 1)
+    assert r.weight_shape == (f, c, k, k)
+    assert r.parameters == f * c * k * k + f
+    assert r.multiply_adds == f * c * k * k * ho * wo * n
+    real = nn.Conv2d(c, f, k, stride=s, padding=p)(torch.zeros(n, c, h, w))
+    assert tuple(real.shape) == r.conv_shape
+
+
+def test_average_pooling_with_stride():
+    r = apply_layer((1, 3, 10, 10), LayerSpec(4, 3, pool="average", pool_size=3, pool_stride=2))
+    assert r.conv_shape == (1, 4, 8, 8)
+    assert r.output_shape == (1, 4, 3, 3)  # ⌊(8 − 3) / 2⌋ + 1
+    assert any("pool" in line and "= 3" in line for line in r.formulas())
+
+
+def test_formula_has_the_numbers():
+    (r,) = apply_chain((1, 3, 7, 7), [LayerSpec(10, 3)])
+    assert r.formulas() == ["H and W: conv out = ⌊(n + 2p − k) / s⌋ + 1 = ⌊(7 + 2·0 − 3) / 1⌋ + 1 = "
+                            "⌊4 / 1⌋ + 1 = 5"]
+    (r,) = apply_chain((1, 3, 7, 9), [LayerSpec(10, 3)])
+    assert len(r.formulas()) == 2  # height and width differ
+
+
+@pytest.mark.parametrize("shape,spec,words", [
+    ((1, 3, 7, 7), LayerSpec(10, 9), "larger than the padded input"),
+    ((1, 3, 7, 7), LayerSpec(10, 10, padding=1), "larger than the padded input"),
+    ((0, 3, 7, 7), LayerSpec(10, 3), "N (batch size) is 0"),
+    ((1, 3, 0, 7), LayerSpec(10, 3), "H (height) is 0"),
+    ((1, 3, 7, 7), LayerSpec(0, 3), "number of filters is 0"),
+    ((1, 3, 7, 7), LayerSpec(10, 3, stride=0), "stride is 0"),
+    ((1, 3, 7, 7), LayerSpec(10, 3, pool="max", pool_size=6), "pooling window is larger"),
+])
+def test_bad_combinations(shape, spec, words):
+    assert words in shape_problem(shape, spec)
+    with pytest.raises(ShapeError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        apply_layer(shape, spec)
+
+
+def test_kernel_equal_to_padded_input_fits():
+    assert apply_layer((1, 3, 7, 7), LayerSpec(2, 9, padding=1)).output_shape == (1, 2, 1, 1)
+
+
+def test_chain_error_names_the_layer():
+    with pytest.raises(ShapeError, match=r"Layer 3 \(input 1×20×3×3\)"):
+        apply_chain((1, 3, 7, 7), [LayerSpec(10, 3), LayerSpec(20, 3), LayerSpec(5, 5)])
+
+
+def test_chain_rows():
+    rows = chain_rows(apply_chain((32, 3, 7, 7), [LayerSpec(10, 3), LayerSpec(20, 3)]))
+    assert [r["output (N×C×H×W)"] for r in rows] == ["32×10×5×5", "32×20×3×3"]
+    assert [r["weight (F×C×k×k)"] for r in rows] == ["10×3×3×3", "20×10×3×3"]
+    assert [r["parameters"] for r in rows] == [280, 1820]
+
+
+def test_pooling_by_hand():
+    p = pool_example()
+    # Channel 0: windows [1 3;5 6] [2 0;1 2] [7 2;0 1] [9 4;3 8]
+    np.testing.assert_array_equal(p.maximum[0], [[6, 2], [7, 9]])
+    np.testing.assert_allclose(p.average[0], [[15 / 4, 5 / 4], [10 / 4, 24 / 4]])
+    # Channel 1: windows [0 2;2 0] [4 6;6 4] [1 1;3 3] [0 0;0 8]
+    np.testing.assert_array_equal(p.maximum[1], [[2, 6], [3, 8]])
+    np.testing.assert_allclose(p.average[1], [[1, 5], [2, 2]])
+    np.testing.assert_allclose(p.global_average, [54 / 16, 40 / 16])
+    assert p.maximum.shape[0] == p.average.shape[0] == p.global_average.shape[0] == 2  # channels kept
+
+
+def test_receptive_fields_of_the_lecture_network():
+    fields = {f.layer: f for f in model_receptive_fields(random_eval_model())}
+    # 3×3 convs add 2·jump, 1×1 adds nothing, 2×2 pools add 1·jump and double the jump.
+    expected = {"block1.conv1": (3, 1, 32), "block1.conv2": (5, 1, 32), "block1.pool": (6, 2, 16),
+                "block2.conv1": (10, 2, 16), "block2.conv2": (14, 2, 16), "block2.conv3": (14, 2, 16),
+                "block2.pool": (16, 4, 8), "block3.conv1": (24, 4, 8), "block3.conv2": (32, 4, 8),
+                "block3.conv3": (32, 4, 8), "block3.pool": (36, 8, 4), "gap": (60, 32, 1)}
+    for name, (rf, jump, side) in expected.items():
+        f = fields[name]
+        assert (f.receptive_field, f.jump, f.output_side) == (rf, jump, side), name
+    assert fields["block1.relu2"].receptive_field == 5  # BatchNorm and ReLU change nothing
+    assert "classifier" not in fields
+
+
+def _gradient_extent(layer: str, row: int, col: int) -> tuple[int, int]:
+    """Rows and columns of the input that change one output pixel of ``layer``, measured by
+    backpropagation through a random-weight copy of the network (ReLU → identity and max → average
+    pooling, so no gradient is cut off by a negative activation or a losing pixel)."""
+    from explain.activations import layers
+
+    model = random_eval_model(seed=3)
+    x = torch.randn(1, 3, 32, 32, requires_grad=True)
+    h = x
+    for info in layers(model):
+        m = info.module
+        if isinstance(m, nn.ReLU):
+            m = nn.Identity()
+        elif isinstance(m, nn.MaxPool2d):
+            m = nn.AvgPool2d(m.kernel_size, m.stride)
+        h = m(h)
+        if info.name == layer:
+            break
+    h[0, :, row, col].sum().backward()
+    nonzero = x.grad[0].abs().sum(0) > 0
+    rows, cols = np.nonzero(nonzero.numpy())
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+@pytest.mark.parametrize("layer,row,col", [("block1.conv2", 10, 12), ("block2.pool", 4, 3),
+                                           ("block3.conv1", 4, 4)])
+def test_receptive_field_measured_by_backpropagation(layer, row, col):
+    fields = {f.layer: f.receptive_field for f in model_receptive_fields(random_eval_model())}
+    assert _gradient_extent(layer, row, col) == (fields[layer], fields[layer])
+
+
+def test_receptive_fields_with_stride_and_dilation():
+    chain = [("a", nn.Conv2d(1, 1, 7, stride=2, padding=3)), ("b", nn.MaxPool2d(3, 2, padding=1)),
+             ("c", nn.Conv2d(1, 1, 3, dilation=2, padding=2))]
+    rows = receptive_fields(chain, 224)
+    assert [(r.receptive_field, r.jump, r.output_side) for r in rows] == \
+        [(7, 2, 112), (11, 4, 56), (27, 4, 56)]
+
+
+def test_lenet5():
+    model = LeNet5()
+    assert tuple(model(torch.zeros(2, 1, 32, 32)).shape) == (2, 10)
+    info = describe("LeNet-5", model, "1×32×32")
+    assert info.parameters == 156 + 2416 + 48120 + 10164 + 850 == 61_706
+    assert (info.conv_layers, info.linear_layers) == (2, 3)
+
+
+def test_reference_architectures_published_counts():
+    infos = {i.name: i for i in reference_architectures()}
+    assert infos["LeNet-5"].parameters == 61_706
+    assert infos["AlexNet"].parameters == 61_100_840
+    assert infos["VGG-16"].parameters == 138_357_544
+    assert infos["GoogLeNet"].parameters == 6_624_904
+    assert infos["GoogLeNet + auxiliary classifiers"].parameters == 13_004_888
+    assert (infos["AlexNet"].conv_layers, infos["VGG-16"].conv_layers) == (5, 13)
+    assert infos["VGG-16"].conv_layers + infos["VGG-16"].linear_layers == 16
+    assert all(i.note for i in infos.values())
+
+
+def test_this_network_count():
+    info = describe("This network", random_eval_model(), "3×32×32")
+    assert info.parameters == 310_250
+    assert (info.conv_layers, info.linear_layers) == (8, 1)
+
+
+def test_bottleneck_lecture_example():
+    b = bottleneck()
+    assert b.direct.weights == 5 * 5 * 192 * 32 == 153_600
+    assert b.direct.multiply_adds == 28 * 28 * 153_600 == 120_422_400
+    assert b.reduce.weights == 192 * 16 == 3_072
+    assert b.after.weights == 5 * 5 * 16 * 32 == 12_800
+    assert b.weights == 15_872
+    assert b.multiply_adds == 28 * 28 * 15_872 == 12_443_648
+    assert b.parameters == 15_872 + 16 + 32
+    rows = bottleneck_rows(b)
+    assert [r["weights"] for r in rows] == [153_600, 15_872]
+    assert [r["multiply-adds"] for r in rows] == [120_422_400, 12_443_648]
+
+
+@pytest.mark.parametrize("layers,channels,rf,stacked,single", [
+    (2, 64, 5, 2 * 9 * 64 ** 2, 25 * 64 ** 2), (3, 64, 7, 27 * 64 ** 2, 49 * 64 ** 2), (3, 10, 7, 2700, 4900),
+])
+def test_stacked_3x3(layers, channels, rf, stacked, single):
+    s = stacked_3x3(layers, channels)
+    assert (s.receptive_field, s.single_kernel) == (rf, rf)
+    assert (s.stacked_weights, s.single_weights) == (stacked, single)
+
+
+def test_dense_versus_conv_counts_by_hand():
+    from explain.shapes import dense_vs_conv
+
+    cmp = dense_vs_conv(channels=3, size=32, filters=32, kernel=3)
+    assert cmp.output_shape == (32, 32, 32)
+    assert cmp.dense_parameters == 3 * 32 * 32 * 32 * 32 * 32 + 32 * 32 * 32 == 100_696_064
+    assert cmp.conv_parameters == 32 * 3 * 3 * 3 + 32 == 896
+    assert (cmp.dense_inputs_per_output, cmp.conv_inputs_per_output, cmp.conv_positions) == (3072, 27, 1024)
