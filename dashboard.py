@@ -3,75 +3,102 @@
 Run with ``streamlit run dashboard.py`` (see README.md). Every other view is in ``pages/``.
 """
 
+from functools import partial
+
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 st.set_page_config(page_title="CIFAR-10 CNN explained", page_icon="🔎", layout="wide")
 
 from explain.browse import CORRECTNESS, SORTS, mark, page_of, select_images  # noqa: E402
-from explain.figures import FONT, TITLE_FONT, bar_figure, upscale  # noqa: E402
-from explain.model_card import architecture_table  # noqa: E402
+from explain.figures import COLORBAR, FONT, TICK_FONT, TITLE_FONT, bar_figure, upscale  # noqa: E402
+from explain.model_card import architecture_table, markdown_table  # noqa: E402
 from explain.model_summary import per_class_table, read_history  # noqa: E402
+from explain.slide import slide_file_name  # noqa: E402
+from explain.view_slides import confusion_slide  # noqa: E402
 from model.train import history_path  # noqa: E402
+from ui.present import (explain, export_button, fit, presentation_toggle, share_link,  # noqa: E402
+                        slide_footer)
 from ui.resources import load_or_stop  # noqa: E402
 from ui.state import image_sidebar, set_current_image  # noqa: E402
 
 ANY = "any"
 PER_PAGE = 24
 
+
+@st.cache_data(show_spinner=False)
+def _architecture(sha: str, _model):
+    """The layer table needs a forward pass for its shapes: once per checkpoint, not per rerun."""
+    return architecture_table(_model)
+
+
 ctx = load_or_stop()
+presentation_toggle()
 preds = ctx.predictions()
 current = image_sidebar(ctx)
 classes = ctx.classes
 meta = ctx.checkpoint.meta
 
 st.title("What does a trained CNN see? — CIFAR-10")
-st.markdown(
+explain(
     "A convolutional network trained on the 60,000 CIFAR-10 images, opened up layer by layer. "
-    "Pick a test image below (or in the sidebar), then follow it through the pages on the left: "
-    "**Feature maps**, **Semantic map**, **1×1 weights** and **Prediction heatmaps**.")
+    "Pick a test image below (or in the sidebar, where you can also upload your own photo), then "
+    "follow it through the pages on the left: "
+    "**Feature maps**, **Semantic map**, **1×1 weights** and **Prediction heatmaps**. "
+    "The lecture's basics come first in **Convolution playground** (the 6×6 toy example, kernels, "
+    "padding, stride) and **Shapes and parameters** (N×C×H×W, pooling, receptive fields, LeNet to "
+    "GoogLeNet).")
 
-pos = ctx.split.position_of(current)
+probabilities = ctx.probabilities_of(current.key, current.pixels, current.test_index)
+guess = classes[int(np.argmax(probabilities))]
 with st.container(border=True):
     c_img, c_text = st.columns([1, 4])
-    c_img.image(upscale(ctx.split.images[pos], 8), width=160)
-    truth, guess = classes[int(preds.labels[pos])], classes[int(preds.predicted[pos])]
-    c_text.markdown(f"### Current image: test #{current}")
-    colour = "green" if truth == guess else "red"
-    c_text.markdown(f"True class **{truth}** · :{colour}[predicted **{guess}** "
-                    f"({float(preds.confidence[pos]):.1%}) {mark(truth == guess)}]")
-    links = c_text.columns(4)
-    for col, (page, label) in zip(links, [("pages/1_Feature_maps.py", "Feature maps"),
-                                          ("pages/2_Semantic_map.py", "Semantic map"),
-                                          ("pages/3_1x1_weights.py", "1×1 weights"),
-                                          ("pages/4_Prediction_heatmaps.py", "Prediction heatmaps")]):
-        col.page_link(page, label=f"→ {label}", query_params={"image": str(current)})
+    c_img.image(upscale(current.pixels, 5), width=160)
+    c_text.markdown(f"### Current image: {current.name}")
+    if current.is_upload:
+        c_img.caption("as the network sees it (32×32)")
+        c_text.markdown(f"File `{current.upload.name}` · true class: {current.truth_name(classes)} · "
+                        f"predicted **{guess}** "
+                        f"({float(probabilities.max()):.1%})")
+    else:
+        truth = classes[current.truth]
+        colour = "green" if truth == guess else "red"
+        c_text.markdown(f"True class **{truth}** · :{colour}[predicted **{guess}** "
+                        f"({float(probabilities.max()):.1%}) {mark(truth == guess)}]")
+    links = c_text.columns(3)
+    link_params = {} if current.is_upload else {"image": str(current.test_index)}
+    for n, (page, label) in enumerate([("pages/5_Convolution_playground.py", "Convolution playground"),
+                                       ("pages/6_Shapes_and_parameters.py", "Shapes and parameters"),
+                                       ("pages/1_Feature_maps.py", "Feature maps"),
+                                       ("pages/2_Semantic_map.py", "Semantic map"),
+                                       ("pages/3_1x1_weights.py", "1×1 weights"),
+                                       ("pages/4_Prediction_heatmaps.py", "Prediction heatmaps")]):
+        links[n % 3].page_link(page, label=f"→ {label}", query_params=link_params)
 
 # --- Model card ---------------------------------------------------------------------------
 st.header("Model card")
 top1 = float(preds.correct.mean())
-table = architecture_table(ctx.model)
+table = _architecture(ctx.checkpoint.sha256, ctx.model)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Test accuracy (top-1)", f"{top1:.2%}", help=f"on {len(preds.labels):,} test images")
-m2.metric("Parameters", f"{int(table['parameters'].sum()):,}")
+parameters = sum(r["parameters"] for r in table)
+m2.metric("Parameters", f"{parameters:,}")
 m3.metric("Epochs trained", str(meta.get("epochs", "?")))
 m4.metric("Trained", str(meta.get("date", "?"))[:10])
 
 arch_col, class_col = st.columns([3, 2])
 with arch_col:
     st.subheader(f"Architecture: {meta['architecture']}")
-    total = {"layer": "total", "type": "", "output (N×C×H×W)": "",
-             "parameters": int(table["parameters"].sum())}
-    st.dataframe(pd.concat([table, pd.DataFrame([total])], ignore_index=True), hide_index=True,
-                 height=420)
+    total = {"layer": "**total**", "type": "", "output (N×C×H×W)": "", "parameters": parameters}
+    with st.container(height=460, key="home_architecture"):
+        st.markdown(markdown_table([*table, total]))
 with class_col:
     per_class = per_class_table(preds, classes)
-    fig = bar_figure(per_class["class"].tolist(), per_class["accuracy"].tolist(),
+    fig = bar_figure(per_class["class"], per_class["accuracy"],
                      f"Accuracy per class (test set, overall {top1:.1%})", "class", "accuracy")
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    st.plotly_chart(fig, key="home_per_class")
+    st.plotly_chart(fit(fig), key="home_per_class")
 
 history = read_history(history_path(ctx.checkpoint.path))
 if history is None:
@@ -84,27 +111,35 @@ else:
             fig.add_scatter(x=history["epoch"], y=history[f"{split}_{metric}"], name=split,
                             line=dict(dash=dash, width=3))
         fig.update_layout(title=dict(text=f"Training curve: {title.lower()}", font=TITLE_FONT), font=FONT,
-                          xaxis_title="epoch", yaxis_title=metric, height=340, margin=dict(t=60, b=10))
+                          xaxis=dict(title="epoch", tickfont=TICK_FONT),
+                          yaxis=dict(title=metric, tickfont=TICK_FONT), height=340, margin=dict(t=60, b=10))
         if metric == "acc":
             fig.update_yaxes(tickformat=".0%")
-        col.plotly_chart(fig, key=f"home_curve_{metric}")
+        col.plotly_chart(fit(fig), key=f"home_curve_{metric}")
 
 # --- Confusion matrix -------------------------------------------------------------------
 st.header("Confusion matrix")
-st.caption("Rows: true class; columns: predicted class. Click a cell to list exactly those test images "
-           "in the browser below (or choose the pair there).")
+explain("Rows: true class; columns: predicted class. Click a cell to list exactly those test images "
+        "in the browser below (or choose the pair there).", caption=True)
 cm = preds.confusion_matrix(len(classes))
 fig = go.Figure(go.Heatmap(z=cm, x=list(classes), y=list(classes), colorscale="Blues",
-                           colorbar=dict(title=dict(text="images")), text=cm, texttemplate="%{text}",
-                           hovertemplate="true %{y} → predicted %{x}: %{z} images<extra></extra>"))
+                           colorbar=dict(COLORBAR, title=dict(text="images")), text=cm, texttemplate="%{text}",
+                           hoverinfo="skip"))
 # Invisible markers on the cell centres make each cell clickable (heat maps are not selectable).
+# They carry the hover text: hoverinfo="skip" on them would also switch off their clicks.
 ii, jj = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
 fig.add_scatter(x=[classes[j] for j in jj.ravel()], y=[classes[i] for i in ii.ravel()], mode="markers",
-                marker=dict(size=38, opacity=0.01, symbol="square"), customdata=np.stack([ii.ravel(), jj.ravel()], 1),
-                hoverinfo="skip", showlegend=False)
-fig.update_layout(font=FONT, height=620, xaxis_title="predicted class", yaxis_title="true class",
+                marker=dict(size=38, opacity=0.01, symbol="square"),
+                customdata=np.stack([ii.ravel(), jj.ravel(), cm.ravel()], 1).tolist(),  # lists survive the JSON
+                hovertemplate="true %{y} → predicted %{x}: %{customdata[2]} images<extra></extra>",
+                showlegend=False)
+fig.update_layout(font=FONT, height=620, xaxis=dict(title="predicted class", tickfont=TICK_FONT),
+                  yaxis=dict(title="true class", tickfont=TICK_FONT),
                   yaxis_autorange="reversed", margin=dict(t=20, b=10), clickmode="event+select")
-event = st.plotly_chart(fig, key="home_confusion", on_select="rerun", selection_mode="points")
+event = st.plotly_chart(fit(fig), key="home_confusion", on_select="rerun", selection_mode="points")
+export_button(slide_file_name("confusion-matrix", current.name),
+              partial(confusion_slide, current.pixels, current.title, guess, float(probabilities.max()), cm,
+                      classes, top1, slide_footer(ctx, current)), key="export_home")
 points = (event or {}).get("selection", {}).get("points", []) if event else []
 if points:
     cell = tuple(int(v) for v in points[0].get("customdata", [])[:2]) if points[0].get("customdata") else None
@@ -142,7 +177,9 @@ else:
             st.image(upscale(ctx.split.images[p], 4),
                      caption=f"#{idx} {truth} → {guess} {float(preds.confidence[p]):.0%} {mark(truth == guess)}",
                      width="stretch")
-            if st.button("Show", key=f"home_pick_{idx}", type="primary" if idx == current else "secondary",
-                         width="stretch"):
+            if st.button("Show", key=f"home_pick_{idx}", width="stretch",
+                         type="primary" if idx == current.test_index else "secondary"):
                 set_current_image(idx)
                 st.rerun()
+
+share_link()

@@ -1,5 +1,7 @@
 """Feature maps: every channel of any layer for the current image, and one channel up close."""
 
+from functools import partial
+
 import streamlit as st
 
 from explain.activations import format_shape, map_layers
@@ -7,24 +9,26 @@ from explain.feature_figures import OVERLAY_SCALE, overlay_rgb, titled
 from explain.feature_maps import (SORTS, channel_order, grid_shape, layer_label,
                                   layer_note, strongest_channel)
 from explain.figures import feature_grid_figure, heatmap_figure, image_figure
+from explain.slide import slide_file_name
+from explain.view_slides import feature_maps_slide
+from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
 
 st.set_page_config(page_title="Feature maps", page_icon="🧩", layout="wide")
 ctx = load_or_stop()
-index = image_sidebar(ctx)
+presentation_toggle()
+img = image_sidebar(ctx)
 DEFAULT_LAYER = "block1.relu1"
 SCALES = ("shared", "per channel")
 
 
-acts = ctx.activations(index)
+acts = ctx.activations_of(img.key, img.pixels)
 names = [info.name for info in map_layers(ctx.model)]
-pos = ctx.split.position_of(index)
-truth = ctx.classes[int(ctx.split.labels[pos])]
 
 st.title("Feature maps")
-st.markdown("Every convolution, BatchNorm, ReLU and pooling layer turns the image into a stack of maps, "
-            "one per channel. Bright = the channel responds strongly there.")
+explain("Every convolution, BatchNorm, ReLU and pooling layer turns the image into a stack of maps, "
+        "one per channel. Bright = the channel responds strongly there.")
 
 # --- Layer (URL: layer=) ----------------------------------------------------------------------
 adopt_url_value("layer", "fm_layer", parse_choice(names), "unknown layer; pick one from the list")
@@ -36,7 +40,7 @@ layer = st.selectbox("Layer (block · layer — output N×C×H×W)", names, key=
 maps = acts[layer]
 shape = format_shape(shapes[layer])
 count = maps.shape[0]
-st.markdown(layer_note(ctx.model, layer))
+explain(layer_note(ctx.model, layer))
 
 # --- Channel (URL: channel=) ------------------------------------------------------------------
 adopt_url_value("channel", "fm_channel", parse_int_in(0, count - 1),
@@ -60,8 +64,8 @@ columns, height = grid_shape(count)
 fig = feature_grid_figure(maps[order], order.tolist(),
                           f"{layer}: all {count} channels ({shape}), by {sort}, {scale} colour scale",
                           per_channel_scale=scale == "per channel", columns=columns, height=height)
-st.plotly_chart(fig, width="stretch", key="fm_grid")
-st.caption("Each tile is one channel's map, labelled with its channel number (hover for values).")
+st.plotly_chart(fit(fig), width="stretch", key="fm_grid")
+explain("Each tile is one channel's map, labelled with its channel number (hover for values).", caption=True)
 
 # --- One channel up close ---------------------------------------------------------------------
 st.subheader(f"Channel {channel} of {layer}, beside the input")
@@ -70,17 +74,22 @@ h, w = one.shape
 signed = float(one.min()) < 0
 peak = float(one.max())
 c_in, c_map, c_over = st.columns(3)
-c_in.plotly_chart(titled(image_figure(ctx.split.images[pos], ""), f"Input: test #{index} ({truth})",
-                         "1×3×32×32"), width="stretch", key="fm_input")
-c_map.plotly_chart(titled(heatmap_figure(one, "", "activation", diverging=signed),
-                          f"{layer}, channel {channel}", f"one {h}×{w} map of {shape}"),
+c_in.plotly_chart(fit(titled(image_figure(img.pixels, ""), f"Input: {img.title}",
+                             "1×3×32×32")), width="stretch", key="fm_input")
+c_map.plotly_chart(fit(titled(heatmap_figure(one, "", "activation", diverging=signed),
+                              f"{layer}, channel {channel}", f"one {h}×{w} map of {shape}")),
                    width="stretch", key="fm_channel_map")
-c_over.plotly_chart(titled(image_figure(overlay_rgb(ctx.split.images[pos], one, peak, size=256), ""),
-                           f"Channel {channel} over the input", f"clear = 0, yellow = {peak:.2f}"),
+c_over.plotly_chart(fit(titled(image_figure(overlay_rgb(img.pixels, one, peak, size=256), ""),
+                               f"Channel {channel} over the input", f"clear = 0, yellow = {peak:.2f}")),
                     width="stretch", key="fm_overlay")
 rank = int((order == channel).nonzero()[0][0]) + 1
-st.markdown(f"Channel **{channel}**: mean **{float(one.mean()):.3f}**, max **{peak:.3f}**, "
-            f"min **{float(one.min()):.3f}** — number {rank} of {count} by {sort}. "
-            + ("In the middle map red = positive, blue = negative. " if signed else "")
-            + f"On the right the map is laid over the image in {OVERLAY_SCALE} colours, strongest = yellow"
-            + (" (negative values count as 0)." if signed else "."))
+explain(f"Channel **{channel}**: mean **{float(one.mean()):.3f}**, max **{peak:.3f}**, "
+        f"min **{float(one.min()):.3f}** — number {rank} of {count} by {sort}. "
+        + ("In the middle map red = positive, blue = negative. " if signed else "")
+        + f"On the right the map is laid over the image in {OVERLAY_SCALE} colours, strongest = yellow"
+        + (" (negative values count as 0)." if signed else "."))
+
+export_button(slide_file_name("feature-maps", img.name, layer, f"channel-{channel}"),
+              partial(feature_maps_slide, img.pixels, img.title, layer, shape, maps, order.tolist(), channel,
+                      sort, scale == "per channel", slide_footer(ctx, img)), key="export_fm")
+share_link()

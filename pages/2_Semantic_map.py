@@ -1,5 +1,7 @@
 """Semantic map: at each position of a layer, the strongest channel, with names you give the channels."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -7,16 +9,20 @@ from explain.activations import format_shape, map_layers
 from explain.feature_figures import OVERLAY_SCALE, contrast_text, overlay_rgb, titled
 from explain.feature_maps import image_activations, layer_label
 from explain.figures import CATEGORY_COLOURS, semantic_figure
-from explain.names import MAX_NAME_LENGTH, NamesFileError, load_names, names_path, set_name
+from explain.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
 from explain.semantic import (OTHER_COLOUR, argmax_channel_map, layer_names, legend_rows, map_label,
                               rank_in_column, winner_colours)
+from explain.slide import slide_file_name
 from explain.testset import top_k
+from explain.view_slides import semantic_slide
+from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, set_current_image, write_url
 
 st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
-index = image_sidebar(ctx)
+presentation_toggle()
+img = image_sidebar(ctx)
 DEFAULT_LAYER = "block3.relu3"
 EXAMPLES = 12  # top activating test images shown for the chosen channel
 PER_ROW = 6
@@ -30,16 +36,15 @@ def example_maps(sha: str, data_root: str, layer: str, channel: int, positions: 
 
 
 sha, root = ctx.checkpoint.sha256, str(ctx.settings.data_root)
-acts = ctx.activations(index)
+acts = ctx.activations_of(img.key, img.pixels)
 names_list = [info.name for info in map_layers(ctx.model)]
 shapes = {n: (1, *acts[n].shape) for n in names_list}
-pos = ctx.split.position_of(index)
-image = ctx.split.images[pos]
+image = img.pixels
 
 st.title("Semantic map")
-st.markdown("At every position of a layer, the channel with the largest activation wins and colours that "
-            "position. In block 3 (*what is where*) a winning channel usually stands for a part or an "
-            "object — give channels names below and the map reads like a sentence.")
+explain("At every position of a layer, the channel with the largest activation wins and colours that "
+        "position. In block 3 (*what is where*) a winning channel usually stands for a part or an "
+        "object — give channels names below and the map reads like a sentence.")
 
 # --- Names file (beside the checkpoint) ----------------------------------------------------
 names_file = names_path(ctx.checkpoint.path)
@@ -49,12 +54,20 @@ def save_name(layer: str, channel: int) -> None:
     """Form callback: runs before the page, so the legend and the map already show the new name."""
     typed = st.session_state.get("sm_name", "")
     try:
-        saved = set_name(names_file, layer, channel, typed)
+        saved = set_name(names_file, layer, channel, typed, expected=st.session_state.get("_sm_name_seen", ""))
+    except NameConflict as exc:
+        # Somebody else (another browser) changed this name since this page showed it.
+        st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = exc.current
+        theirs = f"“{exc.current}”" if exc.current else "no name"
+        st.session_state["_sm_message"] = (
+            "error", f"Not saved: channel {channel} of {layer} was given {theirs} in another browser "
+                     "meanwhile. The field now shows it; change it and save again.")
+        return
     except OSError as exc:
         st.session_state["_sm_message"] = ("error", f"The name could not be saved: {exc}")
         return
     name = saved.get(layer, {}).get(str(channel), "")
-    st.session_state["sm_name"] = name  # as stored (cleaned), shown back in the field as plain text
+    st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = name  # as stored (cleaned)
     done = "Saved the name" if name else "Removed the name"
     st.session_state["_sm_message"] = ("success", f"{done} of channel {channel} of {layer} (see the legend).")
 
@@ -87,14 +100,14 @@ c_map, c_legend = st.columns([3, 2])
 h, w = result.channel.shape
 fig = titled(semantic_figure(image, result.channel, colours, labels, "", opacity, height=660),
              f"Winning channel at each of the {h}×{w} positions", f"{layer} ({shape})")
-c_map.plotly_chart(fig, width="stretch", key="sm_map")
+c_map.plotly_chart(fit(fig), width="stretch", key="sm_map")
 top_channel, top_share = result.shares[0]
-c_map.caption(f"Test #{index}: {len(result.shares)} of the {count} channels win at least one position; "
-              f"channel {top_channel} wins the most ({top_share:.0%})."
-              + (" Cells are labelled with the channel's name or #number." if h <= 8 else
-                 " The cells are too small to label: read the colours in the legend.")
-              + (f" Winners beyond the {len(CATEGORY_COLOURS)}th share grey ({OTHER_COLOUR})."
-                 if len(result.shares) > len(CATEGORY_COLOURS) else ""))
+explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels win at least one position; "
+        f"channel {top_channel} wins the most ({top_share:.0%})."
+        + (" Cells are labelled with the channel's name or #number." if h <= 8 else
+           " The cells are too small to label: read the colours in the legend.")
+        + (f" Winners beyond the {len(CATEGORY_COLOURS)}th share grey ({OTHER_COLOUR})."
+           if len(result.shares) > len(CATEGORY_COLOURS) else ""), caption=True, container=c_map)
 with c_legend:
     st.markdown(f"**Legend — winning channels of {layer}**")
     legend = pd.DataFrame(legend_rows(result.shares, colours, named))
@@ -107,6 +120,9 @@ with c_legend:
                      "name": st.column_config.TextColumn("name"),
                      "share": st.column_config.NumberColumn("positions won", format="percent"),
                  })
+    export_button(slide_file_name("semantic-map", img.name, layer),
+                  partial(semantic_slide, image, img.title, layer, shape, result.channel, result.shares,
+                          colours, named, opacity, slide_footer(ctx, img)), key="export_sm")
 
 # --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
 st.header("Name a channel")
@@ -134,7 +150,7 @@ with c_pick:
     write_url(layer=layer, channel=channel)
     if st.session_state.get("_sm_name_for") != (layer, channel):
         st.session_state["_sm_name_for"] = (layer, channel)
-        st.session_state["sm_name"] = named.get(channel, "")
+        st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = named.get(channel, "")
     with st.form("sm_name_form"):
         st.text_input(f"Name for channel {channel} of {layer} (empty removes it)", key="sm_name",
                       max_chars=MAX_NAME_LENGTH, placeholder="e.g. ear, grass, wheel")
@@ -149,15 +165,21 @@ top = top_k(scores, channel, EXAMPLES)
 examples = example_maps(sha, root, layer, channel, tuple(int(p) for p in top), ctx)
 vmax = max(float(examples.max()), float(maps[channel].max()), 1e-6)
 with c_here:
-    rank = rank_in_column(scores, channel, pos)
+    if img.test_index is None:  # where the photo would rank among the test images
+        score = float(maps[channel].max())
+        rank_text = f"would rank {int((scores[:, channel] > score).sum()) + 1:,} of {len(scores):,} test images"
+    else:
+        pos = ctx.split.position_of(img.test_index)
+        score = float(scores[pos, channel])
+        rank_text = f"rank {rank_in_column(scores, channel, pos):,} of {len(scores):,}"
     st.image(overlay_rgb(image, maps[channel], vmax, size=256), width="stretch", output_format="PNG",
-             caption=f"Channel {channel} on this image (#{index}): max {float(scores[pos, channel]):.2f}, "
-                     f"rank {rank:,} of {len(scores):,}")
+             caption=f"Channel {channel} on this image "
+                     f"({'your photo' if img.is_upload else f'#{img.test_index}'}): max {score:.2f}, {rank_text}")
 
 st.subheader(f"Dataset examples: the {len(top)} test images where channel {channel} of {layer} fires most")
-st.caption(f"Each thumbnail shows channel {channel}'s map over the image in {OVERLAY_SCALE} colours, on one "
-           f"scale for all of them: transparent at 0 (or below), bright yellow at {vmax:.2f}. "
-           "What do they have in common? That is a good name.")
+explain(f"Each thumbnail shows channel {channel}'s map over the image in {OVERLAY_SCALE} colours, on one "
+        f"scale for all of them: transparent at 0 (or below), bright yellow at {vmax:.2f}. "
+        "What do they have in common? That is a good name.", caption=True)
 cols = st.columns(PER_ROW)
 for n, (p, heat) in enumerate(zip(top, examples)):
     p = int(p)
@@ -167,6 +189,8 @@ for n, (p, heat) in enumerate(zip(top, examples)):
         st.image(overlay_rgb(ctx.split.images[p], heat, vmax, size=256), width="stretch",
                  output_format="PNG", caption=f"#{idx} {truth} · max {float(scores[p, channel]):.2f}")
         if st.button(f"Show #{idx}", key=f"sm_pick_{idx}", width="stretch",
-                     type="primary" if idx == index else "secondary"):
+                     type="primary" if idx == img.test_index else "secondary"):
             set_current_image(idx)
             st.rerun()
+
+share_link()

@@ -3,17 +3,23 @@
 The maths lives in explain.one_by_one, the figures in explain.heatmap_figures.
 """
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 st.set_page_config(page_title="1×1 weights", layout="wide")
 
 from explain.activations import format_shape  # noqa: E402
-from explain.heatmap_figures import (contributions_figure, input_weights_figure,  # noqa: E402
-                                     sum_check_figure, weight_matrix_figure)
+from explain.heatmap_figures import (contribution_panels, contributions_figure,  # noqa: E402
+                                     input_weights_figure, sum_check_figure, weight_matrix_figure)
 from explain.one_by_one import (LECTURE_EXAMPLE, compare_with_3x3, cost_rows, decompose,  # noqa: E402
                                 input_layer_name, one_by_one_layers, top_contributions, weight_matrix,
                                 with_kernel)
+from explain.slide import slide_file_name  # noqa: E402
+from explain.view_slides import one_by_one_slide  # noqa: E402
+from ui.present import (explain, export_button, fit, presentation_toggle, share_link,  # noqa: E402
+                        slide_footer)
 from ui.resources import load_or_stop  # noqa: E402
 from ui.state import (adopt_url_value, image_sidebar, keep_widget_value, parse_choice,  # noqa: E402
                       parse_int_in, write_url)
@@ -21,7 +27,8 @@ from ui.state import (adopt_url_value, image_sidebar, keep_widget_value, parse_c
 TOP = 6  # strongest weighted maps shown one by one
 
 ctx = load_or_stop()
-index = image_sidebar(ctx)
+presentation_toggle()
+img = image_sidebar(ctx)
 sha = ctx.checkpoint.sha256
 convs = {info.name: info.module for info in one_by_one_layers(ctx.model)}
 names = list(convs)
@@ -29,14 +36,14 @@ names = list(convs)
 
 def layer_input_output(layer: str):
     """Current image: (input layer name, its C×H×W maps and shape, this layer's C×H×W output and shape)."""
-    acts = ctx.activations(index)
+    acts = ctx.activations_of(img.key, img.pixels)
     source = input_layer_name(ctx.model, layer)
     return (source, acts[source], (1, *acts[source].shape), acts[layer], (1, *acts[layer].shape))
 
 
 
 st.title("1×1 convolution: a weighted sum of feature maps")
-st.markdown(
+explain(
     "A 1×1 filter over C input maps has C weights (plus a bias): "
     "**output = w₁·map₁ + w₂·map₂ + … + w_C·map_C + bias**, at every position. "
     "Learning the weights is learning which features matter more and which less (lecture §4). "
@@ -62,11 +69,11 @@ write_url(layer=layer, channel=channel)
 
 # --- Weight matrices ------------------------------------------------------------------------
 st.header("The learned weights")
-st.markdown("Each **row** is one output map's filter: one weight per input map. Red adds the input "
-            "map, blue subtracts it, white ignores it. The framed row is the output channel chosen above.")
+explain("Each **row** is one output map's filter: one weight per input map. Red adds the input "
+        "map, blue subtracts it, white ignores it. The framed row is the output channel chosen above.")
 for col, name in zip(st.columns(len(names)), names):
-    col.plotly_chart(weight_matrix_figure(weight_matrix(convs[name]), name,
-                                          channel if name == layer else None),
+    col.plotly_chart(fit(weight_matrix_figure(weight_matrix(convs[name]), name,
+                                              channel if name == layer else None)),
                      width="stretch", key=f"ob_matrix_{name}")
 
 # --- One output channel, for the current image ------------------------------------------------
@@ -74,30 +81,34 @@ source, in_maps, in_shape, out_maps, out_shape = layer_input_output(layer)
 d = decompose(conv, in_maps, out_maps, channel)
 top = top_contributions(d, TOP)
 
-st.header(f"Output channel {channel} of {layer}, for test image #{index}")
-st.markdown(
+st.header(f"Output channel {channel} of {layer}, for {img.long_name}")
+explain(
     f"The input of {layer} is the output of **{source}** ({format_shape(in_shape)}); its output is "
     f"{format_shape(out_shape)}: same height and width, the channels are recombined. "
     f"Below, the {len(top.channels)} input maps with the largest total contribution for this image "
     f"(coloured bars) carry **{top.share:.0%}** of it.")
-st.plotly_chart(input_weights_figure(d.weights, layer, channel, highlight=top.channels),
+st.plotly_chart(fit(input_weights_figure(d.weights, layer, channel, highlight=top.channels)),
                 width="stretch", key="ob_weights")
-st.plotly_chart(contributions_figure(top, layer, source, in_shape, channel), width="stretch",
+st.plotly_chart(fit(contributions_figure(top, layer, source, in_shape, channel)), width="stretch",
                 key="ob_contributions")
 
 check_col, text_col = st.columns([3, 2])
-check_col.plotly_chart(sum_check_figure(d.reconstructed, d.actual, layer, out_shape, channel),
+check_col.plotly_chart(fit(sum_check_figure(d.reconstructed, d.actual, layer, out_shape, channel)),
                        width="stretch", key="ob_check")
 with text_col:
     st.subheader("The sum is the layer")
-    st.markdown(f"Adding up all {d.weights.size} weighted maps and the bias reproduces what {layer} "
-                f"computed, position by position:")
+    explain(f"Adding up all {d.weights.size} weighted maps and the bias reproduces what {layer} "
+            f"computed, position by position:")
     st.markdown(f"### max |difference| = {d.max_abs_difference:.1e}")
     if d.max_abs_difference < 1e-4:
         st.success("Equal up to floating-point rounding: a 1×1 convolution is exactly this weighted sum.")
     else:
         st.error("The sum does not reproduce the layer: the checkpoint or the code is inconsistent.")
-    st.markdown("BatchNorm and ReLU come next and add the non-linearity (\"network in network\").")
+    explain("BatchNorm and ReLU come next and add the non-linearity (\"network in network\").")
+    export_button(slide_file_name("1x1", img.name, layer, f"channel-{channel}"),
+                  partial(one_by_one_slide, layer, source, format_shape(in_shape), channel, img.title,
+                          contribution_panels(top, in_shape[1]), d.reconstructed, d.actual,
+                          slide_footer(ctx, img)), key="export_ob")
 
 # --- Costs ----------------------------------------------------------------------------------
 st.header("Why 1×1? Parameters and multiply-adds")
@@ -108,13 +119,16 @@ with ours:
     st.subheader(f"{layer} ({h}×{w}×{conv.in_channels} → {h}×{w}×{c_out}) against a 3×3 layer")
     st.table(pd.DataFrame(cost_rows(list(compare_with_3x3(conv.in_channels, c_out, h, w))))
              .style.format(number_formats), hide_index=True)
-    st.caption("Same channels and size (H×W×C, as in the lecture); multiply-adds for one image with "
-               "'same' padding; parameters include one bias per filter.")
+    explain("Same channels and size (H×W×C, as in the lecture); multiply-adds for one image with "
+            "'same' padding; parameters include one bias per filter.", caption=True)
 with lecture:
     ex = LECTURE_EXAMPLE
     st.subheader(f"The lecture's example: {ex.height}×{ex.width}×{ex.c_in} → "
                  f"{ex.height}×{ex.width}×{ex.c_out}")
     st.table(pd.DataFrame(cost_rows([ex] + [with_kernel(ex, k) for k in (3, 5)]))
              .style.format(number_formats), hide_index=True)
-    st.caption("Thirty-two 1×1×192 filters change the channel count and keep height and width. "
-               "GoogLeNet puts such 1×1 layers before its 3×3 and 5×5 convolutions to cut this cost.")
+    explain("Thirty-two 1×1×192 filters change the channel count and keep height and width. "
+            "GoogLeNet puts such 1×1 layers before its 3×3 and 5×5 convolutions to cut this cost.",
+            caption=True)
+
+share_link()

@@ -117,6 +117,23 @@ def acts_of(frozen_checkpoint, test_split):
     return get
 
 
+def plotly_charts(at) -> dict[str, dict]:
+    """{key: Plotly JSON spec} of every chart an AppTest run drew."""
+    import json
+
+    return {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
+
+
+def plotly_array(value) -> np.ndarray:
+    """A data array from a Plotly JSON spec (plain list, or typed array: dtype + base64 + shape)."""
+    if isinstance(value, dict):
+        import base64
+
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in value["shape"].split(",")]) if "shape" in value else flat
+    return np.asarray(value, dtype=np.float64)
+
+
 def random_eval_model(seed: int = 0):
     """The lecture network with seeded random weights in eval mode, with non-trivial BatchNorm
     statistics so eval mode differs from identity: for maths checked against hand-made numbers."""

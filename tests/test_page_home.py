@@ -34,9 +34,9 @@ def test_home_renders_the_model_card(app, checkpoint, test_split):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy (top-1)"] == f"{top1:.2%}"
     assert metrics["Parameters"] == "310,250"
-    table = at.dataframe[0].value
-    assert "block3.conv3" in table["layer"].tolist()
-    assert table.set_index("layer").loc["block3.conv3", "output (N×C×H×W)"] == "1×128×8×8"
+    table = _markdown(at)
+    assert "| block3.conv3 | Conv2d 1×1, 128→128 | 1×128×8×8 | 16,512 |" in table
+    assert "| **total** |  |  | 310,250 |" in table
     assert "Current image: test #0" in _markdown(at)
 
 

@@ -4,7 +4,6 @@ The checkpoint is copied first: model/checkpoint.pt may be rewritten by a traini
 the tests run, and every number here must come from one and the same network.
 """
 
-import json
 import re
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT
+from tests.conftest import plotly_array as _array, plotly_charts as _charts
 
 PAGE = str(PROJECT / "pages" / "3_1x1_weights.py")
 
@@ -25,18 +25,6 @@ def _markdown(at) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def _charts(at) -> dict[str, dict]:
-    return {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-
-
-def _array(value) -> np.ndarray:
-    """A data array from a Plotly JSON spec (plain list, or typed array: dtype + base64 + shape)."""
-    if isinstance(value, dict):
-        import base64
-
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return flat.reshape([int(n) for n in value["shape"].split(",")]) if "shape" in value else flat
-    return np.asarray(value, dtype=np.float64)
 
 
 def _title(spec: dict) -> str:

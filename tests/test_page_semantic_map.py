@@ -159,6 +159,25 @@ def test_saving_a_name_writes_the_file_and_shows_it_as_text(app, page_env):
     assert any("Removed the name" in s.value for s in at.success)
 
 
+def test_a_stale_field_cannot_wipe_a_name_saved_in_another_browser(app, page_env):
+    """Two sessions share the names file: B's field was filled before A saved; B's save of that
+    (now stale) field must not remove or overwrite A's name, and B is told what happened."""
+    a = app.run()
+    b = make_app(PAGE).run()
+    channel = a.selectbox(key="sm_channel").value
+    assert b.selectbox(key="sm_channel").value == channel and b.text_input(key="sm_name").value == ""
+    a.text_input(key="sm_name").input("ear")
+    a.button(key="sm_save").click().run()
+    b.button(key="sm_save").click().run()  # B never saw "ear": its empty field would remove it
+    assert not b.exception
+    assert load_names(names_path(page_env)) == {"block3.relu3": {str(channel): "ear"}}
+    assert any("another browser" in e.value and "“ear”" in e.value for e in b.error)
+    assert b.text_input(key="sm_name").value == "ear"
+    b.text_input(key="sm_name").input("left ear")  # now B knows, and may change it
+    b.button(key="sm_save").click().run()
+    assert load_names(names_path(page_env)) == {"block3.relu3": {str(channel): "left ear"}}
+
+
 def test_a_corrupt_names_file_is_a_warning_not_a_crash(app, page_env):
     names_path(page_env).write_text("{not json", encoding="utf-8")
     at = app.run()
