@@ -144,7 +144,12 @@ def _load_archive(root: Path, split: str, *, download: bool) -> CifarSplit:
 
 # --- (b) image folders ---------------------------------------------------------------------
 
-def _list_files(split_dir: Path) -> list[tuple[int, Path]]:
+def _list_files(split_dir: Path) -> tuple[list[tuple[int, Path]], str]:
+    """(label, path) of every image file, sorted by name within each class, and a cache key
+    made of each file's name, size and modification time.
+
+    One ``os.scandir`` pass per class folder: with Path.iterdir and Path.stat, listing the
+    10,000 test files took ~0.25 s of every dashboard start."""
     missing = [c for c in CIFAR10_CLASSES if not (split_dir / c).is_dir()]
     if missing:
         raise DatasetError(
@@ -152,41 +157,56 @@ def _list_files(split_dir: Path) -> list[tuple[int, Path]]:
             f"({', '.join(CIFAR10_CLASSES)}). " + _how_to_fix(split_dir.parent)
         )
     files = []
+    key = hashlib.sha1(f"{_CACHE_VERSION}|{split_dir.resolve()}".encode())
     for label, name in enumerate(CIFAR10_CLASSES):
-        for path in sorted((split_dir / name).iterdir()):
-            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
-                files.append((label, path))
+        class_dir = split_dir / name
+        with os.scandir(class_dir) as entries:
+            # Folders and broken links named like images are kept here so that _decode reports
+            # them instead of leaving them out without a word.
+            found = sorted((e for e in entries if os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES),
+                           key=lambda e: e.name)
+        for entry in found:
+            try:
+                st = entry.stat()
+                stamp = f"{st.st_size}|{st.st_mtime_ns}"
+            except OSError:  # a broken link: reported by _decode, still part of the key
+                stamp = "unreadable"
+            key.update(f"{label}|{entry.name}|{stamp}\n".encode())
+            files.append((label, class_dir / entry.name))
     if not files:
         raise DatasetError(f"{split_dir} has class folders but no .png or .jpg images. "
                            + _how_to_fix(split_dir.parent))
-    return files
-
-
-def _cache_key(split_dir: Path, files: list[tuple[int, Path]]) -> str:
-    h = hashlib.sha1(f"{_CACHE_VERSION}|{split_dir.resolve()}".encode())
-    for label, path in files:
-        st = path.stat()
-        h.update(f"{label}|{path.name}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:16]
+    return files, key.hexdigest()[:16]
 
 
 def _decode(path: Path) -> np.ndarray | str:
-    """The image as a 32×32×3 uint8 array, or a reason it cannot be used."""
+    """The image as a 32×32×3 uint8 array, or a reason it cannot be used (said plainly)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
+        if path.is_dir():
+            return "cannot be read: it is a folder, not an image file"
+        if not path.exists():
+            return "cannot be read: it is a link to a file that does not exist"
+        if path.stat().st_size == 0:
+            return "cannot be read: the file is empty (0 bytes)"
         with Image.open(path) as im:
             if im.size != IMAGE_SIZE:
-                return f"is {im.size[0]}×{im.size[1]}, CIFAR-10 images are 32×32"
+                return f"is {im.size[0]}×{im.size[1]} pixels, CIFAR-10 images are 32×32"
             return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        return f"cannot be read as an image ({type(exc).__name__})"
+    except UnidentifiedImageError:
+        return "cannot be read as an image: it is not a PNG or JPEG file"
+    except PermissionError:
+        return "cannot be read: permission denied"
+    except (OSError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[0][:80] if str(exc).strip() else type(exc).__name__
+        return f"cannot be read as an image: the file is damaged ({detail})"
 
 
 def _load_image_folder(root: Path, split: str, *, use_cache: bool) -> CifarSplit:
     split_dir = root / split
-    files = _list_files(split_dir)
-    cache_path = _cache_dir() / f"cifar10-{split}-{_cache_key(split_dir, files)}.npz"
+    files, key = _list_files(split_dir)
+    cache_path = _cache_dir() / f"cifar10-{split}-{key}.npz"
     source = f"folder:{split_dir}"
     if use_cache and cache_path.is_file():
         try:

@@ -4,12 +4,15 @@ CAM (Zhou et al., 2016): for class k, ``CAM_k = sum_c W[k, c] * A[c]`` where A i
 C×H×W output of block 3 and W the classifier's weights. Because the network ends in global
 average pooling and one linear layer, ``mean(CAM_k) + b[k]`` is exactly logit k.
 Grad-CAM comes from Captum's ``LayerGradCam`` (imported only when first used: it costs
-seconds); the shared model is left as it was, and a lock keeps one gradient pass at a time.
+seconds). Captum hooks the layer it explains, so it runs on a private copy of the model: the
+shared model's forward passes for other sessions never meet its hooks (with the hooks on the
+shared model, 20 concurrent browser sessions made Grad-CAM fail now and then).
 """
 
 from __future__ import annotations
 
-import threading
+import copy
+
 
 import numpy as np
 import torch
@@ -20,7 +23,6 @@ from model.network import LectureCNN
 
 CAM_LAYER = "block3"  # output of block 3 (after pooling): what the classifier averages
 GRADCAM_LAYER = "block3.relu3"  # last activation before pooling: twice the resolution
-_GRAD_LOCK = threading.Lock()
 
 
 def upsample(heatmap: np.ndarray, size: int = 32) -> np.ndarray:
@@ -54,18 +56,14 @@ def grad_cam(model: LectureCNN, x: torch.Tensor, class_index: int, layer: str = 
 
     from explain.activations import check_layer
 
-    module = check_layer(model, layer).module
+    check_layer(model, layer)
     if x.ndim != 4 or x.shape[0] != 1:
         raise ValueError(f"x must be 1×3×H×W, got {tuple(x.shape)}")
-    with _GRAD_LOCK:
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.enable_grad():
-                attribution = LayerGradCam(model, module).attribute(
-                    x.detach().clone(), target=int(class_index), relu_attributions=True)
-        finally:
-            model.train(was_training)
+    private = copy.deepcopy(model).eval()  # ~1 MB of weights: a few milliseconds
+    module = check_layer(private, layer).module
+    with torch.enable_grad():
+        attribution = LayerGradCam(private, module).attribute(
+            x.detach().clone(), target=int(class_index), relu_attributions=True)
     return attribution.detach()[0, 0].cpu().numpy()
 
 

@@ -23,6 +23,14 @@ class NamesFileError(Exception):
     """The names file could not be read; the message says what happened to it."""
 
 
+class NameConflict(Exception):
+    """Somebody else changed this channel's name after the caller last read it."""
+
+    def __init__(self, current: str):
+        super().__init__(current)
+        self.current = current
+
+
 def names_path(checkpoint_path: str | os.PathLike) -> Path:
     p = Path(checkpoint_path)
     return p.with_name(p.stem + ".channel_names.json")
@@ -58,11 +66,23 @@ def load_names(path: str | os.PathLike) -> dict[str, dict[str, str]]:
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise NamesFileError(f"could not read channel names from {path}: {exc}") from None
+        raise NamesFileError(f"could not read channel names from {path} ({_short(exc)}); "
+                             f"{_fix(path)}") from None
     try:
         return _parse(raw)
     except (ValueError, json.JSONDecodeError) as exc:
-        raise NamesFileError(f"channel names file {path} is corrupt ({exc})") from None
+        raise NamesFileError(f"channel names file {path} is corrupt ({_short(exc)}); "
+                             f"{_fix(path)}") from None
+
+
+def _fix(path: Path) -> str:
+    return (f"saving a name starts a new file and keeps this one beside it, renamed to "
+            f"{path.name}.corrupt-TIME")
+
+
+def _short(exc: Exception, limit: int = 120) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @contextlib.contextmanager
@@ -76,8 +96,15 @@ def _locked(path: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def set_name(path: str | os.PathLike, layer: str, channel: int, name: str) -> dict[str, dict[str, str]]:
-    """Set (or, with an empty name, remove) one channel's name; returns all names after it."""
+def set_name(path: str | os.PathLike, layer: str, channel: int, name: str,
+             expected: str | None = None) -> dict[str, dict[str, str]]:
+    """Set (or, with an empty name, remove) one channel's name; returns all names after it.
+
+    With ``expected`` (the name the caller saw, "" for none) nothing is written when another name
+    than that one is stored: :class:`NameConflict` carries it. Two browser sessions share the
+    names file, so a session whose field is out of date cannot wipe or overwrite another's name
+    (where no name is stored any more, e.g. the file was deleted, the write goes ahead).
+    """
     path = Path(path)
     with _locked(path):
         try:
@@ -86,6 +113,9 @@ def set_name(path: str | os.PathLike, layer: str, channel: int, name: str) -> di
             # Keep the broken file for inspection instead of overwriting it silently.
             os.replace(path, path.with_name(f"{path.name}.corrupt-{int(time.time())}"))
             names = {}
+        current = names.get(layer, {}).get(str(int(channel)), "")
+        if expected is not None and current and current != clean_name(expected):
+            raise NameConflict(current)
         cleaned = clean_name(name)
         layer_names = names.setdefault(layer, {})
         if cleaned:

@@ -8,6 +8,7 @@ can be wrong into :class:`CheckpointError` with a one-line message.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,46 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _misfit(expected: dict, state: dict) -> str:
+    """What differs between the network's tensors and the file's, in a few words ("" if nothing)."""
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
+        return "some weights are not tensors"
+    missing = [k for k in expected if k not in state]
+    extra = [k for k in state if k not in expected]
+    shapes = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} of the network's {len(expected)} tensors are missing "
+                     f"(e.g. {missing[0]})")
+    if extra:
+        parts.append(f"{len(extra)} tensors are not part of it (e.g. {extra[0]})")
+    if shapes:
+        k = shapes[0]
+        parts.append(f"{len(shapes)} have another shape (e.g. {k}: "
+                     f"{'×'.join(map(str, state[k].shape))} in the file, "
+                     f"{'×'.join(map(str, expected[k].shape))} in the network)")
+    return "; ".join(parts)
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """One line saying why ``torch.load(weights_only=True)`` refused the file."""
+    text = str(exc)
+    if "GLOBAL" in text:  # the weights-only unpickler met a class or function it will not import
+        return (f"{path} is not a readable PyTorch checkpoint: it holds Python objects other than "
+                f"tensors and plain values (such objects can run code when loaded), so it was refused "
+                f"without running anything")
+    if "zip archive" in text or "central directory" in text:
+        why = "the file is truncated or damaged (its zip archive is incomplete)"
+    else:
+        why = "the file is not a saved PyTorch checkpoint (damaged, or another kind of file)"
+    return f"{path} is not a readable PyTorch checkpoint: {why} [{type(exc).__name__}]"
+
+
 def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
     """Load and validate; raise :class:`CheckpointError` with a one-line reason."""
     path = Path(path)
@@ -70,10 +111,7 @@ def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, text, random bytes, a pickle with code in it
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(
-            f"{path} is not a readable PyTorch checkpoint (weights-only load refused it: {reason})"
-        ) from None
+        raise CheckpointError(_unreadable(path, exc)) from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise CheckpointError(
             f"{path} is not a checkpoint of this project (expected format {FORMAT!r}); "
@@ -93,23 +131,36 @@ def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
     if (not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes)
             or len(classes) < 2):
         raise CheckpointError(f"{path} metadata has no valid class list")
+    if len(set(classes)) != len(classes):
+        raise CheckpointError(f"{path} metadata lists a class twice: {', '.join(classes)}")
     for key in ("mean", "std"):
         v = meta[key]
         if (not isinstance(v, (list, tuple)) or len(v) != 3
-                or not all(isinstance(x, (int, float)) for x in v)):
-            raise CheckpointError(f"{path} metadata {key!r} must be three numbers, not {v!r}")
+                or not all(isinstance(x, (int, float)) and math.isfinite(x) for x in v)):
+            raise CheckpointError(f"{path} metadata {key!r} must be three numbers (R, G, B), "
+                                  f"not {_short(v)}")
     if any(x <= 0 for x in meta["std"]):
         raise CheckpointError(f"{path} metadata 'std' must be positive, not {meta['std']!r}")
 
+    outputs = state.get("classifier.weight")
+    if isinstance(outputs, torch.Tensor) and outputs.dim() == 2 and outputs.shape[0] != len(classes):
+        raise CheckpointError(f"{path} weights do not fit its metadata: the metadata lists {len(classes)} "
+                              f"classes but the classifier has {outputs.shape[0]} outputs")
     model = build_model(num_classes=len(classes))
+    misfit = _misfit(model.state_dict(), state)
+    if misfit:
+        raise CheckpointError(f"{path} weights do not fit {ARCHITECTURE} with {len(classes)} classes: "
+                              f"{misfit}; the file was saved from a different network")
     try:
         model.load_state_dict(state, strict=True)
-    except (RuntimeError, TypeError, ValueError) as exc:
+    except (RuntimeError, TypeError, ValueError) as exc:  # pragma: no cover - _misfit catches these
         first = str(exc).strip().splitlines()
         detail = " ".join(line.strip() for line in first[:2])[:200]
         raise CheckpointError(
             f"{path} weights do not fit {ARCHITECTURE} with {len(classes)} classes ({detail})"
         ) from None
+    if not all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point()):
+        raise CheckpointError(f"{path} weights contain NaN or infinite values (training diverged?)")
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)

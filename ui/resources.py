@@ -24,6 +24,9 @@ log = logging.getLogger("cifar10_explainer")
 CACHE_DIR = Path(os.environ.get("CIFAR10_EXPLAINER_CACHE") or PROJECT_ROOT / "data" / ".cache")
 
 
+SHOWN_SKIPPED = 5  # unusable data-set files listed by name in the warning
+
+
 @dataclass(frozen=True)
 class Settings:
     checkpoint: Path
@@ -77,12 +80,20 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint: Checkpoint, _s
 
 
 @st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
-def _activations(sha: str, root: str, image_index: int, _ctx: "Context") -> dict:
-    """Every layer's C×H×W output for one test image (keyed on checkpoint, data set, image)."""
+def _activations(sha: str, root: str, key: str, _pixels, _ctx: "Context") -> dict:
+    """Every layer's C×H×W output for one 32×32 image (keyed on checkpoint, data set, image key)."""
     from explain.feature_maps import image_activations
 
-    image = _ctx.split.images[_ctx.split.position_of(image_index)]
-    return {k: v[0] for k, v in image_activations(_ctx.model, image, _ctx.checkpoint.meta).items()}
+    return {k: v[0] for k, v in image_activations(_ctx.model, _pixels, _ctx.checkpoint.meta).items()}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _probabilities(sha: str, root: str, key: str, _pixels, _ctx: "Context"):
+    """Class probabilities (softmax of the logits) for one 32×32 image."""
+    from model.inference import predict_logits, softmax
+
+    meta = _ctx.checkpoint.meta
+    return softmax(predict_logits(_ctx.model, _pixels[None], meta["mean"], meta["std"]))[0]
 
 
 @dataclass(frozen=True)
@@ -104,9 +115,17 @@ class Context:
     def predictions(self):
         return _predictions(self.checkpoint.sha256, str(self.settings.data_root), self.checkpoint, self.split)
 
-    def activations(self, image_index: int) -> dict:
-        """{layer name: C×H×W numpy array} for test image ``image_index``, cached."""
-        return _activations(self.checkpoint.sha256, str(self.settings.data_root), image_index, self)
+    def activations_of(self, key: str, pixels) -> dict:
+        """{layer name: C×H×W numpy array} for uint8 32×32×3 ``pixels``, cached under ``key``
+        (a test image's "test-<index>" or an upload's key: the same key must mean the same pixels)."""
+        return _activations(self.checkpoint.sha256, str(self.settings.data_root), key, pixels, self)
+
+    def probabilities_of(self, key: str, pixels, test_index: int | None = None):
+        """Class probabilities for one image: a test image's come from the test-set predictions
+        (the very numbers the other views show), others are computed once per ``key``."""
+        if test_index is not None:
+            return self.predictions().probabilities[self.split.position_of(test_index)]
+        return _probabilities(self.checkpoint.sha256, str(self.settings.data_root), key, pixels, self)
 
     def channel_scores(self, layer: str):
         return _channel_scores(self.checkpoint.sha256, str(self.settings.data_root), layer,
@@ -131,10 +150,23 @@ def load_or_stop() -> Context:
         st.info("Start the dashboard with `CIFAR10_ROOT=../shared/cifar10 streamlit run dashboard.py` "
                 "or `streamlit run dashboard.py -- --data DIR`.")
         st.stop()
-    if split.skipped:
-        st.warning(f"{len(split.skipped)} file(s) in the data set could not be used and are left out, "
-                   f"e.g. {split.skipped[0]}")
     if tuple(split.classes) != ckpt.classes:
-        st.error(f"The checkpoint's classes {ckpt.classes} do not match the data set's {split.classes}.")
+        st.error(f"**The checkpoint and the data set name different classes.** The network was trained "
+                 f"on {', '.join(ckpt.classes)}; the data set has {', '.join(split.classes)}. Start the "
+                 "dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
+                 "with the data set the checkpoint was trained on.")
         st.stop()
+    if split.skipped:
+        listed = "\n".join(f"- {s}" for s in split.skipped[:SHOWN_SKIPPED])
+        more = len(split.skipped) - SHOWN_SKIPPED
+        st.warning(f"**{len(split.skipped):,} file(s) in the data set could not be used** and are left out; "
+                   f"the pages use the other {len(split):,} test images.\n\n{listed}"
+                   + (f"\n- … and {more:,} more" if more > 0 else "")
+                   + "\n\nTo use them, replace them with 32×32 PNG or JPEG images (or delete them) "
+                     "and restart the dashboard.")
+    empty = [c for k, c in enumerate(split.classes) if not (split.labels == k).any()]
+    if empty:
+        st.warning(f"**The data set has no usable test image of class {', '.join(empty)}**, so its "
+                   f"accuracy cannot be measured. Put its images in the data set's folder "
+                   f"test/{empty[0]}/ (one folder per class) and restart the dashboard.")
     return Context(ckpt, split, cfg)
