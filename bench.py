@@ -44,8 +44,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _peak_rss_mb(pid: int) -> float:
-    """Peak RSS (VmHWM) of a process and its children that are still alive."""
+def tree_memory_mb(pid: int, field: str) -> float:
+    """A /proc status memory field (e.g. VmHWM = peak, VmRSS = now) of a process and its
+    children that are still alive, summed, in MB."""
     total = 0.0
     pids = [pid]
     try:
@@ -56,11 +57,16 @@ def _peak_rss_mb(pid: int) -> float:
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1]) / 1024
         except OSError:
             pass
     return total
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """Peak RSS (VmHWM) of a process and its children that are still alive."""
+    return tree_memory_mb(pid, "VmHWM")
 
 
 class Server:
@@ -158,31 +164,44 @@ def bench_throughput(root: str) -> dict:
 
     ckpt = load_checkpoint()
     split = load_split(root, "test")
-    with tempfile.TemporaryDirectory() as cache:
-        t = time.perf_counter()
-        first = predictions(ckpt.model, split.images, split.labels, split.indices, ckpt.meta, ckpt.sha256,
-                            Path(cache))
-        app_s = time.perf_counter() - t
-        t = time.perf_counter()
-        again = predictions(ckpt.model, split.images, split.labels, split.indices, ckpt.meta, ckpt.sha256,
-                            Path(cache))
-        reload_s = time.perf_counter() - t
-        assert np.array_equal(first.logits, again.logits)
-
-    x_all = to_tensor(split.images, ckpt.meta["mean"], ckpt.meta["std"])
-    best = (0.0, None)
     model = ckpt.model
-    for fmt_name, fmt in (("contiguous", torch.contiguous_format), ("channels_last", torch.channels_last)):
-        xs = x_all.contiguous(memory_format=fmt)
-        for bs in (250, 500, 1000):
-            with torch.no_grad():
-                model(xs[:bs])  # warm up
-                t = time.perf_counter()
-                for s in range(0, len(xs), bs):
-                    model(xs[s:s + bs])
-                rate = len(xs) / (time.perf_counter() - t)
-            if rate > best[0]:
-                best = (rate, f"{fmt_name}, batch {bs}")
+    x_all = to_tensor(split.images, ckpt.meta["mean"], ckpt.meta["std"])
+    with torch.no_grad():
+        model(x_all[:250])  # both sides start warm: the first forward pass of a process is slow
+
+    def app_pass() -> tuple[float, float]:
+        """The dashboard's pass into an empty cache, then the reload from that cache (seconds)."""
+        with tempfile.TemporaryDirectory() as cache:
+            t = time.perf_counter()
+            first = predictions(model, split.images, split.labels, split.indices, ckpt.meta, ckpt.sha256,
+                                Path(cache))
+            app = time.perf_counter() - t
+            t = time.perf_counter()
+            again = predictions(model, split.images, split.labels, split.indices, ckpt.meta, ckpt.sha256,
+                                Path(cache))
+            reload = time.perf_counter() - t
+            assert np.array_equal(first.logits, again.logits)
+        return app, reload
+
+    def bare_loop(xs: torch.Tensor, bs: int) -> float:
+        with torch.no_grad():
+            t = time.perf_counter()
+            for s in range(0, len(xs), bs):
+                model(xs[s:s + bs])
+            return len(xs) / (time.perf_counter() - t)
+
+    layouts = {"contiguous": x_all.contiguous(), "channels_last": x_all.contiguous(memory_format=torch.channels_last)}
+    rates = {(name, bs): bare_loop(xs, bs) for name, xs in layouts.items() for bs in (250, 500, 1000)}
+    (fmt_name, bs), _ = max(rates.items(), key=lambda kv: kv[1])
+    # The machine is noisy: the app's pass and the best bare setting each three times, interleaved.
+    app_runs, reload_runs, bare_runs = [], [], []
+    for _ in range(3):
+        app, reload = app_pass()
+        app_runs.append(app)
+        reload_runs.append(reload)
+        bare_runs.append(bare_loop(layouts[fmt_name], bs))
+    app_s, reload_s = statistics.median(app_runs), statistics.median(reload_runs)
+    best = (statistics.median(bare_runs), f"{fmt_name}, batch {bs}")
     n = len(split.labels)
     return {"testset_images_per_s": round(n / app_s, 1), "baseline_images_per_s": round(best[0], 1),
             "testset_ratio": round(n / app_s / best[0], 3), "baseline_setting": best[1],
@@ -200,6 +219,8 @@ def bench_interaction(root: str, repeats: int) -> dict:
         "semantic_map": ("pages/2_Semantic_map.py", "selectbox", "sm_layer", None),
         "1x1_weights": ("pages/3_1x1_weights.py", "radio", "ob_layer", None),
         "prediction_heatmaps": ("pages/4_Prediction_heatmaps.py", "selectbox", "hm_class", None),
+        "convolution_playground": ("pages/5_Convolution_playground.py", "radio", "cv_kernel", None),
+        "shapes_and_parameters": ("pages/6_Shapes_and_parameters.py", "selectbox", "sh_preset", None),
     }
     out = {}
     for name, (script, kind, key, values) in scenarios.items():
