@@ -6,11 +6,11 @@ Plain rows, not a DataFrame: the home page shows this table and importing pandas
 
 from __future__ import annotations
 
-from explain.activations import format_shape, layers, output_shapes
-from model.network import LectureCNN
 
+def architecture_table(model) -> list[dict]:
+    """One row per layer of a LectureCNN (torch is imported here, not by markdown_table's users)."""
+    from explain.activations import format_shape, layers, output_shapes
 
-def architecture_table(model: LectureCNN) -> list[dict]:
     shapes = output_shapes(model)
     rows = []
     for info in layers(model):

@@ -19,7 +19,6 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from model.inference import predict_logits, softmax, to_tensor
 
@@ -86,10 +85,15 @@ class Predictions:
 
 def predictions(model, images: np.ndarray, labels: np.ndarray, indices: np.ndarray, meta: dict,
                 checkpoint_sha: str, cache_dir: Path, progress: Progress | None = None) -> Predictions:
+    """The test-set predictions from the disk cache, or computed (and cached) with ``model``: a
+    network or a function that returns one, called only on a cache miss (so a warm cache needs
+    neither the network nor torch)."""
     path = Path(cache_dir) / f"predictions-{checkpoint_sha[:16]}-{data_digest(images, labels)}.npz"
     cached = _try_load(path, ("logits",))
     if cached is not None and len(cached["logits"]) == len(labels):
         return Predictions(cached["logits"], labels, indices)
+    if not hasattr(model, "forward"):
+        model = model()
     logits = predict_logits(model, images, meta["mean"], meta["std"], batch_size=250, progress=progress)
     try:
         _atomic_savez(path, logits=logits)
@@ -98,10 +102,16 @@ def predictions(model, images: np.ndarray, labels: np.ndarray, indices: np.ndarr
     return Predictions(logits, labels, indices)
 
 
-@torch.inference_mode()
 def channel_max_scores(model, images: np.ndarray, meta: dict, layer: str, batch_size: int = 500,
                        progress: Progress | None = None) -> np.ndarray:
     """N×C: for each image, the maximum over positions of each channel at ``layer``."""
+    import torch
+
+    with torch.inference_mode():
+        return _channel_max_scores(model, images, meta, layer, batch_size, progress)
+
+
+def _channel_max_scores(model, images, meta, layer, batch_size, progress) -> np.ndarray:
     from explain.activations import check_layer, layers
 
     check_layer(model, layer)

@@ -7,7 +7,6 @@ can be wrong into :class:`CheckpointError` with a one-line message.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from dataclasses import dataclass
@@ -15,15 +14,11 @@ from pathlib import Path
 
 import torch
 
+from model.card import DEFAULT_CHECKPOINT, CheckpointError, file_sha256
 from model.network import ARCHITECTURE, CIFAR10_CLASSES, LectureCNN, build_model
 
 FORMAT = "cifar10-explainer-checkpoint/1"
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoint.pt"
 REQUIRED_META = ("architecture", "classes", "mean", "std")
-
-
-class CheckpointError(Exception):
-    """The file is not a usable checkpoint of this project's network."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +44,6 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, meta: dict)
     tmp = path.with_name(path.name + ".tmp")
     torch.save({"format": FORMAT, "meta": dict(meta), "state_dict": state}, tmp)
     os.replace(tmp, path)
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _short(value, limit: int = 60) -> str:

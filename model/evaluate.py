@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from data.cifar10 import DatasetError, load_split, resolve_root
-from model.checkpoint import DEFAULT_CHECKPOINT, CheckpointError, load_checkpoint
+from model.card import DEFAULT_CHECKPOINT, CheckpointError
 from model.inference import predict_logits
 
 
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
+        from model.checkpoint import load_checkpoint
+
         ckpt = load_checkpoint(args.checkpoint)
     except CheckpointError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,15 +1,19 @@
-"""Batched inference on uint8 image arrays, shared by evaluation, training and the dashboard."""
+"""Batched inference on uint8 image arrays, shared by evaluation, training and the dashboard.
+
+torch is imported inside the functions: the home page uses :func:`softmax` on cached logits
+and must not pay torch's 2.5 s import for it (see model/card.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import torch
 
 
 def to_tensor(images: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """uint8 N×H×W×3 (or one H×W×3 image) → normalised float N×3×H×W."""
+    import torch
+
     arr = np.asarray(images)
     if arr.ndim == 3:
         arr = arr[None]
@@ -21,7 +25,6 @@ def to_tensor(images: np.ndarray, mean: Sequence[float], std: Sequence[float]) -
     return (x - m) / s
 
 
-@torch.inference_mode()
 def predict_logits(
     model: torch.nn.Module,
     images: np.ndarray,
@@ -31,16 +34,19 @@ def predict_logits(
     progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Logits (float32 N×classes) for uint8 images, in batches, model left as it was."""
+    import torch
+
     was_training = model.training
     model.eval()
     try:
-        out = []
-        n = len(images)
-        for start in range(0, n, batch_size):
-            x = to_tensor(images[start:start + batch_size], mean, std)
-            out.append(model(x.contiguous(memory_format=torch.channels_last)).float().numpy())
-            if progress is not None:
-                progress(min(start + batch_size, n), n)
+        with torch.inference_mode():
+            out = []
+            n = len(images)
+            for start in range(0, n, batch_size):
+                x = to_tensor(images[start:start + batch_size], mean, std)
+                out.append(model(x.contiguous(memory_format=torch.channels_last)).float().numpy())
+                if progress is not None:
+                    progress(min(start + batch_size, n), n)
         if not out:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(out)

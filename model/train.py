@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from data.cifar10 import DatasetError, load_split, resolve_root
+from model.card import history_path  # noqa: F401 - also used by the dashboard
 from model.checkpoint import DEFAULT_CHECKPOINT, save_checkpoint
 from model.inference import predict_logits, to_tensor
 from model.network import ARCHITECTURE, CIFAR10_CLASSES, build_model, count_parameters
@@ -30,11 +31,6 @@ from model.network import ARCHITECTURE, CIFAR10_CLASSES, build_model, count_para
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 CSV_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")
-
-
-def history_path(checkpoint: Path) -> Path:
-    """The training CSV that belongs to a checkpoint file."""
-    return checkpoint.with_name(checkpoint.stem + "_history.csv")
 
 
 def augment(batch: torch.Tensor, generator: torch.Generator, padding: int = 4) -> torch.Tensor:

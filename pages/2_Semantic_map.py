@@ -32,10 +32,10 @@ PER_ROW = 6
 def example_maps(sha: str, data_root: str, layer: str, channel: int, positions: tuple[int, ...], _ctx):
     """``channel``'s map at ``layer`` for the test images at ``positions``, in one batch."""
     images = _ctx.split.images[list(positions)]
-    return image_activations(_ctx.model, images, _ctx.checkpoint.meta)[layer][:, channel]
+    return image_activations(_ctx.model, images, _ctx.card.meta)[layer][:, channel]
 
 
-sha, root = ctx.checkpoint.sha256, str(ctx.settings.data_root)
+sha, root = ctx.card.sha256, str(ctx.settings.data_root)
 acts = ctx.activations_of(img.key, img.pixels)
 names_list = [info.name for info in map_layers(ctx.model)]
 shapes = {n: (1, *acts[n].shape) for n in names_list}
@@ -47,7 +47,7 @@ explain("At every position of a layer, the channel with the largest activation w
         "object — give channels names below and the map reads like a sentence.")
 
 # --- Names file (beside the checkpoint) ----------------------------------------------------
-names_file = names_path(ctx.checkpoint.path)
+names_file = names_path(ctx.card.path)
 
 
 def save_name(layer: str, channel: int) -> None:

@@ -29,7 +29,7 @@ TOP = 6  # strongest weighted maps shown one by one
 ctx = load_or_stop()
 presentation_toggle()
 img = image_sidebar(ctx)
-sha = ctx.checkpoint.sha256
+sha = ctx.card.sha256
 convs = {info.name: info.module for info in one_by_one_layers(ctx.model)}
 names = list(convs)
 

@@ -35,8 +35,8 @@ SORT_LABELS = dict(zip(SORTS, ("most confident first", "least confident first", 
 ctx = load_or_stop()
 presentation_toggle()
 img = image_sidebar(ctx)
-sha = ctx.checkpoint.sha256
-meta = ctx.checkpoint.meta
+sha = ctx.card.sha256
+meta = ctx.card.meta
 classes = list(ctx.classes)
 preds = ctx.predictions()
 image = img.pixels

@@ -153,7 +153,7 @@ for j, (col, (title, maps)) in enumerate(zip(st.columns(4), panels)):
         col.plotly_chart(fit(grid_figure(maps[ch], f"channel {ch + 1} ({side}×{side})", limit=top,
                                          signed=False, height=120 + 60 * side)),
                          width="stretch", key=f"sh_pool_{j}_{ch}")
-pooling_footer = footer_text(ctx.checkpoint.meta.get("architecture", "?"), ctx.checkpoint.sha256,
+pooling_footer = footer_text(ctx.card.meta.get("architecture", "?"), ctx.card.sha256,
                              "the lecture's pooling example (§5)")
 export_button("pooling.png", partial(pooling_slide, panels, top, pooling_footer), key="export_shapes")
 

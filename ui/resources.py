@@ -13,12 +13,13 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import streamlit as st
 
 from data.cifar10 import PROJECT_ROOT, CifarSplit, DatasetError, load_split, resolve_root
-from model.checkpoint import DEFAULT_CHECKPOINT, Checkpoint, CheckpointError, load_checkpoint
+from model.card import DEFAULT_CHECKPOINT, CheckpointCard, CheckpointError, read_card, write_card
 
 log = logging.getLogger("cifar10_explainer")
 CACHE_DIR = Path(os.environ.get("CIFAR10_EXPLAINER_CACHE") or PROJECT_ROOT / "data" / ".cache")
@@ -43,8 +44,42 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Loading the trained network…")
-def _checkpoint(path: str, mtime_ns: int) -> Checkpoint:
+def _checkpoint(path: str, mtime_ns: int):
+    from model.checkpoint import load_checkpoint
+
     return load_checkpoint(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _card(path: str, mtime_ns: int) -> CheckpointCard:
+    """The checkpoint's card (metadata and layer table) from the disk cache, so the home page
+    needs no torch; on a miss the checkpoint is loaded and validated, and its card written."""
+    card = read_card(path, CACHE_DIR)
+    if card is not None:
+        return card
+    ckpt = _checkpoint(path, mtime_ns)  # raises CheckpointError for a bad file
+    from explain.model_card import architecture_table
+
+    return write_card(ckpt.path, ckpt.sha256, ckpt.meta, architecture_table(ckpt.model), CACHE_DIR)
+
+
+def import_torch_in_background() -> None:
+    """After a page that did not need torch (the home page, from the card and the caches),
+    import it in a background thread so the first visit to another page does not wait ~2.5 s."""
+    import sys
+    import threading
+
+    if "model.checkpoint" in sys.modules:
+        return
+
+    def work() -> None:
+        try:
+            import explain.activations  # noqa: F401  (torch, torchvision-free layer helpers)
+            import model.checkpoint  # noqa: F401
+        except Exception:  # pragma: no cover - the page that needs it will report the error
+            log.exception("background import of torch failed")
+
+    threading.Thread(target=work, name="import-torch", daemon=True).start()
 
 
 @st.cache_resource(show_spinner="Reading the CIFAR-10 test images…")
@@ -53,13 +88,13 @@ def _test_split(root: str) -> CifarSplit:
 
 
 @st.cache_resource(show_spinner=False)
-def _predictions(sha: str, root: str, _checkpoint: Checkpoint, _split: CifarSplit):
+def _predictions(sha: str, root: str, _ctx: "Context", _split: CifarSplit):
     from explain.testset import predictions
 
     bar = st.progress(0.0, text="Classifying the 10,000 test images (once per checkpoint)…")
     try:
-        return predictions(_checkpoint.model, _split.images, _split.labels, _split.indices,
-                           _checkpoint.meta, sha, CACHE_DIR,
+        return predictions(lambda: _ctx.model, _split.images, _split.labels, _split.indices,
+                           _ctx.card.meta, sha, CACHE_DIR,
                            progress=lambda done, total: bar.progress(done / total,
                                                                      text=f"Classifying test images: {done:,}/{total:,}"))
     finally:
@@ -67,7 +102,7 @@ def _predictions(sha: str, root: str, _checkpoint: Checkpoint, _split: CifarSpli
 
 
 @st.cache_resource(show_spinner=False)
-def _channel_scores(sha: str, root: str, layer: str, _checkpoint: Checkpoint, _split: CifarSplit):
+def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarSplit):
     from explain.testset import cached_channel_scores
 
     bar = st.progress(0.0, text=f"Scoring {layer} channels on every test image (once)…")
@@ -84,7 +119,7 @@ def _activations(sha: str, root: str, key: str, _pixels, _ctx: "Context") -> dic
     """Every layer's C×H×W output for one 32×32 image (keyed on checkpoint, data set, image key)."""
     from explain.feature_maps import image_activations
 
-    return {k: v[0] for k, v in image_activations(_ctx.model, _pixels, _ctx.checkpoint.meta).items()}
+    return {k: v[0] for k, v in image_activations(_ctx.model, _pixels, _ctx.card.meta).items()}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -92,17 +127,25 @@ def _probabilities(sha: str, root: str, key: str, _pixels, _ctx: "Context"):
     """Class probabilities (softmax of the logits) for one 32×32 image."""
     from model.inference import predict_logits, softmax
 
-    meta = _ctx.checkpoint.meta
+    meta = _ctx.card.meta
     return softmax(predict_logits(_ctx.model, _pixels[None], meta["mean"], meta["std"]))[0]
 
 
 @dataclass(frozen=True)
 class Context:
-    """Everything a page needs; built by :func:`load_or_stop`."""
+    """Everything a page needs; built by :func:`load_or_stop`.
 
-    checkpoint: Checkpoint
+    ``card`` (metadata, layer table, hash) needs no torch; ``checkpoint`` and ``model`` load the
+    network (and torch) on first use, so a page that only shows cached numbers never does."""
+
+    card: CheckpointCard
     split: CifarSplit
     settings: Settings
+    checkpoint_mtime_ns: int
+
+    @cached_property  # writes past the frozen dataclass, once per Context (one per script run)
+    def checkpoint(self):
+        return _checkpoint(str(self.card.path), self.checkpoint_mtime_ns)
 
     @property
     def model(self):
@@ -110,25 +153,25 @@ class Context:
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return self.checkpoint.classes
+        return self.card.classes
 
     def predictions(self):
-        return _predictions(self.checkpoint.sha256, str(self.settings.data_root), self.checkpoint, self.split)
+        return _predictions(self.card.sha256, str(self.settings.data_root), self, self.split)
 
     def activations_of(self, key: str, pixels) -> dict:
         """{layer name: C×H×W numpy array} for uint8 32×32×3 ``pixels``, cached under ``key``
         (a test image's "test-<index>" or an upload's key: the same key must mean the same pixels)."""
-        return _activations(self.checkpoint.sha256, str(self.settings.data_root), key, pixels, self)
+        return _activations(self.card.sha256, str(self.settings.data_root), key, pixels, self)
 
     def probabilities_of(self, key: str, pixels, test_index: int | None = None):
         """Class probabilities for one image: a test image's come from the test-set predictions
         (the very numbers the other views show), others are computed once per ``key``."""
         if test_index is not None:
             return self.predictions().probabilities[self.split.position_of(test_index)]
-        return _probabilities(self.checkpoint.sha256, str(self.settings.data_root), key, pixels, self)
+        return _probabilities(self.card.sha256, str(self.settings.data_root), key, pixels, self)
 
     def channel_scores(self, layer: str):
-        return _channel_scores(self.checkpoint.sha256, str(self.settings.data_root), layer,
+        return _channel_scores(self.card.sha256, str(self.settings.data_root), layer,
                                self.checkpoint, self.split)
 
 
@@ -137,7 +180,7 @@ def load_or_stop() -> Context:
     cfg = settings()
     try:
         mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
-        ckpt = _checkpoint(str(cfg.checkpoint), mtime)
+        card = _card(str(cfg.checkpoint), mtime)
     except CheckpointError as exc:
         st.error(f"**The trained network could not be loaded.** {exc}")
         st.info("Start the dashboard with a checkpoint made by `python -m model.train`: "
@@ -150,9 +193,9 @@ def load_or_stop() -> Context:
         st.info("Start the dashboard with `CIFAR10_ROOT=../shared/cifar10 streamlit run dashboard.py` "
                 "or `streamlit run dashboard.py -- --data DIR`.")
         st.stop()
-    if tuple(split.classes) != ckpt.classes:
+    if tuple(split.classes) != card.classes:
         st.error(f"**The checkpoint and the data set name different classes.** The network was trained "
-                 f"on {', '.join(ckpt.classes)}; the data set has {', '.join(split.classes)}. Start the "
+                 f"on {', '.join(card.classes)}; the data set has {', '.join(split.classes)}. Start the "
                  "dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
                  "with the data set the checkpoint was trained on.")
         st.stop()
@@ -169,4 +212,4 @@ def load_or_stop() -> Context:
         st.warning(f"**The data set has no usable test image of class {', '.join(empty)}**, so its "
                    f"accuracy cannot be measured. Put its images in the data set's folder "
                    f"test/{empty[0]}/ (one folder per class) and restart the dashboard.")
-    return Context(ckpt, split, cfg)
+    return Context(card, split, cfg, mtime)
