@@ -6,31 +6,25 @@ Run with ``streamlit run dashboard.py`` (see README.md). Every other view is in 
 from functools import partial
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 st.set_page_config(page_title="CIFAR-10 CNN explained", page_icon="🔎", layout="wide")
 
 from explain.browse import CORRECTNESS, SORTS, mark, page_of, select_images  # noqa: E402
-from explain.figures import COLORBAR, FONT, TICK_FONT, TITLE_FONT, bar_figure, upscale  # noqa: E402
-from explain.model_card import architecture_table, markdown_table  # noqa: E402
+from explain.figures import upscale  # noqa: E402
+from explain.home_charts import confusion_spec, curve_spec, per_class_spec, selected_cell  # noqa: E402
+from explain.model_card import markdown_table  # noqa: E402
 from explain.model_summary import per_class_table, read_history  # noqa: E402
 from explain.slide import slide_file_name  # noqa: E402
 from explain.view_slides import confusion_slide  # noqa: E402
-from model.train import history_path  # noqa: E402
-from ui.present import (explain, export_button, fit, presentation_toggle, share_link,  # noqa: E402
+from model.card import history_path  # noqa: E402
+from ui.present import (explain, export_button, presentation_toggle, scale, share_link,  # noqa: E402
                         slide_footer)
-from ui.resources import load_or_stop  # noqa: E402
+from ui.resources import import_torch_in_background, load_or_stop  # noqa: E402
 from ui.state import image_sidebar, set_current_image  # noqa: E402
 
 ANY = "any"
 PER_PAGE = 24
-
-
-@st.cache_data(show_spinner=False)
-def _architecture(sha: str, _model):
-    """The layer table needs a forward pass for its shapes: once per checkpoint, not per rerun."""
-    return architecture_table(_model)
 
 
 ctx = load_or_stop()
@@ -38,7 +32,7 @@ presentation_toggle()
 preds = ctx.predictions()
 current = image_sidebar(ctx)
 classes = ctx.classes
-meta = ctx.checkpoint.meta
+meta = ctx.card.meta
 
 st.title("What does a trained CNN see? — CIFAR-10")
 explain(
@@ -79,7 +73,7 @@ with st.container(border=True):
 # --- Model card ---------------------------------------------------------------------------
 st.header("Model card")
 top1 = float(preds.correct.mean())
-table = _architecture(ctx.checkpoint.sha256, ctx.model)
+table = ctx.card.architecture  # from the checkpoint's card: no torch on this page
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Test accuracy (top-1)", f"{top1:.2%}", help=f"on {len(preds.labels):,} test images")
 parameters = sum(r["parameters"] for r in table)
@@ -95,60 +89,36 @@ with arch_col:
         st.markdown(markdown_table([*table, total]))
 with class_col:
     per_class = per_class_table(preds, classes)
-    fig = bar_figure(per_class["class"], per_class["accuracy"],
-                     f"Accuracy per class (test set, overall {top1:.1%})", "class", "accuracy")
-    fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    st.plotly_chart(fit(fig), key="home_per_class")
+    st.vega_lite_chart(spec=per_class_spec(per_class["class"], per_class["accuracy"],
+                                           f"Accuracy per class (test set, overall {top1:.1%})", scale()),
+                       width="stretch", key="home_per_class")
 
-history = read_history(history_path(ctx.checkpoint.path))
+history = read_history(history_path(ctx.card.path))
 if history is None:
     st.info("No training curves: the training CSV beside the checkpoint is missing.")
 else:
     loss_col, acc_col = st.columns(2)
     for col, metric, title in ((loss_col, "loss", "Loss per epoch"), (acc_col, "acc", "Accuracy per epoch")):
-        fig = go.Figure()
-        for split, dash in (("train", "solid"), ("test", "dash")):
-            fig.add_scatter(x=history["epoch"], y=history[f"{split}_{metric}"], name=split,
-                            line=dict(dash=dash, width=3))
-        fig.update_layout(title=dict(text=f"Training curve: {title.lower()}", font=TITLE_FONT), font=FONT,
-                          xaxis=dict(title="epoch", tickfont=TICK_FONT),
-                          yaxis=dict(title=metric, tickfont=TICK_FONT), height=340, margin=dict(t=60, b=10))
-        if metric == "acc":
-            fig.update_yaxes(tickformat=".0%")
-        col.plotly_chart(fit(fig), key=f"home_curve_{metric}")
+        col.vega_lite_chart(spec=curve_spec(history, metric, f"Training curve: {title.lower()}", scale()),
+                            width="stretch", key=f"home_curve_{metric}")
 
 # --- Confusion matrix -------------------------------------------------------------------
 st.header("Confusion matrix")
 explain("Rows: true class; columns: predicted class. Click a cell to list exactly those test images "
         "in the browser below (or choose the pair there).", caption=True)
 cm = preds.confusion_matrix(len(classes))
-fig = go.Figure(go.Heatmap(z=cm, x=list(classes), y=list(classes), colorscale="Blues",
-                           colorbar=dict(COLORBAR, title=dict(text="images")), text=cm, texttemplate="%{text}",
-                           hoverinfo="skip"))
-# Invisible markers on the cell centres make each cell clickable (heat maps are not selectable).
-# They carry the hover text: hoverinfo="skip" on them would also switch off their clicks.
-ii, jj = np.meshgrid(np.arange(len(classes)), np.arange(len(classes)), indexing="ij")
-fig.add_scatter(x=[classes[j] for j in jj.ravel()], y=[classes[i] for i in ii.ravel()], mode="markers",
-                marker=dict(size=38, opacity=0.01, symbol="square"),
-                customdata=np.stack([ii.ravel(), jj.ravel(), cm.ravel()], 1).tolist(),  # lists survive the JSON
-                hovertemplate="true %{y} → predicted %{x}: %{customdata[2]} images<extra></extra>",
-                showlegend=False)
-fig.update_layout(font=FONT, height=620, xaxis=dict(title="predicted class", tickfont=TICK_FONT),
-                  yaxis=dict(title="true class", tickfont=TICK_FONT),
-                  yaxis_autorange="reversed", margin=dict(t=20, b=10), clickmode="event+select")
-event = st.plotly_chart(fit(fig), key="home_confusion", on_select="rerun", selection_mode="points")
+event = st.vega_lite_chart(spec=confusion_spec(cm, classes, scale()), width="stretch", key="home_confusion",
+                           on_select="rerun", selection_mode="cell")
 export_button(slide_file_name("confusion-matrix", current.name),
               partial(confusion_slide, current.pixels, current.title, guess, float(probabilities.max()), cm,
                       classes, top1, slide_footer(ctx, current)), key="export_home")
-points = (event or {}).get("selection", {}).get("points", []) if event else []
-if points:
-    cell = tuple(int(v) for v in points[0].get("customdata", [])[:2]) if points[0].get("customdata") else None
-    if cell and st.session_state.get("home_last_cell") != cell:
-        st.session_state["home_last_cell"] = cell
-        st.session_state["home_true"] = classes[cell[0]]
-        st.session_state["home_pred"] = classes[cell[1]]
-        st.session_state["home_correct"] = "all"
-        st.session_state["home_page"] = 1
+cell = selected_cell(event, classes)
+if cell and st.session_state.get("home_last_cell") != cell:
+    st.session_state["home_last_cell"] = cell
+    st.session_state["home_true"] = classes[cell[0]]
+    st.session_state["home_pred"] = classes[cell[1]]
+    st.session_state["home_correct"] = "all"
+    st.session_state["home_page"] = 1
 
 # --- Image browser ---------------------------------------------------------------------
 st.header("Test-image browser")
@@ -183,3 +153,4 @@ else:
                 st.rerun()
 
 share_link()
+import_torch_in_background()  # for the next page; this one never needed it

@@ -124,6 +124,20 @@ def plotly_charts(at) -> dict[str, dict]:
     return {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
 
 
+def vega_charts(at) -> list[tuple[dict, list[dict]]]:
+    """(Vega-Lite spec, data rows) of every st.vega_lite_chart an AppTest run drew, in page order.
+    Streamlit moves a spec's inline data into an Arrow table; the rows are read back from it."""
+    import json
+
+    import pyarrow as pa
+
+    out = []
+    for el in at.get("vega_lite_chart"):
+        table = pa.ipc.open_stream(el.proto.data.data).read_all() if el.proto.data.data else None
+        out.append((json.loads(el.proto.spec), table.to_pylist() if table is not None else []))
+    return out
+
+
 def plotly_array(value) -> np.ndarray:
     """A data array from a Plotly JSON spec (plain list, or typed array: dtype + base64 + shape)."""
     if isinstance(value, dict):

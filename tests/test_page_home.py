@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, vega_charts
 
 APP = str(PROJECT / "dashboard.py")
 
@@ -38,6 +38,27 @@ def test_home_renders_the_model_card(app, checkpoint, test_split):
     assert "| block3.conv3 | Conv2d 1×1, 128→128 | 1×128×8×8 | 16,512 |" in table
     assert "| **total** |  |  | 310,250 |" in table
     assert "Current image: test #0" in _markdown(at)
+
+
+def test_home_charts_show_the_real_numbers(app, checkpoint, test_split):
+    """Per-class accuracy, the training curves and the confusion matrix, as Vega-Lite charts (no
+    Plotly on the home page: its 4.7 MB bundle held the first render back), with the real data."""
+    at = app.run()
+    assert not at.exception
+    assert not at.get("plotly_chart")
+    from model.inference import predict_logits
+    pred = predict_logits(checkpoint.model, test_split.images, checkpoint.meta["mean"],
+                          checkpoint.meta["std"]).argmax(1)
+    classes = checkpoint.classes
+    per_class, loss, acc, confusion = vega_charts(at)
+    for row in per_class[1]:
+        k = classes.index(row["class"])
+        assert row["accuracy"] == pytest.approx(float((pred[test_split.labels == k] == k).mean()))
+    assert {r["split"] for r in loss[1]} == {"train", "test"} and len(loss[1]) == len(acc[1]) == 2 * 35
+    cells = {(r["true"], r["predicted"]): r["images"] for r in confusion[1]}
+    assert len(cells) == 100 and sum(cells.values()) == len(test_split.labels)
+    assert cells[("cat", "dog")] == int(np.sum((test_split.labels == 3) & (pred == 5)))
+    assert confusion[0]["layer"][0]["params"][0]["name"] == "cell"
 
 
 def test_confusion_pair_lists_exactly_those_images(app, checkpoint, test_split):

@@ -126,8 +126,10 @@ def test_home_in_a_browser(server, page):
     assert page.get_by_text("True class airplane").count() == 1
     accuracy = widget(page, "stMetric", "Test accuracy (top-1)")
     assert accuracy.locator('[data-testid="stMetricValue"]').inner_text() == "91.13%"
-    plot_title(page, "Accuracy per class (test set, overall 91.1%)")
-    assert page.locator(".js-plotly-plot").count() >= 4  # per class, loss, accuracy, confusion
+    # Vega-Lite, not Plotly, on the home page (explain/home_charts.py): per class, loss, accuracy, confusion.
+    page.locator('[data-testid="stVegaLiteChart"] svg').nth(3).wait_for()
+    assert page.locator(".js-plotly-plot").count() == 0
+    assert page.locator('svg [aria-label*="class: cat"][aria-label*="accuracy: 83%"]').count() == 2  # bar, label
     assert sidebar_image(page, 3) == 3
     assert_clean(page)
     screenshot(page, "0_home")
@@ -142,24 +144,13 @@ def test_home_in_a_browser(server, page):
     assert_clean(page)
 
 
-# The confusion matrix: the page's only Plotly figure whose first trace is a heat map.
-FIND_CONFUSION = ("[...document.querySelectorAll('.js-plotly-plot')]"
-                  ".find(g => g._fullData && g._fullData.length && g._fullData[0].type === 'heatmap')")
-
-
-def _confusion_cells(page) -> dict:
-    """Screen position and count of every confusion-matrix cell, from Plotly's own axes."""
-    page.wait_for_function(f"() => {FIND_CONFUSION}")
-    return page.evaluate("() => { const gd = " + FIND_CONFUSION + """;
-        gd.scrollIntoView({block: 'center'});
-        const fl = gd._fullLayout, box = gd.getBoundingClientRect(), f = gd._fullData[0];
-        const cells = {};
-        f.y.forEach((t, i) => f.x.forEach((p, j) => {
-            cells[t + '|' + p] = {x: box.left + fl._size.l + fl.xaxis.l2p(j),
-                                  y: box.top + fl._size.t + fl.yaxis.l2p(i), n: Number(f.z[i][j])};
-        }));
-        return cells;
-    }""")
+def confusion_cell(page, true: str, predicted: str):
+    """One cell of the home page's confusion matrix: Vega draws each as an SVG path whose ARIA
+    label names its fields, e.g. "predicted class: dog; true class: cat; images: 73"."""
+    cell = page.locator(f'[data-testid="stVegaLiteChart"] svg path[aria-label^="predicted class: {predicted}; '
+                        f'true class: {true}; images: "]')
+    cell.wait_for()
+    return cell
 
 
 def test_confusion_matrix_cell_click_filters_the_browser(server, page):
@@ -168,15 +159,15 @@ def test_confusion_matrix_cell_click_filters_the_browser(server, page):
     page.get_by_text("10,000 images", exact=True).wait_for()
     before = thumbs(page, 24)
     assert any(" cat → dog " not in c for c in before)
-    cell = _confusion_cells(page)["cat|dog"]
-    assert cell["n"] == 73  # cats taken for dogs by this checkpoint (its confusion matrix)
-    page.mouse.move(cell["x"], cell["y"])  # Plotly picks the point under the pointer on hover
-    page.mouse.click(cell["x"], cell["y"])
-    page.get_by_text(f"{cell['n']:,} images", exact=True).wait_for(timeout=60_000)
+    cell = confusion_cell(page, "cat", "dog")
+    assert cell.get_attribute("aria-label").endswith("images: 73")  # cats taken for dogs by this checkpoint
+    cell.scroll_into_view_if_needed()
+    cell.click()
+    page.get_by_text("73 images", exact=True).wait_for(timeout=60_000)
     settle(page)
     assert selected(select_box(page, "True class")) == "cat"
     assert selected(select_box(page, "Predicted class")) == "dog"
-    after = thumbs(page, min(cell["n"], 24))
+    after = thumbs(page, 24)
     assert after != before and all(" cat → dog " in c for c in after)
     assert_clean(page)
     screenshot(page, "0_home_cell_cat_dog")

@@ -1,0 +1,134 @@
+"""The home page's charts as Vega-Lite specifications (``st.vega_lite_chart``), not Plotly.
+
+Why not Plotly, like the other pages: the browser has to fetch and parse Plotly.js (4.7 MB)
+before Streamlit draws anything of a page that holds a Plotly chart. On this 2-core machine
+that held the home page back by about 3 s after its script had finished; Vega-Lite's bundle is
+a sixth of that size and does not block the rest of the page (``python -m bench``). The home
+page is the first thing a lecture hall sees, so it gets the light library; the other pages
+keep Plotly's richer figures.
+
+Fonts follow ``explain.figures`` (16 px ticks, 18 px axis titles, 22 px titles) and grow with
+``scale`` in presentation mode. Every spec carries its data inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from explain.figures import FONT, TICK_FONT, TITLE_FONT
+
+CELL_SELECTION = "cell"  # the confusion matrix's point selection (st.vega_lite_chart selection_mode)
+
+
+def _config(scale: float) -> dict:
+    tick, axis_title, title = (round(f["size"] * scale) for f in (TICK_FONT, FONT, TITLE_FONT))
+    return {
+        "axis": {"labelFontSize": tick, "titleFontSize": axis_title, "titleFontWeight": "normal"},
+        "legend": {"labelFontSize": tick, "titleFontSize": tick, "orient": "top"},
+        "title": {"fontSize": title, "anchor": "start", "fontWeight": "normal"},
+        "view": {"stroke": None},
+    }
+
+
+def per_class_spec(classes: Sequence[str], accuracy: Sequence[float], title: str, scale: float = 1.0) -> dict:
+    """Horizontal bars of per-class test accuracy (0–1), each labelled with its percentage.
+    Horizontal so that all ten class names fit, unrotated, in a narrow column."""
+    values = [{"class": c, "accuracy": float(a)} for c, a in zip(classes, accuracy)]
+    y = {"field": "class", "type": "nominal", "sort": list(classes), "title": None}
+    x = {"field": "accuracy", "type": "quantitative", "title": "accuracy",
+         "scale": {"domain": [0, 1]}, "axis": {"format": ".0%"}}
+    return {
+        "title": title, "height": round(360 * scale), "data": {"values": values},
+        "encoding": {"x": x, "y": y},
+        "layer": [
+            {"mark": {"type": "bar", "color": "#4c78a8", "tooltip": True}},
+            {"mark": {"type": "text", "align": "right", "dx": -6, "color": "white",
+                      "fontSize": round(15 * scale)},
+             "encoding": {"text": {"field": "accuracy", "format": ".0%"}}},
+        ],
+        "config": _config(scale),
+    }
+
+
+def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, scale: float = 1.0) -> dict:
+    """Train (solid) and test (dashed) ``metric`` per epoch from ``model.train``'s CSV columns
+    ``epoch``, ``train_<metric>`` and ``test_<metric>``."""
+    values = [{"epoch": int(e), "split": split, metric: float(v)}
+              for split in ("train", "test")
+              for e, v in zip(history["epoch"], history[f"{split}_{metric}"])]
+    y = {"field": metric, "type": "quantitative", "title": metric, "scale": {"zero": False}}
+    if metric == "acc":
+        y["axis"] = {"format": ".0%"}
+    return {
+        "title": title, "height": round(300 * scale), "data": {"values": values},
+        "mark": {"type": "line", "strokeWidth": 3, "point": True, "tooltip": True},
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": "epoch", "axis": {"tickMinStep": 1}},
+            "y": y,
+            "color": {"field": "split", "type": "nominal", "title": None, "sort": ["train", "test"]},
+            "strokeDash": {"field": "split", "type": "nominal", "title": None, "sort": ["train", "test"]},
+        },
+        "config": _config(scale),
+    }
+
+
+def confusion_spec(cm: np.ndarray, classes: Sequence[str], scale: float = 1.0) -> dict:
+    """The K×K confusion matrix (rows: true class, columns: predicted class) as coloured cells with
+    their counts; clicking a cell selects its (true, predicted) pair (selection ``cell``)."""
+    cm = np.asarray(cm)
+    k = len(classes)
+    values = [{"true": classes[i], "predicted": classes[j], "images": int(cm[i, j])}
+              for i in range(k) for j in range(k)]
+    half = float(cm.max()) / 2 if cm.size else 0.0
+    order = list(classes)
+    return {
+        "height": round(560 * scale), "data": {"values": values},
+        "encoding": {
+            "x": {"field": "predicted", "type": "nominal", "sort": order, "title": "predicted class",
+                  "axis": {"labelAngle": -40, "orient": "top"}},
+            "y": {"field": "true", "type": "nominal", "sort": order, "title": "true class"},
+        },
+        "layer": [
+            {"mark": {"type": "rect", "cursor": "pointer", "tooltip": True},
+             "params": [{"name": CELL_SELECTION,
+                         "select": {"type": "point", "fields": ["true", "predicted"], "clear": False}}],
+             "encoding": {
+                 "color": {"field": "images", "type": "quantitative", "title": "images",
+                           "scale": {"scheme": "blues"}},
+                 "stroke": {"condition": {"param": CELL_SELECTION, "empty": False, "value": "#d62728"},
+                            "value": None},
+                 "strokeWidth": {"value": round(4 * scale)},
+             }},
+            {"mark": {"type": "text", "fontSize": round(15 * scale)},
+             "encoding": {
+                 "text": {"field": "images", "type": "quantitative", "format": ","},
+                 "color": {"condition": {"test": f"datum.images > {half}", "value": "white"},
+                           "value": "black"},
+             }},
+        ],
+        "config": _config(scale),
+        # SVG, not canvas: 100 crisp cells, and each is an element a browser test can click.
+        "usermeta": {"embedOptions": {"renderer": "svg"}},
+    }
+
+
+def selected_cell(event, classes: Sequence[str]) -> tuple[int, int] | None:
+    """(true, predicted) class indices of the clicked confusion-matrix cell, from the value
+    ``st.vega_lite_chart(..., on_select="rerun")`` returns; None when nothing (valid) is selected."""
+    try:
+        points = event["selection"][CELL_SELECTION]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if isinstance(points, Mapping):  # a point selection may come as one dict or a list of them
+        points = [points]
+    for point in points or ():
+        try:
+            true, predicted = point["true"], point["predicted"]
+            true = true[0] if isinstance(true, list) else true
+            predicted = predicted[0] if isinstance(predicted, list) else predicted
+            return list(classes).index(true), list(classes).index(predicted)
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue
+    return None
