@@ -32,7 +32,7 @@ def texts(at) -> list[str]:
 
 
 def link(at) -> str:
-    """The "Copy link to this view" address (the sidebar's only code box)."""
+    """The "Copy link to this view" address (the only code box, in the sidebar's popover)."""
     (code,) = at.sidebar.code
     return code.value
 

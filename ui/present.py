@@ -118,15 +118,22 @@ def view_url() -> str:
     return f"{base}?{query}" if query else base
 
 
-def share_link(container=None) -> str:
-    """"Copy link to this view" with the address in a code box (it has a copy button).
+SHARE_LABEL = "Copy link to this view"
 
+
+def share_link(container=None) -> str:
+    """"Copy link to this view": a popover holding the address in a code box (it has a copy button).
+
+    In a popover because a code box makes the browser load Streamlit's syntax highlighter
+    (1.5 MB of JavaScript), about 0.6 s of every page's first render on this machine
+    (``python -m bench``); the popover's content is only drawn when it is opened.
     Call at the end of the page, after every :func:`ui.state.write_url`. Returns the address.
     """
     place = container if container is not None else st.sidebar
     url = view_url()
-    place.markdown("**Copy link to this view**")
-    place.code(url, language=None, wrap_lines=True)
+    with place.popover(SHARE_LABEL, icon=":material/link:"):
+        st.code(url, language=None, wrap_lines=True)
+        st.caption("Opens this page with the same image and settings.")
     return url
 
 
@@ -134,7 +141,7 @@ def slide_footer(ctx, image) -> str:
     """The slide's footer: model, checkpoint and the current image (``ui.state.CurrentImage``)."""
     from explain.slide import footer_text
 
-    return footer_text(ctx.checkpoint.meta.get("architecture", "?"), ctx.checkpoint.sha256, image.long_name)
+    return footer_text(ctx.card.meta.get("architecture", "?"), ctx.card.sha256, image.long_name)
 
 
 def export_button(file_name: str, build: Callable[[], bytes], key: str, container=None) -> None:

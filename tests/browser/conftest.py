@@ -106,6 +106,16 @@ def settle(page) -> None:
     wait_for_run(page)
 
 
+def shared_link(page) -> str:
+    """Open the sidebar's "Copy link to this view" popover and read the address in its code box."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stPopoverButton"]').click()
+    code = page.locator('[data-testid="stPopoverBody"] [data-testid="stCode"]')
+    code.wait_for()
+    text = code.inner_text().strip()
+    page.keyboard.press("Escape")
+    return text
+
+
 def screenshot(page, name: str) -> Path:
     """The whole page as artifacts/screenshots/<name>.png. Streamlit scrolls inside its own
     container, so a full-page screenshot stops at the window: the window is made as tall as the

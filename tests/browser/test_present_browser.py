@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from bench import Server
-from tests.browser.conftest import SCREENSHOTS, screenshot, settle, wait_for_run
+from tests.browser.conftest import SCREENSHOTS, screenshot, settle, shared_link, wait_for_run
 from tests.conftest import PROJECT
 
 
@@ -36,7 +36,7 @@ def test_presentation_css_link_and_download(tiny_server, page):
     assert page.locator('[data-testid="stHeader"]').count() == 0 or \
         not page.locator('[data-testid="stHeader"]').is_visible()
     assert page.get_by_text("This sentence explains the page.").count() == 0
-    code = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').inner_text().strip()
+    code = shared_link(page)
     assert code == f"{tiny_server}/?present=1&layer=b"
     screenshot(page, "present_tiny")
 
@@ -62,7 +62,7 @@ def test_feature_maps_page_presents_and_downloads_its_slide(server, page):
     wait_for_run(page)
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "22px"
     assert page.get_by_text("Every convolution, BatchNorm, ReLU and pooling layer").count() == 0
-    code = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').inner_text().strip()
+    code = shared_link(page)
     base, query = code.split("?")
     assert base == f"{server}/Feature_maps"
     assert dict(parse_qsl(query)) == {"image": "3", "present": "1", "layer": "block2.relu2", "channel": "5"}
