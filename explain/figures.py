@@ -9,6 +9,7 @@ would otherwise render tags inside annotations.
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -59,17 +60,26 @@ def _image_trace(image: np.ndarray) -> go.Image:
     return go.Image(source=png_data_uri(image), hoverinfo="skip")
 
 
-def _layout(fig: go.Figure, title: str, height: int, width: int | None = None,
-            annotations: list[dict] | None = None) -> go.Figure:
-    """Title, size and bare square axes, set in ONE layout update (each Plotly ``update_*`` or
-    ``add_annotation`` call re-walks the figure: dozens of them cost tens of milliseconds)."""
-    axis = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="")
-    layout = dict(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height, width=width,
-                  margin=dict(l=10, r=10, t=60, b=10), xaxis=axis,
+def _layout_dict(title: str, height: int, width: int | None = None,
+                 annotations: list[dict] | None = None, top: int = 60) -> dict:
+    """Title, size and bare square axes (image coordinates: y down) as one layout dict."""
+    axis = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="", tickfont=TICK_FONT,
+                title_font=FONT)
+    layout = dict(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height,
+                  margin=dict(l=10, r=10, t=top, b=10), xaxis=axis,
                   yaxis=dict(axis, autorange="reversed", scaleanchor="x"))
+    if width is not None:
+        layout["width"] = width
     if annotations:
         layout["annotations"] = annotations
-    fig.update_layout(layout)
+    return layout
+
+
+def _layout(fig: go.Figure, title: str, height: int, width: int | None = None,
+            annotations: list[dict] | None = None) -> go.Figure:
+    """:func:`_layout_dict` set in ONE layout update (each Plotly ``update_*`` or
+    ``add_annotation`` call re-walks the figure: dozens of them cost tens of milliseconds)."""
+    fig.update_layout(_layout_dict(title, height, width, annotations))
     return fig
 
 
@@ -89,19 +99,29 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
 
 
 def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: float,
-                   colorbar_title: str, height: int = 380) -> go.Figure:
+                   colorbar_title: str, height: int = 380, top: int = 60) -> go.Figure:
     """A heat map over the upscaled image. ``heat`` may have any H×W that divides the display
-    size; it is sent at its own resolution and drawn as sharp cells over the image."""
+    size; it is sent at its own resolution and drawn as sharp cells over the image.
+    Built as one dict without Plotly's validation (tests/test_figures.py validates it): the
+    heat-map page draws three of these per rerun."""
     big = display_pixels(np.asarray(image, dtype=np.uint8))
     h = np.asarray(heat, dtype=np.float32)
     cell_y, cell_x = big.shape[0] / h.shape[0], big.shape[1] / h.shape[1]
-    fig = go.Figure(_image_trace(big))
-    # go.Image puts pixel i at x = i, so a cell of width c is centred at j*c + c/2 - 0.5.
-    fig.add_trace(go.Heatmap(
-        z=h, x0=cell_x / 2 - 0.5, dx=cell_x, y0=cell_y / 2 - 0.5, dy=cell_y, opacity=opacity,
-        colorscale="Inferno", colorbar=dict(COLORBAR, title=dict(text=colorbar_title)),
-        hovertemplate="%{z:.3f}<extra></extra>"))
-    return _layout(fig, title, height)
+    # An image trace puts pixel i at x = i, so a cell of width c is centred at j*c + c/2 - 0.5.
+    traces = [dict(type="image", source=png_data_uri(big), hoverinfo="skip"),
+              dict(type="heatmap", z=h, x0=cell_x / 2 - 0.5, dx=cell_x, y0=cell_y / 2 - 0.5, dy=cell_y,
+                   opacity=opacity, colorscale=_colorscale("Inferno"),
+                   colorbar=dict(tickfont=TICK_FONT, title=dict(text=colorbar_title, font=FONT)),
+                   hovertemplate="%{z:.3f}<extra></extra>")]
+    return go.Figure(dict(data=traces, layout=_layout_dict(title, height, top=top)), _validate=False)
+
+
+@lru_cache(maxsize=None)
+def _colorscale(name: str) -> tuple:
+    """A named Plotly colour scale as [[position, colour], ...] (Plotly.js knows only a few names)."""
+    from plotly.colors import get_colorscale
+
+    return tuple(tuple(pair) for pair in get_colorscale(name))
 
 
 def tile(maps: np.ndarray, columns: int, gap: int = 1) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -174,13 +194,27 @@ def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[in
 
 
 def bar_figure(x: list, y: list, title: str, x_title: str, y_title: str, height: int = 360,
-               colours: list[str] | None = None) -> go.Figure:
-    fig = go.Figure(go.Bar(x=x, y=y, marker_color=colours))
-    fig.update_layout(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height,
-                      margin=dict(l=10, r=10, t=60, b=10),
-                      xaxis=dict(title=dict(text=x_title, font=FONT), tickfont=TICK_FONT),
-                      yaxis=dict(title=dict(text=y_title, font=FONT), tickfont=TICK_FONT))
-    return fig
+               colours: list[str] | None = None, *, hover: str | None = None, labels: str | None = None,
+               y_range: list[float] | None = None, y_format: str | None = None, top: int = 60) -> go.Figure:
+    """Bars with projector-sized fonts, built as one dict without Plotly's validation
+    (tests/test_figures.py validates it). ``labels``: a text template written above each bar
+    (e.g. "%{y:.1%}"); ``hover``: the hover template; ``y_range``/``y_format``: the value axis."""
+    bar = dict(type="bar", x=list(x), y=list(y))
+    if colours is not None:
+        bar["marker"] = dict(color=list(colours))
+    if hover is not None:
+        bar["hovertemplate"] = hover
+    if labels is not None:
+        bar.update(texttemplate=labels, textposition="outside", textfont=FONT)
+    yaxis = dict(title=dict(text=y_title, font=FONT), tickfont=TICK_FONT)
+    if y_range is not None:
+        yaxis["range"] = list(y_range)
+    if y_format is not None:
+        yaxis["tickformat"] = y_format
+    layout = dict(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height,
+                  margin=dict(l=10, r=10, t=top, b=10),
+                  xaxis=dict(title=dict(text=x_title, font=FONT), tickfont=TICK_FONT), yaxis=yaxis)
+    return go.Figure(dict(data=[bar], layout=layout), _validate=False)
 
 
 def enlarge(fig: go.Figure, factor: float) -> go.Figure:

@@ -61,11 +61,10 @@ def input_weights_figure(weights: np.ndarray, layer: str, out_channel: int,
     w = np.asarray(weights, dtype=np.float32)
     marked = set(np.asarray(highlight).tolist()) if highlight is not None else set(range(len(w)))
     colours = [(POSITIVE if v >= 0 else NEGATIVE) if i in marked else NEUTRAL for i, v in enumerate(w)]
-    fig = bar_figure(list(range(len(w))), w.tolist(),
-                     f"{layer}, output channel {out_channel}: its {len(w)} input weights",
-                     "input channel", "weight", height=height, colours=colours)
-    fig.update_traces(hovertemplate="input %{x}: %{y:+.3f}<extra></extra>")
-    return _readable(fig)
+    return bar_figure(list(range(len(w))), w.tolist(),
+                      f"{layer}, output channel {out_channel}: its {len(w)} input weights",
+                      "input channel", "weight", height=height, colours=colours,
+                      hover="input %{x}: %{y:+.3f}<extra></extra>")
 
 
 def _unit(a: float, b: float) -> list[float]:
@@ -151,13 +150,9 @@ def top_classes_figure(top: list[tuple[int, float]], classes: tuple[str, ...], t
     """Bar chart of the most probable classes; the true class in green."""
     names = [classes[i] for i, _ in top]
     colours = [TRUE_CLASS if i == true_class else NEUTRAL for i, _ in top]
-    fig = bar_figure(names, [p for _, p in top], title, "class (green = true class)", "probability",
-                     height=height, colours=colours)
-    fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
-    fig.update_layout(margin=dict(t=90))
-    fig.update_traces(texttemplate="%{y:.1%}", textposition="outside", textfont=FONT,
-                      hovertemplate="%{x}: %{y:.2%}<extra></extra>")
-    return _readable(fig)
+    return bar_figure(names, [float(p) for _, p in top], title, "class (green = true class)", "probability",
+                      height=height, colours=colours, hover="%{x}: %{y:.2%}<extra></extra>",
+                      labels="%{y:.1%}", y_range=[0, 1.1], y_format=".0%", top=90)
 
 
 HEATMAP_TITLES = {  # two short lines, so three figures fit side by side
@@ -175,9 +170,7 @@ def heatmap_overlay_figure(image: np.ndarray, raw_map: np.ndarray, method: str, 
     title, colorbar = HEATMAP_TITLES[method]
     title = title.format(c=shape[1], layer=layer, shape=format_shape(shape), cls=text(class_name))
     size = np.asarray(image).shape[0]
-    fig = overlay_figure(image, upsample(raw_map, size), title, opacity, colorbar, height=height)
-    fig.update_layout(margin=dict(t=90))
-    return _readable(fig)
+    return overlay_figure(image, upsample(raw_map, size), title, opacity, colorbar, height=height, top=90)
 
 
 def overlay_pixels(image: np.ndarray, heat01: np.ndarray, opacity: float, size: int = 128,
