@@ -90,12 +90,26 @@ def image_figure(image: np.ndarray, title: str, height: int = 360) -> go.Figure:
 
 
 def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: int = 360,
-                   diverging: bool = False) -> go.Figure:
+                   diverging: bool = False, *, limit: float | None = None, hover: str | None = None,
+                   axis_titles: tuple[str, str] | None = None, shapes: list[dict] | None = None) -> go.Figure:
+    """A 2-D array as a heat map (rows down). ``diverging``: white at 0, blue/red either side,
+    symmetric to ``limit`` if given; ``axis_titles`` (x, y) also shows the tick labels.
+    Built as one dict without Plotly's validation (tests/test_figures.py validates it)."""
     v = np.asarray(values, dtype=np.float32)
-    kwargs = dict(colorscale=DIVERGING_SCALE, zmid=0.0) if diverging else dict(colorscale=HEAT_SCALE)
-    fig = go.Figure(go.Heatmap(z=v, colorbar=dict(COLORBAR, title=dict(text=colorbar_title)),
-                               hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>", **kwargs))
-    return _layout(fig, title, height)
+    trace = dict(type="heatmap", z=v, colorscale=_colorscale(DIVERGING_SCALE if diverging else HEAT_SCALE),
+                 colorbar=dict(tickfont=TICK_FONT, title=dict(text=colorbar_title, font=FONT)),
+                 hovertemplate=hover or "row %{y}, col %{x}: %{z:.3f}<extra></extra>")
+    if diverging:
+        trace["zmid"] = 0.0
+    if limit is not None:
+        trace.update(zmin=-limit, zmax=limit)
+    layout = _layout_dict(title, height)
+    if axis_titles is not None:
+        for axis, label in zip(("xaxis", "yaxis"), axis_titles):
+            layout[axis] = dict(layout[axis], showticklabels=True, title=dict(text=label, font=FONT))
+    if shapes:
+        layout["shapes"] = shapes
+    return go.Figure(dict(data=[trace], layout=layout), _validate=False)
 
 
 def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: float,
@@ -183,14 +197,15 @@ def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[in
         rgb = np.array([int(hexcol[i:i + 2], 16) for i in (1, 3, 5)], np.float32)
         colour_img[channel_map == ch] = rgb
     blended = (1 - opacity) * big + opacity * upscale(colour_img, cell)
-    fig = go.Figure(_image_trace(blended.clip(0, 255).astype(np.uint8)))
+    image_trace = dict(type="image", source=png_data_uri(blended.clip(0, 255).astype(np.uint8)), hoverinfo="skip")
     cell_labels = []
     if cell >= 40:  # label each cell when cells are big enough to read
         cell_labels = [dict(x=c * cell + cell / 2, y=r * cell + cell / 2, text=text(labels[int(ch)]),
                             showarrow=False, font=dict(size=14 if cell >= 60 else 11, color="white"),
                             bgcolor="rgba(0,0,0,0.5)")
                        for (r, c), ch in np.ndenumerate(channel_map)]
-    return _layout(fig, title, height, annotations=cell_labels)
+    layout = _layout_dict(title, height, annotations=cell_labels)
+    return go.Figure(dict(data=[image_trace], layout=layout), _validate=False)  # validated in tests
 
 
 def bar_figure(x: list, y: list, title: str, x_title: str, y_title: str, height: int = 360,

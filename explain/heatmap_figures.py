@@ -21,20 +21,6 @@ POSITIVE, NEGATIVE, NEUTRAL, TRUE_CLASS = "#c0392b", "#2471a3", "#7f8c8d", "#1e8
 SUBPLOT_TITLE_SIZE = 18
 
 
-def _readable(fig: go.Figure) -> go.Figure:
-    """Projector-sized tick labels, axis titles and colour-bar labels (Streamlit's theme would
-    otherwise shrink them), set with as few Plotly update calls as possible."""
-    axis = dict(tickfont=TICK_FONT, title_font=FONT)
-    fig.update_xaxes(axis)
-    fig.update_yaxes(axis)
-    bar = dict(tickfont=TICK_FONT, title=dict(font=FONT))
-    if any(t.type == "heatmap" for t in fig.data):
-        fig.update_traces(colorbar=bar, selector=dict(type="heatmap"))
-    if fig.layout.coloraxis.colorscale is not None:
-        fig.update_layout(coloraxis_colorbar=bar)
-    return fig
-
-
 # --- 1×1 weights ---------------------------------------------------------------------------
 
 def weight_matrix_figure(weights: np.ndarray, layer: str, selected: int | None = None,
@@ -42,17 +28,13 @@ def weight_matrix_figure(weights: np.ndarray, layer: str, selected: int | None =
     """C_out×C_in weights as a diverging heat map (white = 0); the row ``selected`` is framed."""
     w = np.asarray(weights, dtype=np.float32)
     c_out, c_in = w.shape
-    fig = heatmap_figure(w, f"{layer}: weights {c_out}×{c_in}×1×1 (C_out×C_in)", "weight",
-                         height=height, diverging=True)
-    lim = float(np.abs(w).max()) or 1.0
-    fig.update_traces(zmin=-lim, zmax=lim,
-                      hovertemplate="output %{y} ← input %{x}: %{z:+.3f}<extra></extra>")
-    fig.update_xaxes(title=f"input channel (0–{c_in - 1})", showticklabels=True)
-    fig.update_yaxes(title=f"output channel (0–{c_out - 1})", showticklabels=True)
-    if selected is not None:
-        fig.add_shape(type="rect", x0=-0.5, x1=c_in - 0.5, y0=selected - 0.5, y1=selected + 0.5,
-                      line=dict(color="black", width=3))
-    return _readable(fig)
+    frame = [dict(type="rect", x0=-0.5, x1=c_in - 0.5, y0=selected - 0.5, y1=selected + 0.5,
+                  line=dict(color="black", width=3))] if selected is not None else None
+    return heatmap_figure(w, f"{layer}: weights {c_out}×{c_in}×1×1 (C_out×C_in)", "weight",
+                          height=height, diverging=True, limit=float(np.abs(w).max()) or 1.0,
+                          hover="output %{y} ← input %{x}: %{z:+.3f}<extra></extra>",
+                          axis_titles=(f"input channel (0–{c_in - 1})", f"output channel (0–{c_out - 1})"),
+                          shapes=frame)
 
 
 def input_weights_figure(weights: np.ndarray, layer: str, out_channel: int,
