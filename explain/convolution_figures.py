@@ -10,7 +10,7 @@ from plotly.colors import get_colorscale
 
 from explain.convolution import _fmt
 from explain.feature_figures import _lut
-from explain.figures import COLORBAR, DIVERGING_SCALE, FONT, TITLE_FONT, _layout, image_figure, upscale
+from explain.figures import DIVERGING_SCALE, FONT, TITLE_FONT, heatmap_figure, image_figure, upscale
 
 CELL_FONT = 20
 WINDOW_COLOUR = "#ff7f0e"   # orange: the current patch / output cell
@@ -62,7 +62,7 @@ def grid_figure(values: np.ndarray, title: str, limit: float | None = None, sign
     rows, cols = v.shape
     bare = dict(showticklabels=False, showgrid=False, zeroline=False, autorange=False)
     layout = dict(title=dict(text=title, font=TITLE_FONT), font=FONT, height=height,
-                  margin=dict(l=10, r=10, t=95 if "<br>" in title else 60, b=10),
+                  margin=dict(l=10, r=10, t=_top(title), b=10),
                   xaxis=dict(bare, range=[-0.6, cols - 0.4]),
                   yaxis=dict(bare, range=[rows - 0.4, -0.6], scaleanchor="x"),
                   shapes=shapes, plot_bgcolor="white")
@@ -71,11 +71,9 @@ def grid_figure(values: np.ndarray, title: str, limit: float | None = None, sign
     return go.Figure(dict(data=traces, layout=layout), _validate=False)
 
 
-def _titled(fig: go.Figure, title: str) -> go.Figure:
-    """Room at the top for a two-line title."""
-    if "<br>" in title:
-        fig.update_layout(margin_t=95)
-    return fig
+def _top(title: str) -> int:
+    """The top margin: room for a two-line title."""
+    return 95 if "<br>" in title else 60
 
 
 def _diverging_rgb(values: np.ndarray, limit: float) -> np.ndarray:
@@ -92,23 +90,21 @@ def signed_map_figure(values: np.ndarray, title: str, limit: float, height: int 
     are sent as one PNG, so a 512×512 map costs kilobytes, not megabytes."""
     v = np.asarray(values, dtype=np.float64)
     if max(v.shape) <= HEATMAP_LIMIT:
-        fig = go.Figure(go.Heatmap(z=v, colorscale=DIVERGING_SCALE, zmin=-limit, zmax=limit,
-                                   colorbar=dict(COLORBAR, title=dict(text="value")),
-                                   hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
-        return _titled(_layout(fig, title, height), title)
-    return _titled(image_figure(_diverging_rgb(v, limit), title, height), title)
+        return heatmap_figure(v, title, "value", height, diverging=True, limit=limit, top=_top(title),
+                              hover="row %{y}, column %{x}: %{z:.3f}<extra></extra>")
+    return image_figure(_diverging_rgb(v, limit), title, height, top=_top(title))
 
 
 def photo_figure(pixels: np.ndarray, title: str, height: int = 420) -> go.Figure:
     """The input image or photo, pixels sharp, with room for a two-line title."""
-    return _titled(image_figure(pixels, title, height), title)
+    return image_figure(pixels, title, height, top=_top(title))
 
 
 def rgb_result_figure(maps: np.ndarray, title: str, height: int = 420) -> go.Figure:
     """Three channel maps (values for 0–1 pixels) put back together as a colour image, clipped to
     0–1: for blur and sharpen this is the transformed photo."""
     rgb = np.clip(np.moveaxis(np.asarray(maps, dtype=np.float64), 0, -1), 0, 1) * 255
-    return _titled(image_figure(rgb.round().astype(np.uint8), title, height), title)
+    return image_figure(rgb.round().astype(np.uint8), title, height, top=_top(title))
 
 
 def playground_slide(title: str, toy: np.ndarray, toy_title: str, kernel: np.ndarray, output: np.ndarray,

@@ -83,15 +83,17 @@ def _layout(fig: go.Figure, title: str, height: int, width: int | None = None,
     return fig
 
 
-def image_figure(image: np.ndarray, title: str, height: int = 360) -> go.Figure:
-    """A uint8 H×W×3 image, pixels kept square and sharp."""
-    fig = go.Figure(_image_trace(display_pixels(np.asarray(image, dtype=np.uint8))))
-    return _layout(fig, title, height)
+def image_figure(image: np.ndarray, title: str, height: int = 360, top: int = 60) -> go.Figure:
+    """A uint8 H×W×3 image, pixels kept square and sharp (one dict, validated in tests)."""
+    trace = dict(type="image", source=png_data_uri(display_pixels(np.asarray(image, dtype=np.uint8))),
+                 hoverinfo="skip")
+    return go.Figure(dict(data=[trace], layout=_layout_dict(title, height, top=top)), _validate=False)
 
 
 def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: int = 360,
                    diverging: bool = False, *, limit: float | None = None, hover: str | None = None,
-                   axis_titles: tuple[str, str] | None = None, shapes: list[dict] | None = None) -> go.Figure:
+                   axis_titles: tuple[str, str] | None = None, shapes: list[dict] | None = None,
+                   top: int = 60) -> go.Figure:
     """A 2-D array as a heat map (rows down). ``diverging``: white at 0, blue/red either side,
     symmetric to ``limit`` if given; ``axis_titles`` (x, y) also shows the tick labels.
     Built as one dict without Plotly's validation (tests/test_figures.py validates it)."""
@@ -103,7 +105,7 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
         trace["zmid"] = 0.0
     if limit is not None:
         trace.update(zmin=-limit, zmax=limit)
-    layout = _layout_dict(title, height)
+    layout = _layout_dict(title, height, top=top)
     if axis_titles is not None:
         for axis, label in zip(("xaxis", "yaxis"), axis_titles):
             layout[axis] = dict(layout[axis], showticklabels=True, title=dict(text=label, font=FONT))
