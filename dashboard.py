@@ -89,8 +89,8 @@ with arch_col:
         st.markdown(markdown_table([*table, total]))
 with class_col:
     per_class = per_class_table(preds, classes)
-    st.vega_lite_chart(spec=per_class_spec(per_class["class"], per_class["accuracy"],
-                                           f"Accuracy per class (test set, overall {top1:.1%})", scale()),
+    st.vega_lite_chart(spec=per_class_spec(per_class["class"], per_class["accuracy"], "Accuracy per class",
+                                           scale(), subtitle=f"test set, overall {top1:.1%}"),
                        width="stretch", key="home_per_class")
 
 history = read_history(history_path(ctx.card.path))

@@ -27,20 +27,23 @@ def _config(scale: float) -> dict:
     return {
         "axis": {"labelFontSize": tick, "titleFontSize": axis_title, "titleFontWeight": "normal"},
         "legend": {"labelFontSize": tick, "titleFontSize": tick, "orient": "top"},
-        "title": {"fontSize": title, "anchor": "start", "fontWeight": "normal"},
+        "title": {"fontSize": title, "anchor": "start", "fontWeight": "normal", "subtitleFontSize": tick},
         "view": {"stroke": None},
     }
 
 
-def per_class_spec(classes: Sequence[str], accuracy: Sequence[float], title: str, scale: float = 1.0) -> dict:
+def per_class_spec(classes: Sequence[str], accuracy: Sequence[float], title: str, scale: float = 1.0,
+                   subtitle: str | None = None) -> dict:
     """Horizontal bars of per-class test accuracy (0–1), each labelled with its percentage.
-    Horizontal so that all ten class names fit, unrotated, in a narrow column."""
+    Horizontal so that all ten class names fit, unrotated, in a narrow column. Vega cuts a title
+    wider than the chart, so details go in ``subtitle`` (a second line)."""
     values = [{"class": c, "accuracy": float(a)} for c, a in zip(classes, accuracy)]
     y = {"field": "class", "type": "nominal", "sort": list(classes), "title": None}
     x = {"field": "accuracy", "type": "quantitative", "title": "accuracy",
          "scale": {"domain": [0, 1]}, "axis": {"format": ".0%"}}
     return {
-        "title": title, "height": round(360 * scale), "data": {"values": values},
+        "title": {"text": title, "subtitle": subtitle} if subtitle else title,
+        "height": round(360 * scale), "data": {"values": values},
         "encoding": {"x": x, "y": y},
         "layer": [
             {"mark": {"type": "bar", "color": "#4c78a8", "tooltip": True}},

@@ -16,6 +16,9 @@ def test_per_class_bars_keep_the_class_order_and_values():
     assert spec["encoding"]["y"]["sort"] == list(CLASSES)  # one bar per class, in class order
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
     assert spec["layer"][1]["encoding"]["text"]["format"] == ".0%"  # every bar says its percentage
+    assert spec["title"] == "Accuracy"
+    two_lines = per_class_spec(CLASSES, [0.5, 0.25, 1.0], "Accuracy", subtitle="overall 58%")
+    assert two_lines["title"] == {"text": "Accuracy", "subtitle": "overall 58%"}
 
 
 def test_curves_hold_train_and_test_for_every_epoch():
