@@ -1,16 +1,14 @@
 """AppTest of the "Shapes and parameters" page: presets give the lecture's shapes and counts,
 bad sizes give an error, the architecture table has the published parameter counts."""
 
-import base64
 import json
 
-import numpy as np
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from explain.shapes import PRESETS
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, plotly_array
 
 PAGE = str(PROJECT / "pages" / "6_Shapes_and_parameters.py")
 EXERCISE, BATCH, CIFAR, ONE_BY_ONE = PRESETS
@@ -36,14 +34,6 @@ def _table(at, column: str):
     """The one table with a column called ``column``."""
     (frame,) = [t.value for t in at.table if column in t.value.columns]
     return frame
-
-
-def _array(value) -> np.ndarray:
-    """A data array from a Plotly JSON spec (plain list, or typed array: dtype + base64 + shape)."""
-    if isinstance(value, dict):
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return flat.reshape([int(n) for n in value["shape"].split(",")]) if "shape" in value else flat
-    return np.asarray(value, dtype=np.float64)
 
 
 def test_default_is_the_lecture_exercise(app):
@@ -110,7 +100,7 @@ def test_bad_combination_shows_an_error(app, key, value, words):
 
 def test_pooling_grids(app):
     charts = {el.key: json.loads(el.proto.spec) for el in app.get("plotly_chart")}
-    z = {k: _array(v["data"][0]["z"]).tolist() for k, v in charts.items() if k.startswith("sh_pool_")}
+    z = {k: plotly_array(v["data"][0]["z"]).tolist() for k, v in charts.items() if k.startswith("sh_pool_")}
     assert len(z) == 8  # input, max, average, global average; 2 channels each
     assert z["sh_pool_0_0"] == [[1, 3, 2, 0], [5, 6, 1, 2], [7, 2, 9, 4], [0, 1, 3, 8]]
     assert z["sh_pool_1_0"] == [[6, 2], [7, 9]] and z["sh_pool_1_1"] == [[2, 6], [3, 8]]
