@@ -107,11 +107,6 @@ def channel_max_scores(model, images: np.ndarray, meta: dict, layer: str, batch_
     """N×C: for each image, the maximum over positions of each channel at ``layer``."""
     import torch
 
-    with torch.inference_mode():
-        return _channel_max_scores(model, images, meta, layer, batch_size, progress)
-
-
-def _channel_max_scores(model, images, meta, layer, batch_size, progress) -> np.ndarray:
     from explain.activations import check_layer, layers
 
     check_layer(model, layer)
@@ -122,13 +117,14 @@ def _channel_max_scores(model, images, meta, layer, batch_size, progress) -> np.
             break
     out = []
     n = len(images)
-    for start in range(0, n, batch_size):
-        h = to_tensor(images[start:start + batch_size], meta["mean"], meta["std"])
-        for module in chain:
-            h = module(h)
-        out.append(h.amax(dim=(2, 3)).float().numpy())
-        if progress is not None:
-            progress(min(start + batch_size, n), n)
+    with torch.inference_mode():
+        for start in range(0, n, batch_size):
+            h = to_tensor(images[start:start + batch_size], meta["mean"], meta["std"])
+            for module in chain:
+                h = module(h)
+            out.append(h.amax(dim=(2, 3)).float().numpy())
+            if progress is not None:
+                progress(min(start + batch_size, n), n)
     return np.concatenate(out)
 
 

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from data.cifar10 import DatasetError, load_split, resolve_root
-from model.card import history_path  # noqa: F401 - also used by the dashboard
+from model.card import history_path
 from model.checkpoint import DEFAULT_CHECKPOINT, save_checkpoint
 from model.inference import predict_logits, to_tensor
 from model.network import ARCHITECTURE, CIFAR10_CLASSES, build_model, count_parameters
