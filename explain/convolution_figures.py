@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale
 
 from explain.convolution import _fmt
 from explain.feature_figures import _lut
-from explain.figures import DIVERGING_SCALE, FONT, TITLE_FONT, heatmap_figure, image_figure, upscale
+from explain.figures import DIVERGING_SCALE, FONT, TITLE_FONT, colorscale, heatmap_figure, image_figure, upscale
 
 CELL_FONT = 20
 WINDOW_COLOUR = "#ff7f0e"   # orange: the current patch / output cell
@@ -40,7 +39,7 @@ def grid_figure(values: np.ndarray, title: str, limit: float | None = None, sign
     top = limit if limit is not None else (float(np.abs(finite).max()) if finite.size else 1.0)
     top = top or 1.0
     font = CELL_FONT if v.shape[1] <= 8 else CELL_FONT - 2
-    scale = get_colorscale(DIVERGING_SCALE if signed else "Greys")
+    scale = colorscale(DIVERGING_SCALE if signed else "Greys")
     cells = dict(type="heatmap", z=v, text=text, texttemplate="%{text}", textfont=dict(size=font),
                  showscale=False, xgap=2, ygap=2, hoverongaps=False,
                  hovertemplate="row %{y}, column %{x}: %{text}<extra></extra>", colorscale=scale,

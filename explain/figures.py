@@ -20,11 +20,15 @@ TITLE_FONT = dict(size=22)
 # Streamlit's chart theme sets 12 px tick labels unless a figure names its own: axis and
 # colour-bar ticks are set explicitly everywhere, readable from the back row.
 TICK_FONT = dict(size=16)
-COLORBAR = dict(tickfont=TICK_FONT)
 HEAT_SCALE = "Viridis"
 DIVERGING_SCALE = "RdBu_r"
 # 36 clearly different colours for winning channels (Plotly's Alphabet + Dark24 palettes).
 CATEGORY_COLOURS = tuple(_q.Alphabet) + tuple(_q.Dark24)
+
+
+def colorbar(title: str) -> dict:
+    """A colour bar with projector-sized tick labels and title (Streamlit's theme would shrink them)."""
+    return dict(tickfont=TICK_FONT, title=dict(text=title, font=FONT))
 
 
 def text(value: str) -> str:
@@ -54,10 +58,6 @@ def png_data_uri(image: np.ndarray) -> str:
     buf = io.BytesIO()
     Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG", optimize=False)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _image_trace(image: np.ndarray) -> go.Image:
-    return go.Image(source=png_data_uri(image), hoverinfo="skip")
 
 
 def _layout_dict(title: str, height: int, width: int | None = None,
@@ -98,8 +98,8 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
     symmetric to ``limit`` if given; ``axis_titles`` (x, y) also shows the tick labels.
     Built as one dict without Plotly's validation (tests/test_figures.py validates it)."""
     v = np.asarray(values, dtype=np.float32)
-    trace = dict(type="heatmap", z=v, colorscale=_colorscale(DIVERGING_SCALE if diverging else HEAT_SCALE),
-                 colorbar=dict(tickfont=TICK_FONT, title=dict(text=colorbar_title, font=FONT)),
+    trace = dict(type="heatmap", z=v, colorscale=colorscale(DIVERGING_SCALE if diverging else HEAT_SCALE),
+                 colorbar=colorbar(colorbar_title),
                  hovertemplate=hover or "row %{y}, col %{x}: %{z:.3f}<extra></extra>")
     if diverging:
         trace["zmid"] = 0.0
@@ -126,14 +126,14 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
     # An image trace puts pixel i at x = i, so a cell of width c is centred at j*c + c/2 - 0.5.
     traces = [dict(type="image", source=png_data_uri(big), hoverinfo="skip"),
               dict(type="heatmap", z=h, x0=cell_x / 2 - 0.5, dx=cell_x, y0=cell_y / 2 - 0.5, dy=cell_y,
-                   opacity=opacity, colorscale=_colorscale("Inferno"),
-                   colorbar=dict(tickfont=TICK_FONT, title=dict(text=colorbar_title, font=FONT)),
+                   opacity=opacity, colorscale=colorscale("Inferno"),
+                   colorbar=colorbar(colorbar_title),
                    hovertemplate="%{z:.3f}<extra></extra>")]
     return go.Figure(dict(data=traces, layout=_layout_dict(title, height, top=top)), _validate=False)
 
 
 @lru_cache(maxsize=None)
-def _colorscale(name: str) -> tuple:
+def colorscale(name: str) -> tuple:
     """A named Plotly colour scale as [[position, colour], ...] (Plotly.js knows only a few names)."""
     from plotly.colors import get_colorscale
 
@@ -178,7 +178,7 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
         channel_at[y:y + m.shape[1], x:x + m.shape[2]] = ch
     fig = go.Figure(go.Heatmap(
         z=mosaic, colorscale=HEAT_SCALE, customdata=channel_at,
-        colorbar=dict(COLORBAR, title=dict(text="per-channel 0–1" if per_channel_scale else "activation")),
+        colorbar=colorbar("per-channel 0–1" if per_channel_scale else "activation"),
         hovertemplate="channel %{customdata}: %{z:.3f}<extra></extra>", hoverongaps=False))
     labels = [dict(x=x - 0.5, y=y - 0.5, text=str(ch), showarrow=False, xanchor="left", yanchor="top",
                    font=dict(size=14, color="white"), bgcolor="rgba(0,0,0,0.55)")

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale
 
-from explain.figures import (DIVERGING_SCALE, FONT, TICK_FONT, TITLE_FONT, bar_figure, heatmap_figure,
-                             overlay_figure, text, upscale)
+from explain.figures import (DIVERGING_SCALE, FONT, TICK_FONT, TITLE_FONT, bar_figure, colorbar, colorscale,
+                             heatmap_figure, overlay_figure, text, upscale)
 from explain.feature_figures import OVERLAY_SCALE, _lut
 from explain.heatmaps import upsample
 from explain.one_by_one import TopContributions
@@ -72,8 +71,8 @@ def _map_grid(panels: list[tuple[str, np.ndarray]], columns: int, title: str, co
     layout = dict(
         title=dict(text=title, font=TITLE_FONT), font=FONT, height=80 + rows * panel_height,
         margin=dict(l=10, r=10, t=100, b=10),
-        coloraxis=dict(colorscale=get_colorscale(DIVERGING_SCALE), cmin=-limit, cmax=limit, cmid=0.0,
-                       colorbar=dict(title=dict(text=colorbar_title, font=FONT), tickfont=TICK_FONT)))
+        coloraxis=dict(colorscale=colorscale(DIVERGING_SCALE), cmin=-limit, cmax=limit, cmid=0.0,
+                       colorbar=colorbar(colorbar_title)))
     for i, (name, values) in enumerate(panels):
         r, c = divmod(i, columns)
         n = "" if i == 0 else str(i + 1)
