@@ -13,6 +13,7 @@ from explain.convolution_figures import (grid_figure, photo_figure, playground_s
 from explain.figures import text
 from explain.shapes import dense_vs_conv
 from explain.slide import slide_file_name
+from explain.uploads import EXTENSIONS, MAX_BYTES, UploadError, safe_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
@@ -150,15 +151,16 @@ st.header("The same kernel on a real image")
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the photo…")
-def _photo(data: bytes, name: str) -> np.ndarray:
-    return photo_pixels(data, name)
+def _photo(file_id: str, name: str, _upload) -> np.ndarray:
+    """Keyed on the upload's id: hashing its bytes (up to 20 MB) would cost every rerun."""
+    return photo_pixels(_upload.getvalue(), name)
 
 
 upload = st.file_uploader("Or a photo for this section only (PNG, JPEG, WebP or GIF; at most 20 MB and "
                           "4096×4096 pixels)",
                           help="Used at up to 512 pixels on its longest side. Without it, the sidebar's current "
                                "image is used (a photo uploaded there also at up to 512 pixels).",
-                          type=["png", "jpg", "jpeg", "webp", "gif"], max_upload_size=20, key="cv_upload")
+                          type=list(EXTENSIONS), max_upload_size=MAX_BYTES // (1024 * 1024), key="cv_upload")
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -193,10 +195,8 @@ house = st.toggle("Use the drawn house (the lecture's example: vertical edges on
                        "straight edges. An uploaded photo takes precedence.")
 pixels = None
 if upload is not None:
-    from explain.uploads import UploadError, safe_name
-
     try:
-        pixels = _photo(upload.getvalue(), upload.name)
+        pixels = _photo(upload.file_id, upload.name, upload)
         source = f"your photo {safe_name(upload.name)}"
     except UploadError as exc:
         st.error(f"{exc} Showing the sidebar's image meanwhile.")
