@@ -17,7 +17,6 @@ MAX_KERNEL = 5
 MAX_PADDING = 2
 MAX_STRIDE = 3
 MAX_PHOTO_SIDE = 4096   # refuse larger uploads on this page
-PHOTO_SIDE = 512        # longest side the photo is convolved at
 
 # 3×3 presets; "custom" is the user's own kernel.
 PRESETS: dict[str, np.ndarray] = {

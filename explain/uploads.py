@@ -53,8 +53,9 @@ class UploadedImage:
 
     @property
     def key(self) -> str:
-        """Short, stable id of this upload, e.g. ``upload-3f2a9c01de``."""
-        return KEY_PREFIX + self.sha256[:10]
+        """Stable id of this upload's content, ``upload-<SHA-256>``: results are cached across
+        sessions by it, so it is the full hash and no two photos can share one."""
+        return KEY_PREFIX + self.sha256
 
 
 def safe_name(name: str) -> str:

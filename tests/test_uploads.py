@@ -49,7 +49,7 @@ def test_solid_png_of_any_size_maps_to_its_colour():
     assert up.size == (1000, 300)
     assert up.format == "PNG" and up.name == "wall.png" and up.notes == ()
     assert up.sha256 == hashlib.sha256(data).hexdigest()
-    assert up.key == "upload-" + up.sha256[:10]
+    assert up.key == "upload-" + up.sha256
 
 
 def test_small_images_are_not_enlarged_for_display_but_are_for_the_network():

@@ -187,8 +187,7 @@ def from_test_set(ctx: Context, index: int) -> CurrentImage:
 
 
 def from_photo(upload: UploadedImage) -> CurrentImage:
-    # Results are cached across sessions by key: the full SHA-256, so no two photos can share one.
-    return CurrentImage(f"upload-{upload.sha256}", upload.pixels, f"your photo: {upload.name}", None, None,
+    return CurrentImage(upload.key, upload.pixels, f"your photo: {upload.name}", None, None,
                         upload)
 
 
