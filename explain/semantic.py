@@ -61,7 +61,12 @@ def legend_rows(shares: tuple[tuple[int, float], ...], colours: dict[int, str],
             for ch, share in shares]
 
 
+def rank_of_score(scores: np.ndarray, channel: int, score: float) -> int:
+    """1 + how many images score strictly higher than ``score`` on ``channel`` (N×C scores): where an
+    image with that score would rank, e.g. an uploaded photo among the test images."""
+    return int((np.asarray(scores)[:, channel] > score).sum()) + 1
+
+
 def rank_in_column(scores: np.ndarray, channel: int, position: int) -> int:
     """1 + how many images score strictly higher than image ``position`` on ``channel`` (N×C scores)."""
-    column = np.asarray(scores)[:, channel]
-    return int((column > column[position]).sum()) + 1
+    return rank_of_score(scores, channel, np.asarray(scores)[position, channel])

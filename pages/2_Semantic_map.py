@@ -11,7 +11,7 @@ from explain.feature_maps import image_activations, layer_label
 from explain.figures import CATEGORY_COLOURS, semantic_figure
 from explain.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
 from explain.semantic import (OTHER_COLOUR, argmax_channel_map, layer_names, legend_rows, map_label,
-                              rank_in_column, winner_colours)
+                              rank_in_column, rank_of_score, winner_colours)
 from explain.slide import slide_file_name
 from explain.testset import top_k
 from explain.view_slides import semantic_slide
@@ -167,7 +167,7 @@ vmax = max(float(examples.max()), float(maps[channel].max()), 1e-6)
 with c_here:
     if img.test_index is None:  # where the photo would rank among the test images
         score = float(maps[channel].max())
-        rank_text = f"would rank {int((scores[:, channel] > score).sum()) + 1:,} of {len(scores):,} test images"
+        rank_text = f"would rank {rank_of_score(scores, channel, score):,} of {len(scores):,} test images"
     else:
         pos = ctx.split.position_of(img.test_index)
         score = float(scores[pos, channel])

@@ -17,7 +17,8 @@ from explain.feature_maps import (
     strongest_channel,
 )
 from explain.figures import heatmap_figure, upscale
-from explain.semantic import OTHER_COLOUR, layer_names, legend_rows, map_label, rank_in_column, winner_colours
+from explain.semantic import (OTHER_COLOUR, layer_names, legend_rows, map_label, rank_in_column, rank_of_score,
+                              winner_colours)
 from model.inference import to_tensor
 from tests.conftest import random_eval_model
 
@@ -190,3 +191,5 @@ def test_rank_in_column():
     scores = np.array([[1.0, 9.0], [3.0, 0.0], [2.0, 5.0], [3.0, 1.0]])
     assert [rank_in_column(scores, 0, p) for p in range(4)] == [4, 1, 3, 1]
     assert [rank_in_column(scores, 1, p) for p in range(4)] == [1, 4, 2, 3]
+    assert [rank_of_score(scores, 0, float(scores[p, 0])) for p in range(4)] == [4, 1, 3, 1]
+    assert rank_of_score(scores, 0, 1e9) == 1 and rank_of_score(scores, 0, -1e9) == len(scores) + 1
