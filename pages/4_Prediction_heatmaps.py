@@ -46,7 +46,7 @@ truth, guess = img.truth, int(probabilities.argmax())  # truth is None for the u
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def image_heatmap(sha: str, key: str, method: str, class_index: int, _model, _image, _meta):
-    """(H×W map, layer name, layer shape) of one image; Grad-CAM takes the model's gradient lock."""
+    """(H×W map, layer name, layer shape) of one image; Grad-CAM runs on a private copy of the model."""
     return heatmap(_model, to_tensor(_image[None], _meta["mean"], _meta["std"]), method, class_index)
 
 
