@@ -8,20 +8,24 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-st.set_page_config(page_title="CIFAR-10 CNN explained", page_icon="🔎", layout="wide")
+from explain.browse import CORRECTNESS, SORTS, mark, page_of, select_images
+from explain.home import per_class_table, read_history
+from model.card import history_path
+from render.common import upscale
+from render.home import (
+    confusion_slide,
+    confusion_spec,
+    curve_spec,
+    markdown_table,
+    per_class_spec,
+    selected_cell,
+)
+from render.slide import slide_file_name
+from ui.present import explain, export_button, presentation_toggle, scale, share_link, slide_footer
+from ui.resources import import_torch_in_background, load_or_stop
+from ui.state import image_sidebar, set_current_image
 
-from explain.browse import CORRECTNESS, SORTS, mark, page_of, select_images  # noqa: E402
-from explain.figures import upscale  # noqa: E402
-from explain.home_charts import confusion_spec, curve_spec, per_class_spec, selected_cell  # noqa: E402
-from explain.model_card import markdown_table  # noqa: E402
-from explain.model_summary import per_class_table, read_history  # noqa: E402
-from explain.slide import slide_file_name  # noqa: E402
-from explain.view_slides import confusion_slide  # noqa: E402
-from model.card import history_path  # noqa: E402
-from ui.present import (explain, export_button, presentation_toggle, scale, share_link,  # noqa: E402
-                        slide_footer)
-from ui.resources import import_torch_in_background, load_or_stop  # noqa: E402
-from ui.state import image_sidebar, set_current_image  # noqa: E402
+st.set_page_config(page_title="CIFAR-10 CNN explained", page_icon="🔎", layout="wide")
 
 ANY = "any"
 PER_PAGE = 24

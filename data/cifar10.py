@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from data.files import PROJECT_ROOT, atomic_write, cache_dir
+
 CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
@@ -31,7 +33,6 @@ SPLITS = ("train", "test")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 IMAGE_SIZE = (32, 32)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARCHIVE_DIR = "cifar-10-batches-py"
 _CACHE_VERSION = "1"
 
@@ -92,10 +93,6 @@ def _how_to_fix(root: Path) -> str:
         f"train/<class>/*.png and test/<class>/*.png (like ../shared/cifar10) or the official "
         f"archive folder {ARCHIVE_DIR}/ (looked in {root.resolve()})."
     )
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("CIFAR10_CACHE") or PROJECT_ROOT / "data" / ".cache")
 
 
 def load_split(
@@ -206,7 +203,7 @@ def _decode(path: Path) -> np.ndarray | str:
 def _load_image_folder(root: Path, split: str, *, use_cache: bool) -> CifarSplit:
     split_dir = root / split
     files, key = _list_files(split_dir)
-    cache_path = _cache_dir() / f"cifar10-{split}-{key}.npz"
+    cache_path = cache_dir() / f"cifar10-{split}-{key}.npz"
     source = f"folder:{split_dir}"
     if use_cache and cache_path.is_file():
         try:
@@ -249,10 +246,8 @@ def _load_image_folder(root: Path, split: str, *, use_cache: bool) -> CifarSplit
 
 def _write_cache(path: Path, split: CifarSplit) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, images=split.images, labels=split.labels, indices=split.indices,
-                 skipped=np.asarray(split.skipped, dtype=str))
-        os.replace(tmp, path)
+        with atomic_write(path, suffix=".npz") as tmp:
+            np.savez(tmp, images=split.images, labels=split.labels, indices=split.indices,
+                     skipped=np.asarray(split.skipped, dtype=str))
     except OSError:
         pass  # a read-only checkout still works, just without the cache

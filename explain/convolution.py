@@ -153,10 +153,10 @@ def partial_output(full: np.ndarray, position: int) -> np.ndarray:
 def photo_pixels(data: bytes, name: str) -> np.ndarray:
     """An uploaded photo as uint8 H×W×3, longest side ≤ 512; raises ``UploadError`` with a message.
 
-    Decoding (size, format and damage checks) is the app-wide ``explain.uploads.decode_upload``;
+    Decoding (size, format and damage checks) is the app-wide ``data.uploads.decode_upload``;
     this page also refuses photos over 4096 pixels on a side.
     """
-    from explain.uploads import UploadError, decode_upload
+    from data.uploads import UploadError, decode_upload
 
     upload = decode_upload(data, name)
     width, height = upload.size

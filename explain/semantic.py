@@ -29,36 +29,9 @@ def argmax_channel_map(activation: np.ndarray) -> ArgmaxMap:
     return ArgmaxMap(channel, value, shares)
 
 
-OTHER_COLOUR = "#808080"  # winners beyond the palette share one neutral grey
-
-
-def winner_colours(shares: tuple[tuple[int, float], ...], palette: tuple[str, ...]) -> dict[int, str]:
-    """One palette colour per winning channel, by rank (largest share first).
-
-    With more winners than colours, the smallest winners all get OTHER_COLOUR rather than
-    reusing a colour, so no two channels on the map can be confused.
-    """
-    return {int(ch): palette[rank] if rank < len(palette) else OTHER_COLOUR
-            for rank, (ch, _) in enumerate(shares)}
-
-
 def layer_names(names: dict[str, dict[str, str]], layer: str) -> dict[int, str]:
     """{channel: name} for ``layer`` from the names file's {layer: {"17": name}}."""
     return {int(ch): name for ch, name in names.get(layer, {}).items()}
-
-
-def map_label(channel: int, name: str | None, max_length: int = 8) -> str:
-    """Text written in a map cell: the channel's name (shortened) or "#17"."""
-    if not name:
-        return f"#{channel}"
-    return name if len(name) <= max_length else name[:max_length - 1] + "…"
-
-
-def legend_rows(shares: tuple[tuple[int, float], ...], colours: dict[int, str],
-                names: dict[int, str]) -> list[dict]:
-    """One row per winning channel, largest share first: colour, channel, name, share (0–1)."""
-    return [{"colour": colours[ch], "channel": int(ch), "name": names.get(int(ch), ""), "share": float(share)}
-            for ch, share in shares]
 
 
 def rank_of_score(scores: np.ndarray, channel: int, score: float) -> int:

@@ -12,7 +12,6 @@ in well under a second.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data.files import atomic_write
 from model.inference import predict_logits, softmax, to_tensor
 
 Progress = Callable[[int, int], None]
@@ -32,10 +32,8 @@ def data_digest(images: np.ndarray, labels: np.ndarray) -> str:
 
 
 def _atomic_savez(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_write(path, suffix=".npz") as tmp:
+        np.savez(tmp, **arrays)
 
 
 def _try_load(path: Path, keys: tuple[str, ...]) -> dict | None:

@@ -20,6 +20,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from data.files import atomic_write
+
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoint.pt"
 CARD_FORMAT = 1  # bump when the card's content or the layer table changes
 
@@ -47,7 +49,7 @@ class CheckpointCard:
     path: Path
     sha256: str
     meta: dict
-    architecture: tuple[dict, ...]  # rows of explain.model_card.architecture_table
+    architecture: tuple[dict, ...]  # rows of explain.home.architecture_table
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -89,10 +91,8 @@ def write_card(path: str | os.PathLike, sha256: str, meta: dict, architecture: l
         return CheckpointCard(Path(path), sha256, dict(meta), tuple(architecture))
     target = card_file(cache_dir, sha256)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        with atomic_write(target) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     except OSError:
         pass
     data = json.loads(text)  # the card in memory is exactly what the next launch will read

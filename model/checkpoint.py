@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from data.files import atomic_write
 from model.card import DEFAULT_CHECKPOINT, CheckpointError, file_sha256
 from model.network import ARCHITECTURE, CIFAR10_CLASSES, LectureCNN, build_model
 
@@ -41,9 +42,8 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, meta: dict)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, "meta": dict(meta), "state_dict": state}, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        torch.save({"format": FORMAT, "meta": dict(meta), "state_dict": state}, tmp)
 
 
 def _short(value, limit: int = 60) -> str:

@@ -5,12 +5,10 @@ from functools import partial
 import streamlit as st
 
 from explain.activations import format_shape, map_layers
-from explain.feature_figures import OVERLAY_SCALE, overlay_rgb, titled
-from explain.feature_maps import (SORTS, channel_order, grid_shape, layer_label,
-                                  layer_note, strongest_channel)
-from explain.figures import feature_grid_figure, heatmap_figure, image_figure
-from explain.slide import slide_file_name
-from explain.view_slides import feature_maps_slide
+from explain.feature_maps import SORTS, channel_order, grid_shape, layer_label, layer_note, strongest_channel
+from render.common import OVERLAY_SCALE, heatmap_figure, image_figure, overlay, titled
+from render.feature_maps import feature_grid_figure, feature_maps_slide
+from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
@@ -79,7 +77,7 @@ c_in.plotly_chart(fit(titled(image_figure(img.pixels, ""), f"Input: {img.title}"
 c_map.plotly_chart(fit(titled(heatmap_figure(one, "", "activation", diverging=signed),
                               f"{layer}, channel {channel}", f"one {h}×{w} map of {shape}")),
                    width="stretch", key="fm_channel_map")
-c_over.plotly_chart(fit(titled(image_figure(overlay_rgb(img.pixels, one, peak, size=256), ""),
+c_over.plotly_chart(fit(titled(image_figure(overlay(img.pixels, one, 0.7, 256, vmax=peak, fade=True), ""),
                                f"Channel {channel} over the input", f"clear = 0, yellow = {peak:.2f}")),
                     width="stretch", key="fm_overlay")
 rank = int((order == channel).nonzero()[0][0]) + 1

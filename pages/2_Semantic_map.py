@@ -6,15 +6,20 @@ import pandas as pd
 import streamlit as st
 
 from explain.activations import format_shape, map_layers
-from explain.feature_figures import OVERLAY_SCALE, contrast_text, overlay_rgb, titled
 from explain.feature_maps import image_activations, layer_label
-from explain.figures import CATEGORY_COLOURS, semantic_figure
-from explain.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
-from explain.semantic import (OTHER_COLOUR, argmax_channel_map, layer_names, legend_rows, map_label,
-                              rank_in_column, rank_of_score, winner_colours)
-from explain.slide import slide_file_name
+from explain.semantic import argmax_channel_map, layer_names, rank_in_column, rank_of_score
 from explain.testset import top_k
-from explain.view_slides import semantic_slide
+from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
+from render.common import CATEGORY_COLOURS, OVERLAY_SCALE, contrast_text, overlay, titled
+from render.semantic import (
+    OTHER_COLOUR,
+    legend_rows,
+    map_label,
+    semantic_figure,
+    semantic_slide,
+    winner_colours,
+)
+from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, set_current_image, write_url
@@ -172,7 +177,7 @@ with c_here:
         pos = ctx.split.position_of(img.test_index)
         score = float(scores[pos, channel])
         rank_text = f"rank {rank_in_column(scores, channel, pos):,} of {len(scores):,}"
-    st.image(overlay_rgb(image, maps[channel], vmax, size=256), width="stretch", output_format="PNG",
+    st.image(overlay(image, maps[channel], 0.7, 256, vmax=vmax, fade=True), width="stretch", output_format="PNG",
              caption=f"Channel {channel} on this image "
                      f"({'your photo' if img.is_upload else f'#{img.test_index}'}): max {score:.2f}, {rank_text}")
 
@@ -186,7 +191,7 @@ for n, (p, heat) in enumerate(zip(top, examples)):
     idx = int(ctx.split.indices[p])
     with cols[n % PER_ROW]:
         truth = ctx.classes[int(ctx.split.labels[p])]
-        st.image(overlay_rgb(ctx.split.images[p], heat, vmax, size=256), width="stretch",
+        st.image(overlay(ctx.split.images[p], heat, 0.7, 256, vmax=vmax, fade=True), width="stretch",
                  output_format="PNG", caption=f"#{idx} {truth} · max {float(scores[p, channel]):.2f}")
         if st.button(f"Show #{idx}", key=f"sm_pick_{idx}", width="stretch",
                      type="primary" if idx == img.test_index else "secondary"):

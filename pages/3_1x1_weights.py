@@ -1,6 +1,6 @@
 """1×1 weights: a 1×1 convolution is a weighted sum of feature maps (lecture §4).
 
-The maths lives in explain.one_by_one, the figures in explain.heatmap_figures.
+The maths lives in explain.one_by_one, the figures in render.heatmaps.
 """
 
 from functools import partial
@@ -8,21 +8,32 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-st.set_page_config(page_title="1×1 weights", layout="wide")
+from explain.activations import format_shape
+from explain.one_by_one import (
+    LECTURE_EXAMPLE,
+    compare_with_3x3,
+    cost_rows,
+    decompose,
+    input_layer_name,
+    one_by_one_layers,
+    top_contributions,
+    weight_matrix,
+    with_kernel,
+)
+from render.one_by_one import (
+    contribution_panels,
+    contributions_figure,
+    input_weights_figure,
+    one_by_one_slide,
+    sum_check_figure,
+    weight_matrix_figure,
+)
+from render.slide import slide_file_name
+from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
+from ui.resources import load_or_stop
+from ui.state import adopt_url_value, image_sidebar, keep_widget_value, parse_choice, parse_int_in, write_url
 
-from explain.activations import format_shape  # noqa: E402
-from explain.heatmap_figures import (contribution_panels, contributions_figure,  # noqa: E402
-                                     input_weights_figure, sum_check_figure, weight_matrix_figure)
-from explain.one_by_one import (LECTURE_EXAMPLE, compare_with_3x3, cost_rows, decompose,  # noqa: E402
-                                input_layer_name, one_by_one_layers, top_contributions, weight_matrix,
-                                with_kernel)
-from explain.slide import slide_file_name  # noqa: E402
-from explain.view_slides import one_by_one_slide  # noqa: E402
-from ui.present import (explain, export_button, fit, presentation_toggle, share_link,  # noqa: E402
-                        slide_footer)
-from ui.resources import load_or_stop  # noqa: E402
-from ui.state import (adopt_url_value, image_sidebar, keep_widget_value, parse_choice,  # noqa: E402
-                      parse_int_in, write_url)
+st.set_page_config(page_title="1×1 weights", layout="wide")
 
 TOP = 6  # strongest weighted maps shown one by one
 

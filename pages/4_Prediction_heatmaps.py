@@ -2,30 +2,33 @@
 
 Channel sum (the lecture's heat map), CAM and Grad-CAM for the current image, then a gallery
 of correct and incorrect predictions with their heat maps. Maths in explain.heatmaps and
-explain.gallery, figures in explain.heatmap_figures.
+explain.gallery, figures in render.heatmaps.
 """
 
 from functools import partial
 
 import streamlit as st
 
-st.set_page_config(page_title="Prediction heatmaps", layout="wide")
+from explain.activations import format_shape
+from explain.browse import RIGHT, SORTS, WRONG
+from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes
+from explain.heatmaps import heatmap
+from model.inference import to_tensor
+from render.common import display_pixels, overlay
+from render.heatmaps import HEATMAP_TITLES, heatmap_overlay_figure, heatmaps_slide, top_classes_figure
+from render.slide import slide_file_name
+from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
+from ui.resources import load_or_stop
+from ui.state import (
+    adopt_url_value,
+    image_sidebar,
+    keep_widget_value,
+    parse_choice,
+    set_current_image,
+    write_url,
+)
 
-from explain.browse import RIGHT, SORTS, WRONG  # noqa: E402
-from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes  # noqa: E402
-from explain.activations import format_shape  # noqa: E402
-from explain.figures import display_pixels  # noqa: E402
-from explain.heatmap_figures import (HEATMAP_TITLES, heatmap_overlay_figure, overlay_pixels,  # noqa: E402
-                                     top_classes_figure)
-from explain.heatmaps import heatmap  # noqa: E402
-from model.inference import to_tensor  # noqa: E402
-from explain.slide import slide_file_name  # noqa: E402
-from explain.view_slides import heatmaps_slide  # noqa: E402
-from ui.present import (explain, export_button, fit, presentation_toggle, share_link,  # noqa: E402
-                        slide_footer)
-from ui.resources import load_or_stop  # noqa: E402
-from ui.state import (adopt_url_value, image_sidebar, keep_widget_value,  # noqa: E402
-                      parse_choice, set_current_image, write_url)
+st.set_page_config(page_title="Prediction heatmaps", layout="wide")
 
 ANY = "any"
 PER_COLUMN = 6  # thumbnails in each gallery column
@@ -184,7 +187,7 @@ for col, positions, title, count in zip(st.columns(2, gap="large"), (selection.c
                 idx = int(preds.indices[p])
                 t, g = classes[int(preds.labels[p])], classes[int(preds.predicted[p])]
                 caption = f"#{idx}: {t} → {g} ({float(preds.confidence[p]):.0%})"
-                cell.image(overlay_pixels(ctx.split.images[p], maps[idx], opacity), width="stretch",
+                cell.image(overlay(ctx.split.images[p], maps[idx], opacity), width="stretch",
                            output_format="PNG", caption=caption)
                 if cell.button("Show", key=f"hm_pick_{idx}", help=f"Make #{idx} the current image"):
                     set_current_image(idx)

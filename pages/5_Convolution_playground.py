@@ -4,16 +4,39 @@ editable kernel, padding and stride; then the same kernel on the current test im
 import numpy as np
 import streamlit as st
 
-from explain.convolution import (CUSTOM, KERNEL_CHOICES, MAX_KERNEL, MAX_PADDING, MAX_STRIDE,
-                                 PRESETS, TOY_SIZE, correlate, correlate_channels, default_custom_kernel,
-                                 formula_text, geometry_problem, output_size, partial_output,
-                                 house_drawing, photo_pixels, shuffle_pixels, step, toy_image, uncovered)
-from explain.convolution_figures import (grid_figure, photo_figure, playground_slide, rgb_result_figure,
-                                         signed_map_figure)
-from explain.figures import text
+from data.uploads import EXTENSIONS, MAX_BYTES, UploadError, safe_name
+from explain.convolution import (
+    CUSTOM,
+    KERNEL_CHOICES,
+    MAX_KERNEL,
+    MAX_PADDING,
+    MAX_STRIDE,
+    PRESETS,
+    TOY_SIZE,
+    correlate,
+    correlate_channels,
+    default_custom_kernel,
+    formula_text,
+    geometry_problem,
+    house_drawing,
+    output_size,
+    partial_output,
+    photo_pixels,
+    shuffle_pixels,
+    step,
+    toy_image,
+    uncovered,
+)
 from explain.shapes import dense_vs_conv
-from explain.slide import slide_file_name
-from explain.uploads import EXTENSIONS, MAX_BYTES, UploadError, safe_name
+from render.common import text
+from render.convolution import (
+    grid_figure,
+    photo_figure,
+    playground_slide,
+    rgb_result_figure,
+    signed_map_figure,
+)
+from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url

@@ -6,21 +6,36 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-st.set_page_config(page_title="Shapes and parameters", layout="wide")
+from explain.activations import format_shape, output_shapes
+from explain.shapes import (
+    DEFAULT_PRESET,
+    POOL_EXAMPLE,
+    POOL_KINDS,
+    PRESETS,
+    LayerSpec,
+    ShapeError,
+    apply_chain,
+    architecture_rows,
+    bottleneck,
+    bottleneck_rows,
+    chain_rows,
+    describe,
+    field_rows,
+    model_receptive_fields,
+    pool_example,
+    reference_architectures,
+    stack_rows,
+    stacked_3x3,
+)
+from render.common import bar_figure
+from render.convolution import grid_figure
+from render.shapes import pooling_slide
+from render.slide import footer_text
+from ui.present import explain, export_button, fit, presentation_toggle, share_link
+from ui.resources import load_or_stop
+from ui.state import keep_widget_value
 
-from explain.activations import format_shape, output_shapes  # noqa: E402
-from explain.convolution_figures import grid_figure  # noqa: E402
-from explain.figures import bar_figure  # noqa: E402
-from explain.shapes import (DEFAULT_PRESET, POOL_EXAMPLE, POOL_KINDS, PRESETS,  # noqa: E402
-                            LayerSpec, ShapeError,
-                            apply_chain, architecture_rows, bottleneck, bottleneck_rows, chain_rows,
-                            describe, field_rows, model_receptive_fields, pool_example,
-                            reference_architectures, stack_rows, stacked_3x3)
-from explain.slide import footer_text  # noqa: E402
-from explain.view_slides import pooling_slide  # noqa: E402
-from ui.present import explain, export_button, fit, presentation_toggle, share_link  # noqa: E402
-from ui.resources import load_or_stop  # noqa: E402
-from ui.state import keep_widget_value  # noqa: E402
+st.set_page_config(page_title="Shapes and parameters", layout="wide")
 
 MAX_LAYERS = 4
 NUMBERS = "{:,}"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from explain.browse import page_of, select_images
-from explain.model_summary import per_class_table, read_history
+from explain.home import per_class_table, read_history
 from explain.testset import Predictions
 
 LABELS = np.array([0, 0, 1, 1, 2, 2])

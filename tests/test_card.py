@@ -57,7 +57,7 @@ def test_metadata_json_cannot_hold_gives_a_card_in_memory_only(weights, tmp_path
 
 
 def test_the_real_checkpoint_card_holds_its_layer_table(frozen_checkpoint, tmp_path):
-    from explain.model_card import architecture_table
+    from explain.home import architecture_table
 
     table = architecture_table(frozen_checkpoint.model)
     write_card(frozen_checkpoint.path, frozen_checkpoint.sha256, frozen_checkpoint.meta, table, tmp_path)
@@ -81,7 +81,7 @@ print("torch imported:", "torch" in sys.modules)
 def test_the_home_page_needs_no_torch_once_the_card_is_written(cifar_root, tmp_path):
     """The point of the card: with warm disk caches the home page draws without importing torch
     (about 2.5 s of its first render). The first launch writes the card (and imports torch)."""
-    env = {**os.environ, "CIFAR10_ROOT": str(cifar_root), "CIFAR10_EXPLAINER_CACHE": str(tmp_path / "cache"),
+    env = {**os.environ, "CIFAR10_ROOT": str(cifar_root), "CIFAR10_CACHE": str(tmp_path / "cache"),
            "PYTHONPATH": str(PROJECT)}
 
     def launch() -> str:

@@ -179,7 +179,7 @@ def test_photo_pixels_downscales_to_512():
 
 
 def test_photo_pixels_refuses_broken_and_oversized_files():
-    from explain.uploads import UploadError
+    from data.uploads import UploadError
 
     rng = np.random.default_rng(3)
     with pytest.raises(UploadError, match="not an image"):
@@ -191,7 +191,7 @@ def test_photo_pixels_refuses_broken_and_oversized_files():
 
 
 def test_grid_figure_writes_every_number_and_frames_the_window():
-    from explain.convolution_figures import CELL_FONT, WINDOW_COLOUR, grid_figure
+    from render.convolution import CELL_FONT, WINDOW_COLOUR, grid_figure
 
     out = cv.partial_output(cv.correlate(cv.toy_image(), cv.PRESETS["blur (box 1/9)"]), 1)
     fig = grid_figure(out, "Output", window=(0, 1, 1))
@@ -205,7 +205,7 @@ def test_grid_figure_writes_every_number_and_frames_the_window():
 
 
 def test_signed_maps_heatmap_when_small_png_when_large():
-    from explain.convolution_figures import _diverging_rgb, signed_map_figure
+    from render.convolution import _diverging_rgb, signed_map_figure
 
     small = signed_map_figure(np.zeros((30, 30)), "s", 1.0)
     assert small.data[0].type == "heatmap" and (small.data[0].zmin, small.data[0].zmax) == (-1.0, 1.0)

@@ -10,11 +10,12 @@ from torch import nn
 
 from explain.activations import all_activations, check_layer, layers, map_layers, output_shapes
 from explain.heatmaps import channel_sum, class_activation_map, grad_cam, normalise, upsample
-from explain.model_card import architecture_table, markdown_table
-from explain.names import NamesFileError, clean_name, load_names, set_name
+from explain.home import architecture_table
 from explain.one_by_one import LECTURE_EXAMPLE, compare_with_3x3, decompose, weight_matrix
 from explain.semantic import argmax_channel_map
 from explain.testset import Predictions, channel_max_scores, top_k
+from model.names import NamesFileError, clean_name, load_names, set_name
+from render.home import markdown_table
 from tests.conftest import random_eval_model
 
 
@@ -279,7 +280,7 @@ def test_gradcam_is_right_while_other_threads_use_the_same_model(random_model):
 
 
 def test_set_name_with_expected_refuses_a_stale_write(tmp_path):
-    from explain.names import NameConflict, load_names, set_name
+    from model.names import NameConflict, load_names, set_name
 
     path = tmp_path / "names.json"
     set_name(path, "block3.relu3", 5, "ear", expected="")

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from explain.activations import all_activations, map_layers
-from explain.feature_figures import _LUT, contrast_text, overlay_rgb, titled
 from explain.feature_maps import (
     SORTS,
     channel_order,
@@ -16,10 +15,10 @@ from explain.feature_maps import (
     receptive_field,
     strongest_channel,
 )
-from explain.figures import heatmap_figure, upscale
-from explain.semantic import (OTHER_COLOUR, layer_names, legend_rows, map_label, rank_in_column, rank_of_score,
-                              winner_colours)
+from explain.semantic import layer_names, rank_in_column, rank_of_score
 from model.inference import to_tensor
+from render.common import contrast_text, heatmap_figure, lut, overlay, titled, upscale
+from render.semantic import OTHER_COLOUR, legend_rows, map_label, winner_colours
 from tests.conftest import random_eval_model
 
 META = {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
@@ -134,7 +133,7 @@ def test_overlay_keeps_the_image_where_the_map_is_zero():
     image = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
     heat = np.zeros((8, 8), np.float32)
     heat[0, 0] = -3.0  # negative counts as zero
-    out = overlay_rgb(image, heat, vmax=2.0, size=128)
+    out = overlay(image, heat, 0.7, 128, vmax=2.0, fade=True)
     assert out.shape == (128, 128, 3) and out.dtype == np.uint8
     np.testing.assert_array_equal(out, upscale(image, 4))
 
@@ -143,26 +142,26 @@ def test_overlay_blends_the_top_colour_at_vmax():
     image = np.full((32, 32, 3), 100, np.uint8)
     heat = np.zeros((4, 4), np.float32)
     heat[1, 2] = 5.0  # above vmax: clipped to full strength
-    out = overlay_rgb(image, heat, vmax=2.0, opacity=0.5, size=64)
-    expected = np.round(0.5 * 100 + 0.5 * _LUT[-1]).astype(np.uint8)
+    out = overlay(image, heat, 0.5, 64, vmax=2.0, fade=True)
+    expected = np.round(0.5 * 100 + 0.5 * lut()[-1]).astype(np.uint8)
     # Map cell (1, 2) covers rows 16..31, columns 32..47 of the 64×64 result.
     np.testing.assert_array_equal(out[16:32, 32:48], np.broadcast_to(expected, (16, 16, 3)))
     np.testing.assert_array_equal(out[:16], 100)
     # Half of vmax: alpha 0.25 and the middle colour of the scale.
     heat[1, 2] = 1.0
-    half = overlay_rgb(image, heat, vmax=2.0, opacity=0.5, size=64)[20, 40]
-    mid = _LUT[int(round(0.5 * (len(_LUT) - 1)))]
+    half = overlay(image, heat, 0.5, 64, vmax=2.0, fade=True)[20, 40]
+    mid = lut()[int(round(0.5 * (len(lut()) - 1)))]
     np.testing.assert_array_equal(half, np.round(0.75 * 100 + 0.25 * mid).astype(np.uint8))
 
 
 def test_overlay_refuses_bad_shapes():
     with pytest.raises(ValueError):
-        overlay_rgb(np.zeros((32, 32), np.uint8), np.zeros((8, 8)), 1.0)
+        overlay(np.zeros((32, 32), np.uint8), np.zeros((8, 8)), 0.7, vmax=1.0, fade=True)
     with pytest.raises(ValueError, match="multiple"):
-        overlay_rgb(np.zeros((32, 32, 3), np.uint8), np.zeros((8, 8)), 1.0, size=100)
+        overlay(np.zeros((32, 32, 3), np.uint8), np.zeros((8, 8)), 0.7, 100, vmax=1.0, fade=True)
     # A map that is zero everywhere (vmax 0) leaves the image as it is.
     img = np.full((32, 32, 3), 7, np.uint8)
-    assert (overlay_rgb(img, np.zeros((8, 8)), 0.0, size=32) == 7).all()
+    assert (overlay(img, np.zeros((8, 8)), 0.7, 32, vmax=0.0, fade=True) == 7).all()
 
 
 def test_winner_colours_follow_rank_and_turn_grey_beyond_the_palette():

@@ -12,15 +12,6 @@ import pytest
 from explain.activations import all_activations
 from explain.browse import SORTS
 from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes
-from explain.heatmap_figures import (
-    contributions_figure,
-    heatmap_overlay_figure,
-    input_weights_figure,
-    overlay_pixels,
-    sum_check_figure,
-    top_classes_figure,
-    weight_matrix_figure,
-)
 from explain.heatmaps import (
     FEATURE_LAYER,
     channel_sum,
@@ -45,6 +36,14 @@ from explain.one_by_one import (
     with_kernel,
 )
 from model.inference import to_tensor
+from render.common import overlay
+from render.heatmaps import heatmap_overlay_figure, top_classes_figure
+from render.one_by_one import (
+    contributions_figure,
+    input_weights_figure,
+    sum_check_figure,
+    weight_matrix_figure,
+)
 from tests.conftest import random_eval_model
 
 MEAN, STD = (0.49, 0.48, 0.45), (0.25, 0.24, 0.26)
@@ -268,15 +267,18 @@ def test_prediction_figures(random_model, images):
     assert heat["opacity"] == 0.4 and heat["colorbar"]["title"]["text"] == "CAM (logit units)"
 
 
-def test_overlay_pixels():
+def test_overlay_with_constant_opacity():
     image = np.zeros((32, 32, 3), np.uint8)
     heat = np.zeros((32, 32), np.float32)
     heat[0, 0] = 1.0
-    out = overlay_pixels(image, heat, 1.0, size=128)
+    out = overlay(image, heat, 1.0, size=128)
     assert out.shape == (128, 128, 3) and out.dtype == np.uint8
     assert (out[:4, :4] == out[0, 0]).all()  # nearest-neighbour: one source pixel = 4×4 block
     assert out[0, 0].tolist() == [252, 255, 164]  # top of Inferno: pale yellow
     assert out[4, 4].tolist() == [0, 0, 4]  # bottom of Inferno: black
-    assert (overlay_pixels(image + 100, heat, 0.0) == 100).all()  # opacity 0: just the image
-    with pytest.raises(ValueError):
-        overlay_pixels(image, heat[:8, :8], 0.5)
+    assert (overlay(image + 100, heat, 0.0) == 100).all()  # opacity 0: just the image
+    # A constant opacity: where the map is 0 the image is still tinted with the scale's bottom colour.
+    grey = np.full((32, 32, 3), 100, np.uint8)
+    assert overlay(grey, heat, 0.5)[4, 4].tolist() == [50, 50, 52]  # 0.5 × 100 + 0.5 × (0, 0, 4)
+    with pytest.raises(ValueError, match="multiple"):
+        overlay(image, heat[:7, :7], 0.5)

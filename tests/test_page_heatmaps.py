@@ -25,11 +25,11 @@ def app(page_env):
 @pytest.fixture(scope="module")
 def preds(frozen_checkpoint, test_split):
     """Predictions of the frozen checkpoint (read from the page's own cache when it has run)."""
+    from data.files import cache_dir
     from explain.testset import predictions
-    from ui.resources import CACHE_DIR
 
     return predictions(frozen_checkpoint.model, test_split.images, test_split.labels, test_split.indices,
-                       frozen_checkpoint.meta, frozen_checkpoint.sha256, CACHE_DIR)
+                       frozen_checkpoint.meta, frozen_checkpoint.sha256, cache_dir())
 
 
 def _charts(at) -> dict[str, dict]:

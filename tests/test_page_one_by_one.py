@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT
-from tests.conftest import plotly_array as _array, plotly_charts as _charts
+from tests.conftest import plotly_array as _array
+from tests.conftest import plotly_charts as _charts
 
 PAGE = str(PROJECT / "pages" / "3_1x1_weights.py")
 

@@ -13,7 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT
-from tests.conftest import plotly_array as array, plotly_charts as charts
+from tests.conftest import plotly_array as array
+from tests.conftest import plotly_charts as charts
 
 PAGE = str(PROJECT / "pages" / "5_Convolution_playground.py")
 ZEROS = [[0, 0, 0, 0]] * 4
@@ -304,7 +305,7 @@ def test_too_large_photo_is_refused_with_a_message(app):
 
 
 def test_sidebar_photo_is_used_at_its_display_resolution(app):
-    from explain.uploads import decode_upload
+    from data.uploads import decode_upload
     from ui.state import PHOTO, SOURCE_KEY, UPLOAD_KEY
 
     photo = decode_upload(png(edge_photo(256, 512)), "house.png")  # 512 wide: used as it is

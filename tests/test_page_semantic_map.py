@@ -12,8 +12,8 @@ import re
 import numpy as np
 import pytest
 
-from explain.figures import CATEGORY_COLOURS
-from explain.names import load_names, names_path
+from model.names import load_names, names_path
+from render.common import CATEGORY_COLOURS
 from tests.conftest import CHECKPOINT
 from tests.test_page_feature_maps import charts, make_app, markdown, title, warnings
 

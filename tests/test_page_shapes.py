@@ -3,7 +3,6 @@ bad sizes give an error, the architecture table has the published parameter coun
 
 import json
 
-
 import pytest
 from streamlit.testing.v1 import AppTest
 

@@ -15,9 +15,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explain.uploads import decode_upload
+from data.uploads import decode_upload
 from tests.conftest import PROJECT
-from tests.conftest import plotly_array as array, plotly_charts as charts
+from tests.conftest import plotly_array as array
+from tests.conftest import plotly_charts as charts
 from ui.state import NO_LABEL, PHOTO, SOURCE_KEY, TEST, UPLOAD_KEY
 
 HOME = "dashboard.py"
@@ -218,9 +219,9 @@ def test_feature_maps_page_shows_the_photo_and_its_activations(page_env, photo, 
 
 
 def test_semantic_map_page_uses_the_photo(page_env, photo, photo_acts, frozen_checkpoint, test_split):
+    from data.files import cache_dir
     from explain.semantic import argmax_channel_map
     from explain.testset import cached_channel_scores
-    from ui.resources import CACHE_DIR
 
     at = with_photo(make_app(PAGES[1]), photo).run()
     result = argmax_channel_map(photo_acts["block3.relu3"])
@@ -234,7 +235,7 @@ def test_semantic_map_page_uses_the_photo(page_env, photo, photo_acts, frozen_ch
     peak = float(photo_acts["block3.relu3"][channel].max())
     ckpt = frozen_checkpoint
     scores = cached_channel_scores(ckpt.model, test_split.images, test_split.labels, ckpt.meta,
-                                   "block3.relu3", ckpt.sha256, CACHE_DIR)  # the page's cache: fast
+                                   "block3.relu3", ckpt.sha256, cache_dir())  # the page's cache: fast
     rank = int((scores[:, channel] > peak).sum()) + 1
     image_captions = [img.caption for el in at.main.get("image") for img in el.proto.imgs]
     assert (f"Channel {channel} on this image (your photo): max {peak:.2f}, would rank {rank:,} of "

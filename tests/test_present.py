@@ -105,7 +105,8 @@ def test_export_button_builds_only_on_demand():
 
 
 def test_enlarge_scales_fonts_and_height_and_leaves_the_original():
-    from explain.figures import enlarge, feature_grid_figure
+    from render.common import enlarge
+    from render.feature_maps import feature_grid_figure
 
     fig = feature_grid_figure(np.random.default_rng(0).random((8, 4, 4)), list(range(8)), "t", True)
     big = enlarge(fig, 1.5)

@@ -45,12 +45,7 @@ def assert_no_traceback(at: AppTest) -> None:
 @pytest.fixture
 def caches(tmp_path, monkeypatch):
     """Every cache this test fills lives in tmp_path, never in data/.cache."""
-    import ui.resources
-
     monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("CIFAR10_EXPLAINER_CACHE", str(tmp_path / "cache"))
-    # CACHE_DIR is read when ui.resources is first imported; later tests need it set here.
-    monkeypatch.setattr(ui.resources, "CACHE_DIR", tmp_path / "cache")
     return tmp_path / "cache"
 
 
@@ -456,7 +451,7 @@ def save_name(at: AppTest, name: str) -> AppTest:
 def test_a_too_long_name_is_cut_to_the_maximum(page_env):
     import json
 
-    from explain.names import MAX_NAME_LENGTH, load_names, names_path
+    from model.names import MAX_NAME_LENGTH, load_names, names_path
     from tests.test_page_feature_maps import charts
 
     at = run(SEMANTIC)
@@ -510,7 +505,7 @@ def test_markup_in_a_name_is_shown_as_text_everywhere(page_env):
     (None, "could not read channel names from"),  # a folder where the file should be
 ])
 def test_a_broken_names_file_is_a_warning_and_the_next_save_starts_afresh(page_env, content, reason):
-    from explain.names import load_names, names_path
+    from model.names import load_names, names_path
 
     path = names_path(page_env)
     if content is None:
@@ -536,7 +531,7 @@ def test_a_broken_names_file_is_a_warning_and_the_next_save_starts_afresh(page_e
 
 
 def test_names_file_deleted_while_the_app_runs(page_env):
-    from explain.names import load_names, names_path
+    from model.names import load_names, names_path
 
     path = names_path(page_env)
     at = run(SEMANTIC)

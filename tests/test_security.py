@@ -227,7 +227,7 @@ def test_the_names_file_path_is_derived_only_from_the_checkpoint_path():
 
 
 def test_layer_and_name_text_cannot_move_the_names_file(tmp_path):
-    from explain.names import load_names, names_path, set_name
+    from model.names import load_names, names_path, set_name
 
     home = tmp_path / "a" / "b"
     home.mkdir(parents=True)
@@ -245,7 +245,7 @@ def test_layer_and_name_text_cannot_move_the_names_file(tmp_path):
 
 
 def test_the_semantic_map_writes_names_only_beside_the_checkpoint(page_env):
-    from explain.names import load_names, names_path
+    from model.names import load_names, names_path
 
     outside = page_env.parent.parent
     before = set(outside.rglob("*"))
@@ -267,7 +267,7 @@ def test_the_semantic_map_writes_names_only_beside_the_checkpoint(page_env):
 
 # --- (c) uploads stay in memory -------------------------------------------------------------
 
-UPLOAD_MODULES = ("explain/uploads.py",)
+UPLOAD_MODULES = ("data/uploads.py",)
 # Calls that create, change or move files: os/shutil/tempfile functions by name, and methods
 # (pathlib, numpy, pandas) that only exist to write.
 MODULE_WRITERS = {"os": {"open", "replace", "rename", "renames", "link", "symlink", "makedirs", "mkdir",
@@ -281,7 +281,7 @@ WRITING_METHODS = {"write_bytes", "write_text", "touch", "symlink_to", "hardlink
 
 
 def upload_handling_modules() -> list[Path]:
-    """explain/uploads.py and every module that receives a file from st.file_uploader."""
+    """data/uploads.py and every module that receives a file from st.file_uploader."""
     found = {PROJECT / m for m in UPLOAD_MODULES if (PROJECT / m).exists()}
     for path in project_modules():
         if "tests" not in path.relative_to(PROJECT).parts and "file_uploader" in path.read_text("utf-8"):
@@ -342,15 +342,15 @@ np.save("x.npy", arr)
 def test_upload_code_never_writes_files():
     modules = upload_handling_modules()
     if not modules:
-        pytest.skip("no upload code yet (explain/uploads.py)")
+        pytest.skip("no upload code yet (data/uploads.py)")
     problems = {str(p.relative_to(PROJECT)): file_writes(parse(p)) for p in modules}
     assert not {k: v for k, v in problems.items() if v}, problems
-    assert PROJECT / "explain" / "uploads.py" in modules
+    assert PROJECT / "data" / "uploads.py" in modules
 
 
 def test_decoding_an_upload_writes_nothing(tmp_path, monkeypatch):
     """Behaviour, not just source: every open() in write mode during decoding is recorded."""
-    uploads = pytest.importorskip("explain.uploads")
+    uploads = pytest.importorskip("data.uploads")
     from PIL import Image
 
     writes = []

@@ -7,10 +7,24 @@ import torch
 from torch import nn
 
 from explain.convolution import output_size
-from explain.shapes import (PRESETS, LayerSpec, LeNet5, ShapeError, apply_chain, apply_layer,
-                            bottleneck, bottleneck_rows, chain_rows, describe, model_receptive_fields,
-                            pool_example, receptive_fields, reference_architectures, shape_problem,
-                            stacked_3x3)
+from explain.shapes import (
+    PRESETS,
+    LayerSpec,
+    LeNet5,
+    ShapeError,
+    apply_chain,
+    apply_layer,
+    bottleneck,
+    bottleneck_rows,
+    chain_rows,
+    describe,
+    model_receptive_fields,
+    pool_example,
+    receptive_fields,
+    reference_architectures,
+    shape_problem,
+    stacked_3x3,
+)
 from tests.conftest import random_eval_model
 
 

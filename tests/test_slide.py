@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explain.slide import (SLIDE_SIZE, CategoryPanel, GridPanel, ImagePanel, MapPanel, footer_text,
-                           slide_file_name, slide_png)
+from render.slide import (
+    SLIDE_SIZE,
+    CategoryPanel,
+    GridPanel,
+    ImagePanel,
+    MapPanel,
+    footer_text,
+    slide_file_name,
+    slide_png,
+)
 
 RED = np.zeros((32, 32, 3), np.uint8)
 RED[..., 0] = 255
@@ -129,28 +137,32 @@ def test_a_slide_needs_panels():
         slide_png("Empty", [])
 
 
-# --- The pages' slides (explain/view_slides.py) on hand-made data ---------------------------
+# --- Each view's slide (render/<view>.py) on hand-made data ---------------------------
 
 def test_view_slides_have_the_slide_size_and_show_the_input():
-    from explain import view_slides as vs
+    from render.feature_maps import feature_maps_slide
+    from render.heatmaps import heatmaps_slide
+    from render.home import confusion_slide
+    from render.one_by_one import one_by_one_slide
+    from render.semantic import semantic_slide
 
     rng = np.random.default_rng(0)
     maps = rng.random((8, 4, 4)).astype(np.float32)
     classes = ["airplane", "automobile", "bird"]
     pngs = {
-        "feature maps": vs.feature_maps_slide(RED, "test #3 (cat)", "block1.relu1", "1×8×4×4", maps,
+        "feature maps": feature_maps_slide(RED, "test #3 (cat)", "block1.relu1", "1×8×4×4", maps,
                                               [7, 0, 1, 2, 3, 4, 5, 6],
                                               7, "max", True, "f"),
-        "semantic": vs.semantic_slide(RED, "test #3 (cat)", "block3.relu3", "1×8×4×4", maps.argmax(0),
+        "semantic": semantic_slide(RED, "test #3 (cat)", "block3.relu3", "1×8×4×4", maps.argmax(0),
                                       [(int(c), 0.1) for c in np.unique(maps.argmax(0))],
                                       {int(c): "#00ff00" for c in range(8)}, {2: "<b>ear</b>"}, 0.0, "f"),
-        "1x1": vs.one_by_one_slide("block3.conv3", "block3.relu2", "1×8×4×4", 0, "test #3",
+        "1x1": one_by_one_slide("block3.conv3", "block3.relu2", "1×8×4×4", 0, "test #3",
                                    [(f"{w:+.3f} × map {i}", m)
                                     for i, (w, m) in enumerate(zip((0.5, -0.2), maps))],
                                    maps[0], maps[0], "f"),
-        "heat maps": vs.heatmaps_slide(RED, "test #3 (cat)", "dog", "dog", [("CAM", maps[0], "CAM")],
+        "heat maps": heatmaps_slide(RED, "test #3 (cat)", "dog", "dog", [("CAM", maps[0], "CAM")],
                                        0.5, "f"),
-        "home": vs.confusion_slide(RED, "test #3 (cat)", "dog", 0.5, np.arange(9).reshape(3, 3), classes,
+        "home": confusion_slide(RED, "test #3 (cat)", "dog", 0.5, np.arange(9).reshape(3, 3), classes,
                                    0.9, "f"),
     }
     for name, png in pngs.items():
@@ -162,7 +174,7 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
 
 
 def test_pooling_slide_writes_values_on_readable_colours():
-    from explain.view_slides import pooling_slide
+    from render.shapes import pooling_slide
 
     maps = np.array([[[0.0, 9.0], [9.0, 0.0]]], np.float32)  # 1×2×2
     pixels = decode(pooling_slide([("Input 1×2×2", maps)], 9.0, "f"))

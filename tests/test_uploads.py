@@ -1,4 +1,4 @@
-"""explain.uploads: every accepted kind of file gives the expected 32×32 pixels; every bad file a clear message.
+"""data.uploads: every accepted kind of file gives the expected 32×32 pixels; every bad file a clear message.
 
 Each file is built in memory with Pillow, so the expected pixels are known exactly.
 """
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explain.uploads import (MAX_BYTES, MAX_PIXELS, UploadError, UploadedImage, decode_upload, safe_name)
+from data.uploads import MAX_BYTES, MAX_PIXELS, UploadedImage, UploadError, decode_upload, safe_name
 
 RED, BLUE, GREEN = (200, 30, 40), (20, 40, 220), (30, 180, 60)
 

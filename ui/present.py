@@ -3,7 +3,7 @@
 Every page calls :func:`presentation_toggle` once near the top (the sidebar switch, also in the
 URL as ``present=1``), wraps its explanations in :func:`explain`, passes its figures through
 :func:`fit`, and ends with :func:`share_link` and :func:`export_button`. The slide itself is
-drawn by :mod:`explain.slide`.
+drawn by :mod:`render.slide`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
-from explain.figures import enlarge
+from render.common import enlarge
 from ui.state import adopt_url_value, drop_url, write_url
 
 PRESENT_KEY = "present"  # widget key and URL parameter
@@ -139,13 +139,13 @@ def share_link(container=None) -> str:
 
 def slide_footer(ctx, image) -> str:
     """The slide's footer: model, checkpoint and the current image (``ui.state.CurrentImage``)."""
-    from explain.slide import footer_text
+    from render.slide import footer_text
 
     return footer_text(ctx.card.meta.get("architecture", "?"), ctx.card.sha256, image.long_name)
 
 
 def export_button(file_name: str, build: Callable[[], bytes], key: str, container=None) -> None:
-    """"Download this view as PNG": ``build()`` (an :func:`explain.slide.slide_png` call on this
+    """"Download this view as PNG": ``build()`` (an :func:`render.slide.slide_png` call on this
     view's data) runs only when the button is clicked, not on every rerun.
 
     ``build`` is also kept in ``st.session_state["_export_<key>"]`` so tests can build the slide.

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from data.cifar10 import PROJECT_ROOT, CifarSplit, DatasetError, load_split, resolve_root
+from data.cifar10 import CifarSplit, DatasetError, load_split, resolve_root
+from data.files import cache_dir
 from model.card import DEFAULT_CHECKPOINT, CheckpointCard, CheckpointError, read_card, write_card
 
 log = logging.getLogger("cifar10_explainer")
-CACHE_DIR = Path(os.environ.get("CIFAR10_EXPLAINER_CACHE") or PROJECT_ROOT / "data" / ".cache")
 
 
 SHOWN_SKIPPED = 5  # unusable data-set files listed by name in the warning
@@ -54,13 +54,13 @@ def _checkpoint(path: str, mtime_ns: int):
 def _card(path: str, mtime_ns: int) -> CheckpointCard:
     """The checkpoint's card (metadata and layer table) from the disk cache, so the home page
     needs no torch; on a miss the checkpoint is loaded and validated, and its card written."""
-    card = read_card(path, CACHE_DIR)
+    card = read_card(path, cache_dir())
     if card is not None:
         return card
     ckpt = _checkpoint(path, mtime_ns)  # raises CheckpointError for a bad file
-    from explain.model_card import architecture_table
+    from explain.home import architecture_table
 
-    return write_card(ckpt.path, ckpt.sha256, ckpt.meta, architecture_table(ckpt.model), CACHE_DIR)
+    return write_card(ckpt.path, ckpt.sha256, ckpt.meta, architecture_table(ckpt.model), cache_dir())
 
 
 def import_torch_in_background() -> None:
@@ -94,7 +94,7 @@ def _predictions(sha: str, root: str, _ctx: "Context", _split: CifarSplit):
     bar = st.progress(0.0, text="Classifying the 10,000 test images (once per checkpoint)…")
     try:
         return predictions(lambda: _ctx.model, _split.images, _split.labels, _split.indices,
-                           _ctx.card.meta, sha, CACHE_DIR,
+                           _ctx.card.meta, sha, cache_dir(),
                            progress=lambda done, total: bar.progress(done / total,
                                                                      text=f"Classifying test images: {done:,}/{total:,}"))
     finally:
@@ -108,7 +108,7 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarS
     bar = st.progress(0.0, text=f"Scoring {layer} channels on every test image (once)…")
     try:
         return cached_channel_scores(_checkpoint.model, _split.images, _split.labels, _checkpoint.meta,
-                                     layer, sha, CACHE_DIR,
+                                     layer, sha, cache_dir(),
                                      progress=lambda d, t: bar.progress(d / t, text=f"Scoring {layer}: {d:,}/{t:,}"))
     finally:
         bar.empty()

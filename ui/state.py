@@ -7,7 +7,7 @@ state is kept, so switching pages (which drops the query string) loses nothing. 
 are ignored with a visible notice.
 
 An uploaded photo lives only in this browser session (``st.session_state[UPLOAD_KEY]``, an
-:class:`explain.uploads.UploadedImage`); it is never written to disk and never put in a link:
+:class:`data.uploads.UploadedImage`); it is never written to disk and never put in a link:
 while it is current the URL keeps the last test image's number, and the sidebar says so.
 Tests may put an ``UploadedImage`` under ``UPLOAD_KEY`` and ``SOURCE_KEY = PHOTO`` before a
 run; that is exactly the state a real upload leaves.
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from data.uploads import EXTENSIONS, MAX_BYTES, UploadedImage, UploadError, decode_upload
 from explain.browse import mark
-from explain.figures import display_pixels
-from explain.uploads import EXTENSIONS, MAX_BYTES, UploadedImage, UploadError, decode_upload
+from render.common import display_pixels
 from ui.resources import Context
 
 IMAGE_KEY = "current_image"  # official test index of the current (or last) test image

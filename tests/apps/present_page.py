@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from explain.slide import ImagePanel, slide_png
+from render.slide import ImagePanel, slide_png
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.state import adopt_url_value, keep_widget_value, parse_choice, write_url
 

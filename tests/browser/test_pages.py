@@ -126,7 +126,7 @@ def test_home_in_a_browser(server, page):
     assert page.get_by_text("True class airplane").count() == 1
     accuracy = widget(page, "stMetric", "Test accuracy (top-1)")
     assert accuracy.locator('[data-testid="stMetricValue"]').inner_text() == "91.13%"
-    # Vega-Lite, not Plotly, on the home page (explain/home_charts.py): per class, loss, accuracy, confusion.
+    # Vega-Lite, not Plotly, on the home page (render/home.py): per class, loss, accuracy, confusion.
     page.locator('[data-testid="stVegaLiteChart"] svg').nth(3).wait_for()
     assert page.locator(".js-plotly-plot").count() == 0
     assert page.locator('svg [aria-label*="class: cat"][aria-label*="accuracy: 83%"]').count() == 2  # bar, label

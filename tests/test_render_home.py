@@ -1,10 +1,10 @@
-"""The home page's Vega-Lite charts (explain/home_charts.py): their data, order, selection and
+"""The home page's Vega-Lite charts (render/home.py): their data, order, selection and
 fonts, checked against hand-made inputs."""
 
 import numpy as np
 import pytest
 
-from explain.home_charts import CELL_SELECTION, confusion_spec, curve_spec, per_class_spec, selected_cell
+from render.home import CELL_SELECTION, confusion_spec, curve_spec, per_class_spec, selected_cell
 
 CLASSES = ("cat", "dog", "ship")
 

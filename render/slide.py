@@ -25,10 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from render.common import display_pixels
+
 SLIDE_SIZE = (1920, 1080)  # pixels
 DPI = 100
 TITLE_PX, PANEL_TITLE_PX, TEXT_PX, MIN_TILE_LABEL_PX = 44, 30, 28, 12
-OTHER_COLOUR = "#808080"  # categories without a legend entry
+OTHER_COLOUR = "#808080"  # categories without a colour of their own (semantic map: winners beyond the palette)
 _TITLE_H, _FOOTER_H = 100, 60  # pixels kept for the slide's title and footer
 
 
@@ -194,7 +196,7 @@ def _cell_values(ax, values: np.ndarray, cmap, lo: float, hi: float, cell_px: fl
 def _draw_grid(fig, ax, panel: GridPanel, width_px: float, height_px: float) -> None:
     import matplotlib
 
-    from explain.figures import tile
+    from render.common import tile
 
     maps = np.asarray(panel.maps, dtype=np.float32)
     if maps.ndim != 3 or len(maps) == 0:
@@ -326,3 +328,8 @@ def slide_png(title: str, panels: Sequence[Panel], footer: str = "",
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
     return buf.getvalue()
+
+
+def input_panel(image: np.ndarray, title: str) -> ImagePanel:
+    """The 32×32 input, enlarged with sharp pixels."""
+    return ImagePanel(title, display_pixels(np.asarray(image, dtype=np.uint8)), weight=1.0)

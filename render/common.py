@@ -1,4 +1,5 @@
-"""Plotly figures made for a projector. No Streamlit here: pages only place these.
+"""What every view's figures share: projector-sized fonts, colour scales and bars, pixel
+enlarging, the one heat-map overlay, and the basic Plotly figures. No Streamlit here.
 
 Images are upscaled with nearest-neighbour in numpy before plotting, so every CIFAR pixel
 stays a sharp square whatever the browser does; titles name the layer and its shape; colour
@@ -14,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative as _q
+from plotly.colors import sample_colorscale, unlabel_rgb
 
 FONT = dict(size=18)
 TITLE_FONT = dict(size=22)
@@ -24,6 +26,8 @@ HEAT_SCALE = "Viridis"
 DIVERGING_SCALE = "RdBu_r"
 # 36 clearly different colours for winning channels (Plotly's Alphabet + Dark24 palettes).
 CATEGORY_COLOURS = tuple(_q.Alphabet) + tuple(_q.Dark24)
+# Bars: red = positive, blue = negative, grey = not highlighted, green = the true class.
+POSITIVE, NEGATIVE, NEUTRAL, TRUE_CLASS = "#c0392b", "#2471a3", "#7f8c8d", "#1e8449"
 
 
 def colorbar(title: str) -> dict:
@@ -60,7 +64,7 @@ def png_data_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _layout_dict(title: str, height: int, width: int | None = None,
+def layout_dict(title: str, height: int, width: int | None = None,
                  annotations: list[dict] | None = None, top: int = 60) -> dict:
     """Title, size and bare square axes (image coordinates: y down) as one layout dict."""
     axis = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="", tickfont=TICK_FONT,
@@ -75,19 +79,13 @@ def _layout_dict(title: str, height: int, width: int | None = None,
     return layout
 
 
-def _layout(fig: go.Figure, title: str, height: int, width: int | None = None,
-            annotations: list[dict] | None = None) -> go.Figure:
-    """:func:`_layout_dict` set in ONE layout update (each Plotly ``update_*`` or
-    ``add_annotation`` call re-walks the figure: dozens of them cost tens of milliseconds)."""
-    fig.update_layout(_layout_dict(title, height, width, annotations))
-    return fig
 
 
 def image_figure(image: np.ndarray, title: str, height: int = 360, top: int = 60) -> go.Figure:
     """A uint8 H×W×3 image, pixels kept square and sharp (one dict, validated in tests)."""
     trace = dict(type="image", source=png_data_uri(display_pixels(np.asarray(image, dtype=np.uint8))),
                  hoverinfo="skip")
-    return go.Figure(dict(data=[trace], layout=_layout_dict(title, height, top=top)), _validate=False)
+    return go.Figure(dict(data=[trace], layout=layout_dict(title, height, top=top)), _validate=False)
 
 
 def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: int = 360,
@@ -105,7 +103,7 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
         trace["zmid"] = 0.0
     if limit is not None:
         trace.update(zmin=-limit, zmax=limit)
-    layout = _layout_dict(title, height, top=top)
+    layout = layout_dict(title, height, top=top)
     if axis_titles is not None:
         for axis, label in zip(("xaxis", "yaxis"), axis_titles):
             layout[axis] = dict(layout[axis], showticklabels=True, title=dict(text=label, font=FONT))
@@ -129,7 +127,7 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
                    opacity=opacity, colorscale=colorscale("Inferno"),
                    colorbar=colorbar(colorbar_title),
                    hovertemplate="%{z:.3f}<extra></extra>")]
-    return go.Figure(dict(data=traces, layout=_layout_dict(title, height, top=top)), _validate=False)
+    return go.Figure(dict(data=traces, layout=layout_dict(title, height, top=top)), _validate=False)
 
 
 @lru_cache(maxsize=None)
@@ -160,54 +158,6 @@ def stretch_each(maps: np.ndarray) -> np.ndarray:
     lo = m.min(axis=(1, 2), keepdims=True)
     hi = m.max(axis=(1, 2), keepdims=True)
     return np.where(hi > lo, (m - lo) / np.where(hi > lo, hi - lo, 1), 0).astype(np.float32)
-
-
-def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_channel_scale: bool,
-                        columns: int = 16, height: int | None = None) -> go.Figure:
-    """All channels of a layer as one mosaic; each tile labelled with its channel number.
-
-    ``maps`` is C'×H×W in display order and ``channels`` the channel index of each tile.
-    With ``per_channel_scale`` each tile is stretched to 0..1 on its own.
-    """
-    m = stretch_each(maps) if per_channel_scale else np.asarray(maps, dtype=np.float32)
-    columns = min(columns, len(m))
-    gap = max(1, m.shape[1] // 8)
-    mosaic, corners = tile(m, columns, gap=gap)
-    channel_at = np.full(mosaic.shape, -1)
-    for ch, (y, x) in zip(channels, corners):
-        channel_at[y:y + m.shape[1], x:x + m.shape[2]] = ch
-    fig = go.Figure(go.Heatmap(
-        z=mosaic, colorscale=HEAT_SCALE, customdata=channel_at,
-        colorbar=colorbar("per-channel 0–1" if per_channel_scale else "activation"),
-        hovertemplate="channel %{customdata}: %{z:.3f}<extra></extra>", hoverongaps=False))
-    labels = [dict(x=x - 0.5, y=y - 0.5, text=str(ch), showarrow=False, xanchor="left", yanchor="top",
-                   font=dict(size=14, color="white"), bgcolor="rgba(0,0,0,0.55)")
-              for ch, (y, x) in zip(channels, corners)]
-    rows = (len(m) + columns - 1) // columns
-    return _layout(fig, title, height or max(260, 60 + rows * 90), annotations=labels)
-
-
-def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[int, str],
-                    labels: dict[int, str], title: str, opacity: float, height: int = 520) -> go.Figure:
-    """Winning channel at each position as a colour over the image, labelled in each cell."""
-    img = np.asarray(image, dtype=np.uint8)
-    size = 512
-    cell = size // channel_map.shape[0]
-    big = upscale(img, size // img.shape[0]).astype(np.float32)
-    colour_img = np.zeros((channel_map.shape[0], channel_map.shape[1], 3), np.float32)
-    for ch, hexcol in colours.items():
-        rgb = np.array([int(hexcol[i:i + 2], 16) for i in (1, 3, 5)], np.float32)
-        colour_img[channel_map == ch] = rgb
-    blended = (1 - opacity) * big + opacity * upscale(colour_img, cell)
-    image_trace = dict(type="image", source=png_data_uri(blended.clip(0, 255).astype(np.uint8)), hoverinfo="skip")
-    cell_labels = []
-    if cell >= 40:  # label each cell when cells are big enough to read
-        cell_labels = [dict(x=c * cell + cell / 2, y=r * cell + cell / 2, text=text(labels[int(ch)]),
-                            showarrow=False, font=dict(size=14 if cell >= 60 else 11, color="white"),
-                            bgcolor="rgba(0,0,0,0.5)")
-                       for (r, c), ch in np.ndenumerate(channel_map)]
-    layout = _layout_dict(title, height, annotations=cell_labels)
-    return go.Figure(dict(data=[image_trace], layout=layout), _validate=False)  # validated in tests
 
 
 def bar_figure(x: list, y: list, title: str, x_title: str, y_title: str, height: int = 360,
@@ -263,4 +213,58 @@ def enlarge(fig: go.Figure, factor: float) -> go.Figure:
             trace.textfont.size = times(trace.textfont.size)
     if layout.coloraxis.colorbar is not None:
         fig.update_layout(coloraxis_colorbar_tickfont_size=times(layout.coloraxis.colorbar.tickfont.size, base))
+    return fig
+
+
+OVERLAY_SCALE = "Inferno"  # black = weakest, pale yellow = strongest
+
+
+@lru_cache(maxsize=8)
+def lut(scale: str = OVERLAY_SCALE, n: int = 256) -> np.ndarray:
+    """n×3 float32 colours of a Plotly colour scale, from its bottom to its top (read-only)."""
+    colours = sample_colorscale(scale, list(np.linspace(0.0, 1.0, n)))
+    table = np.array([unlabel_rgb(c) for c in colours], dtype=np.float32)
+    table.setflags(write=False)  # cached and shared
+    return table
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, opacity: float, size: int = 128, *, vmax: float = 1.0,
+            fade: bool = False, scale: str = OVERLAY_SCALE) -> np.ndarray:
+    """uint8 size×size×3: ``image`` (H×W×3) with ``heat`` (h×w) on top in ``scale``'s colours.
+
+    The one overlay of the app (thumbnails, feature-map close-ups, the semantic map's top images).
+    ``heat`` is scaled 0 → ``vmax`` (below 0 counts as 0, above ``vmax`` as ``vmax``; ``vmax`` ≤ 0
+    means all 0). The colour layer is blended with ``opacity`` everywhere, as the heat-map figures
+    draw it; with ``fade`` its opacity grows with the value instead (``opacity`` × level), so the
+    image shows unchanged where the map is 0. Both grids are upscaled nearest-neighbour, so every
+    pixel and every map position stays a sharp square: ``size`` must be a multiple of both sides.
+    """
+    img = np.asarray(image, dtype=np.uint8)
+    h = np.asarray(heat, dtype=np.float32)
+    if img.ndim != 3 or img.shape[2] != 3 or h.ndim != 2:
+        raise ValueError(f"need an H×W×3 image and an h×w map, got {img.shape} and {h.shape}")
+    if size % img.shape[0] or size % h.shape[0] or size % img.shape[1] or size % h.shape[1]:
+        raise ValueError(f"size {size} is not a multiple of the image's {img.shape[:2]} and the map's {h.shape}")
+    big = upscale(img, size // img.shape[0]).astype(np.float32)
+    level = np.clip(h / vmax, 0.0, 1.0) if vmax > 0 else np.zeros_like(h)
+    level = upscale(level, size // h.shape[0])
+    table = lut(scale)
+    colour = table[np.round(level * (len(table) - 1)).astype(int)]
+    alpha = (float(np.clip(opacity, 0.0, 1.0)) * (level if fade else np.ones_like(level)))[..., None]
+    return ((1 - alpha) * big + alpha * colour).round().clip(0, 255).astype(np.uint8)
+
+
+def contrast_text(hexcode: str) -> str:
+    """Black or white, whichever reads better on the colour ``hexcode`` ("#RRGGBB")."""
+    r, g, b = (int(hexcode[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#FFFFFF"
+
+
+def titled(fig: go.Figure, *lines: str) -> go.Figure:
+    """Give ``fig`` a title of several lines (for narrow columns), with room above the plot.
+
+    Each line is shown literally (escaped), never as markup.
+    """
+    fig.update_layout(title=dict(text="<br>".join(text(line) for line in lines)),
+                      margin=dict(t=35 + 30 * len(lines)))
     return fig

@@ -16,6 +16,8 @@ import time
 import unicodedata
 from pathlib import Path
 
+from data.files import atomic_write
+
 MAX_NAME_LENGTH = 40
 
 
@@ -124,7 +126,6 @@ def set_name(path: str | os.PathLike, layer: str, channel: int, name: str,
             layer_names.pop(str(int(channel)), None)
         if not layer_names:
             names.pop(layer, None)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(names, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            tmp.write_text(json.dumps(names, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
     return names

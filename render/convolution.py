@@ -8,8 +8,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explain.convolution import _fmt
-from explain.feature_figures import _lut
-from explain.figures import DIVERGING_SCALE, FONT, TITLE_FONT, colorscale, heatmap_figure, image_figure, upscale
+from render.common import (
+    DIVERGING_SCALE,
+    FONT,
+    TITLE_FONT,
+    colorscale,
+    heatmap_figure,
+    image_figure,
+    lut,
+    upscale,
+)
 
 CELL_FONT = 20
 WINDOW_COLOUR = "#ff7f0e"   # orange: the current patch / output cell
@@ -77,9 +85,9 @@ def _top(title: str) -> int:
 
 def _diverging_rgb(values: np.ndarray, limit: float) -> np.ndarray:
     """Signed values → uint8 RGB with the same red/blue scale as the heat maps (0 = white)."""
-    lut = _lut(DIVERGING_SCALE)
+    colours = lut(DIVERGING_SCALE)
     t = np.clip(np.asarray(values, dtype=np.float64) / (2 * (limit or 1.0)) + 0.5, 0, 1)
-    return lut[np.rint(t * (len(lut) - 1)).astype(np.int64)].round().astype(np.uint8)
+    return colours[np.rint(t * (len(colours) - 1)).astype(np.int64)].round().astype(np.uint8)
 
 
 def signed_map_figure(values: np.ndarray, title: str, limit: float, height: int = 420) -> go.Figure:
@@ -113,7 +121,7 @@ def playground_slide(title: str, toy: np.ndarray, toy_title: str, kernel: np.nda
 
     Every number grid uses the red/blue scale (0 = white): the slide writes numbers black on light
     and white on dark cells only for such scales, so a grey scale would hide them."""
-    from explain.slide import ImagePanel, MapPanel, slide_png
+    from render.slide import ImagePanel, MapPanel, slide_png
 
     def cells(values: np.ndarray) -> np.ndarray:
         return np.round(np.asarray(values, dtype=np.float64), 3) + 0.0  # "0.111", never "-0"

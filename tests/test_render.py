@@ -1,12 +1,12 @@
-"""Figures built in one piece (or without Plotly's validation, for speed) must still be what
+"""Every view's figures (render/*) built in one piece (or without Plotly's validation, for speed) must still be what
 Plotly accepts: each builder's output is re-validated here by a full ``go.Figure(dict)``."""
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from explain import convolution_figures, figures, heatmap_figures
 from explain.one_by_one import TopContributions
+from render import common, convolution, feature_maps, heatmaps, one_by_one, semantic
 
 RNG = np.random.default_rng(0)
 IMAGE = RNG.integers(0, 256, (32, 32, 3), dtype=np.uint8)
@@ -19,31 +19,31 @@ def _contributions() -> TopContributions:
 
 
 BUILDERS = {
-    "image": lambda: figures.image_figure(IMAGE, "t"),
-    "heatmap": lambda: figures.heatmap_figure(RNG.normal(size=(8, 8)), "t", "c", diverging=True),
-    "overlay": lambda: figures.overlay_figure(IMAGE, RNG.random((8, 8)), "t", 0.5, "c"),
-    "feature_grid": lambda: figures.feature_grid_figure(RNG.random((32, 16, 16)), list(range(32)), "t",
+    "image": lambda: common.image_figure(IMAGE, "t"),
+    "heatmap": lambda: common.heatmap_figure(RNG.normal(size=(8, 8)), "t", "c", diverging=True),
+    "overlay": lambda: common.overlay_figure(IMAGE, RNG.random((8, 8)), "t", 0.5, "c"),
+    "feature_grid": lambda: feature_maps.feature_grid_figure(RNG.random((32, 16, 16)), list(range(32)), "t",
                                                         per_channel_scale=True),
-    "semantic": lambda: figures.semantic_figure(IMAGE, np.arange(16).reshape(4, 4) % 3,
+    "semantic": lambda: semantic.semantic_figure(IMAGE, np.arange(16).reshape(4, 4) % 3,
                                                 {0: "#ff0000", 1: "#00ff00", 2: "#0000ff"},
                                                 {0: "a", 1: "<b>b</b>", 2: "c"}, "t", 0.5),
-    "weight_matrix": lambda: heatmap_figures.weight_matrix_figure(RNG.normal(size=(16, 8)), "l", 3),
-    "contributions": lambda: heatmap_figures.contributions_figure(_contributions(), "l", "in", (1, 8, 8, 8), 2),
-    "sum_check": lambda: heatmap_figures.sum_check_figure(RNG.normal(size=(8, 8)), RNG.normal(size=(8, 8)),
+    "weight_matrix": lambda: one_by_one.weight_matrix_figure(RNG.normal(size=(16, 8)), "l", 3),
+    "contributions": lambda: one_by_one.contributions_figure(_contributions(), "l", "in", (1, 8, 8, 8), 2),
+    "sum_check": lambda: one_by_one.sum_check_figure(RNG.normal(size=(8, 8)), RNG.normal(size=(8, 8)),
                                                           "l", (1, 16, 8, 8), 2),
-    "bar": lambda: figures.bar_figure(["a", "b"], [0.25, 0.5], "t", "x", "y", colours=["#ff0000", "#00ff00"],
+    "bar": lambda: common.bar_figure(["a", "b"], [0.25, 0.5], "t", "x", "y", colours=["#ff0000", "#00ff00"],
                                       hover="%{x}: %{y}", labels="%{y:.1%}", y_range=[0, 1], y_format=".0%"),
-    "bar_plain": lambda: figures.bar_figure([1, 2, 3], [4, 5, 6], "t", "x", "y"),
-    "top_classes": lambda: heatmap_figures.top_classes_figure([(3, 0.5), (5, 0.25)], tuple("abcdefghij"), 5, "t"),
-    "input_weights": lambda: heatmap_figures.input_weights_figure(RNG.normal(size=16), "l", 2, np.array([1, 3])),
-    "heatmap_overlay": lambda: heatmap_figures.heatmap_overlay_figure(IMAGE, RNG.random((8, 8)), "CAM", "cat",
+    "bar_plain": lambda: common.bar_figure([1, 2, 3], [4, 5, 6], "t", "x", "y"),
+    "top_classes": lambda: heatmaps.top_classes_figure([(3, 0.5), (5, 0.25)], tuple("abcdefghij"), 5, "t"),
+    "input_weights": lambda: one_by_one.input_weights_figure(RNG.normal(size=16), "l", 2, np.array([1, 3])),
+    "heatmap_overlay": lambda: heatmaps.heatmap_overlay_figure(IMAGE, RNG.random((8, 8)), "CAM", "cat",
                                                                       "block3.relu3", (1, 128, 8, 8), 0.5),
-    "signed_small": lambda: convolution_figures.signed_map_figure(RNG.normal(size=(8, 8)), "a<br>b", 2.0),
-    "signed_large": lambda: convolution_figures.signed_map_figure(RNG.normal(size=(300, 300)), "t", 2.0),
-    "photo": lambda: convolution_figures.photo_figure(IMAGE, "a<br>b"),
-    "grid_signed": lambda: convolution_figures.grid_figure(np.array([[1.0, np.nan], [-2.0, 0.5]]), "a<br>b",
+    "signed_small": lambda: convolution.signed_map_figure(RNG.normal(size=(8, 8)), "a<br>b", 2.0),
+    "signed_large": lambda: convolution.signed_map_figure(RNG.normal(size=(300, 300)), "t", 2.0),
+    "photo": lambda: convolution.photo_figure(IMAGE, "a<br>b"),
+    "grid_signed": lambda: convolution.grid_figure(np.array([[1.0, np.nan], [-2.0, 0.5]]), "a<br>b",
                                                            window=(0, 0, 1), frame=(0, 0, 2, 2), blank_text="0"),
-    "grid_unsigned": lambda: convolution_figures.grid_figure(np.arange(9.0).reshape(3, 3), "t", signed=False),
+    "grid_unsigned": lambda: convolution.grid_figure(np.arange(9.0).reshape(3, 3), "t", signed=False),
 }
 
 
@@ -55,7 +55,7 @@ def test_figure_is_valid_plotly(name):
 
 def test_map_grid_keeps_one_panel_per_subplot_with_titles_and_shared_scale():
     top = _contributions()
-    fig = heatmap_figures.contributions_figure(top, "l", "in", (1, 8, 8, 8), 2, columns=4)
+    fig = one_by_one.contributions_figure(top, "l", "in", (1, 8, 8, 8), 2, columns=4)
     assert len(fig.data) == 5  # three maps, the rest, the bias
     np.testing.assert_allclose(np.asarray(fig.data[0].z), top.maps[0])
     assert {t.coloraxis for t in fig.data} == {"coloraxis"}

@@ -29,3 +29,30 @@ def read_history(path) -> dict[str, list[float]] | None:
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, csv.Error):
         return None
     return history if rows else None
+
+
+def architecture_table(model) -> list[dict]:
+    """One row per layer of a LectureCNN (torch is imported here, not by markdown_table's users)."""
+    from explain.activations import format_shape, layers, output_shapes
+
+    shapes = output_shapes(model)
+    rows = []
+    for info in layers(model):
+        if info.kind == "flatten":
+            continue
+        m = info.module
+        if info.kind == "conv":
+            kind = f"Conv2d {m.kernel_size[0]}×{m.kernel_size[1]}, {m.in_channels}→{m.out_channels}"
+        elif info.kind == "pool":
+            kind = f"MaxPool2d {m.kernel_size}×{m.kernel_size}"
+        elif info.kind == "linear":
+            kind = f"Linear {m.in_features}→{m.out_features}"
+        else:
+            kind = type(m).__name__
+        rows.append({
+            "layer": info.name,
+            "type": kind,
+            "output (N×C×H×W)": format_shape(shapes[info.name]),
+            "parameters": sum(p.numel() for p in m.parameters(recurse=False)),
+        })
+    return rows

@@ -7,7 +7,7 @@ a sixth of that size and does not block the rest of the page (``python -m bench`
 page is the first thing a lecture hall sees, so it gets the light library; the other pages
 keep Plotly's richer figures.
 
-Fonts follow ``explain.figures`` (16 px ticks, 18 px axis titles, 22 px titles) and grow with
+Fonts follow ``render.common`` (16 px ticks, 18 px axis titles, 22 px titles) and grow with
 ``scale`` in presentation mode. Every spec carries its data inline.
 """
 
@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from explain.figures import FONT, TICK_FONT, TITLE_FONT
+from render.common import FONT, TICK_FONT, TITLE_FONT
+from render.slide import MapPanel, input_panel, slide_png
 
 CELL_SELECTION = "cell"  # the confusion matrix's point selection (st.vega_lite_chart selection_mode)
 
@@ -135,3 +136,29 @@ def selected_cell(event, classes: Sequence[str]) -> tuple[int, int] | None:
         except (KeyError, TypeError, ValueError, IndexError):
             continue
     return None
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """Rows with the same keys as a Markdown table (``|`` in values escaped)."""
+    if not rows:
+        return ""
+    keys = list(rows[0])
+
+    def cell(value) -> str:
+        return (f"{value:,}" if isinstance(value, int) else str(value)).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def confusion_slide(image: np.ndarray, name: str, guess: str, confidence: float,
+                    matrix: np.ndarray, classes: Sequence[str], accuracy: float, footer: str) -> bytes:
+    """The current test image and the test set's confusion matrix."""
+    return slide_png(
+        f"CIFAR-10 test set: {accuracy:.2%} top-1 accuracy",
+        [input_panel(image, f"{name}, predicted {guess} ({confidence:.0%})"),
+         MapPanel("Confusion matrix (rows: true, columns: predicted)", np.asarray(matrix), "images",
+                  cmap="Blues", x_labels=list(classes), y_labels=list(classes), x_title="predicted class",
+                  y_title="true class", cell_text=True, weight=2.4)],
+        footer)

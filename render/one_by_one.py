@@ -1,26 +1,36 @@
-"""Figures of the "1×1 weights" and "Prediction heatmaps" pages. No Streamlit here.
+"""Figures and slide of the 1×1 weights page. No Streamlit here.
 
-Built on :mod:`explain.figures` (same fonts, colour scales and nearest-neighbour upscaling):
-titles name the layer and its N×C×H×W shape, colour bars say what the colours mean.
+Built on :mod:`render.common` (same fonts, colour scales): titles name the layer and its
+N×C×H×W shape, colour bars say what the colours mean.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import plotly.graph_objects as go
 
-from explain.figures import (DIVERGING_SCALE, FONT, TICK_FONT, TITLE_FONT, bar_figure, colorbar, colorscale,
-                             heatmap_figure, overlay_figure, text, upscale)
-from explain.feature_figures import OVERLAY_SCALE, _lut
-from explain.heatmaps import upsample
+from explain.activations import format_shape
 from explain.one_by_one import TopContributions
+from render.common import (
+    DIVERGING_SCALE,
+    FONT,
+    NEGATIVE,
+    NEUTRAL,
+    POSITIVE,
+    TICK_FONT,
+    TITLE_FONT,
+    bar_figure,
+    colorbar,
+    colorscale,
+    heatmap_figure,
+    text,
+)
+from render.slide import GridPanel, MapPanel, slide_png
 
-
-POSITIVE, NEGATIVE, NEUTRAL, TRUE_CLASS = "#c0392b", "#2471a3", "#7f8c8d", "#1e8449"
 SUBPLOT_TITLE_SIZE = 18
 
-
-# --- 1×1 weights ---------------------------------------------------------------------------
 
 def weight_matrix_figure(weights: np.ndarray, layer: str, selected: int | None = None,
                          height: int = 460) -> go.Figure:
@@ -104,8 +114,6 @@ def contributions_figure(top: TopContributions, layer: str, input_layer: str, in
                          out_channel: int, columns: int = 4) -> go.Figure:
     """"weight × map" for the strongest input maps, the rest summed, and the bias: they add up
     to the output channel."""
-    from explain.activations import format_shape
-
     panels = contribution_panels(top, input_shape[1])
     limit = max(float(np.abs(v).max()) for _, v in panels)
     title = (f"{layer}, output channel {out_channel} = Σ weight × map of {input_layer} "
@@ -116,8 +124,6 @@ def contributions_figure(top: TopContributions, layer: str, input_layer: str, in
 def sum_check_figure(reconstructed: np.ndarray, actual: np.ndarray, layer: str, output_shape: tuple,
                      out_channel: int) -> go.Figure:
     """The weighted sum next to what the layer computed (one colour scale for both)."""
-    from explain.activations import format_shape
-
     panels = [("Σ weight × map + bias", reconstructed), (f"{layer} output", actual)]
     limit = max(float(np.abs(reconstructed).max()), float(np.abs(actual).max()))
     title = f"Channel {out_channel}: sum by hand = {layer} ({format_shape(output_shape)})"
@@ -126,44 +132,20 @@ def sum_check_figure(reconstructed: np.ndarray, actual: np.ndarray, layer: str, 
 
 # --- Prediction heat maps ------------------------------------------------------------------
 
-def top_classes_figure(top: list[tuple[int, float]], classes: tuple[str, ...], true_class: int,
-                       title: str, height: int = 380) -> go.Figure:
-    """Bar chart of the most probable classes; the true class in green."""
-    names = [classes[i] for i, _ in top]
-    colours = [TRUE_CLASS if i == true_class else NEUTRAL for i, _ in top]
-    return bar_figure(names, [float(p) for _, p in top], title, "class (green = true class)", "probability",
-                      height=height, colours=colours, hover="%{x}: %{y:.2%}<extra></extra>",
-                      labels="%{y:.1%}", y_range=[0, 1.1], y_format=".0%", top=90)
 
-
-HEATMAP_TITLES = {  # two short lines, so three figures fit side by side
-    "channel sum": ("Sum of all {c} maps<br>{layer} ({shape})", "sum of maps"),
-    "CAM": ("CAM for “{cls}”<br>{layer} ({shape})", "CAM (logit units)"),
-    "Grad-CAM": ("Grad-CAM for “{cls}”<br>{layer} ({shape})", "Grad-CAM"),
-}
-
-
-def heatmap_overlay_figure(image: np.ndarray, raw_map: np.ndarray, method: str, class_name: str,
-                           layer: str, shape: tuple, opacity: float, height: int = 420) -> go.Figure:
-    """A heat map (at its layer's resolution) upsampled to the image and laid over it."""
-    from explain.activations import format_shape
-
-    title, colorbar = HEATMAP_TITLES[method]
-    title = title.format(c=shape[1], layer=layer, shape=format_shape(shape), cls=text(class_name))
-    size = np.asarray(image).shape[0]
-    return overlay_figure(image, upsample(raw_map, size), title, opacity, colorbar, height=height, top=90)
-
-
-def overlay_pixels(image: np.ndarray, heat01: np.ndarray, opacity: float, size: int = 128,
-                   scale: str = OVERLAY_SCALE) -> np.ndarray:
-    """A thumbnail: the heat map (0..1, same H×W as the image) coloured and blended over the image,
-    then upscaled nearest-neighbour to ``size``×``size``. uint8 RGB."""
-    img = np.asarray(image, dtype=np.float32)
-    h = np.asarray(heat01, dtype=np.float32)
-    if h.shape != img.shape[:2]:
-        raise ValueError(f"heat map {h.shape} must match the image {img.shape[:2]}")
-    colours = _lut(scale)[np.rint(np.clip(h, 0, 1) * 255).astype(np.int64)].astype(np.float32)
-    a = float(np.clip(opacity, 0.0, 1.0))
-    blended = ((1 - a) * img + a * colours).clip(0, 255).round().astype(np.uint8)
-    return upscale(blended, max(1, size // img.shape[0]))
-
+def one_by_one_slide(layer: str, source: str, in_shape: str, channel: int, name: str,
+                     panels: Sequence[tuple[str, np.ndarray]], reconstructed: np.ndarray,
+                     actual: np.ndarray, footer: str) -> bytes:
+    """The weighted maps (and the rest, and the bias) on one diverging scale, their sum, and the
+    layer's own output."""
+    maps = np.stack([np.asarray(v, np.float32) for _, v in panels])
+    limit = max(float(np.abs(maps).max()), float(np.abs(reconstructed).max()), float(np.abs(actual).max()))
+    limit = limit or 1.0
+    return slide_png(
+        f"{layer}, output channel {channel} = Σ weight × map of {source} ({in_shape}) + bias, {name}",
+        [GridPanel("weight × map", maps, [t for t, _ in panels], "contribution", diverging=True,
+                   vmin=-limit, vmax=limit, columns=min(4, len(maps)), weight=2.4),
+         MapPanel("Σ weight × map + bias", reconstructed, "output value", diverging=True, vmin=-limit,
+                  vmax=limit),
+         MapPanel(f"{layer} output", actual, "output value", diverging=True, vmin=-limit, vmax=limit)],
+        footer)

@@ -1,0 +1,1 @@
+"""Figures (Plotly, Vega-Lite) and slides (matplotlib) of each view; no Streamlit here."""
