@@ -11,7 +11,7 @@ from render.feature_maps import feature_grid_figure, feature_maps_slide
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
-from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
+from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 
 st.set_page_config(page_title="Feature maps", page_icon="🧩", layout="wide")
 ctx = load_or_stop()
@@ -29,32 +29,26 @@ explain("Every convolution, BatchNorm, ReLU and pooling layer turns the image in
         "one per channel. Bright = the channel responds strongly there.")
 
 # --- Layer (URL: layer=) ----------------------------------------------------------------------
-adopt_url_value("layer", "fm_layer", parse_choice(names), "unknown layer; pick one from the list")
-if st.session_state.get("fm_layer") not in names:
-    st.session_state["fm_layer"] = DEFAULT_LAYER
 shapes = {n: (1, *acts[n].shape) for n in names}
-layer = st.selectbox("Layer (block · layer — output N×C×H×W)", names, key="fm_layer",
-                     persist_state="session", format_func=lambda n: layer_label(n, shapes[n]))
+layer = url_widget(st.selectbox, "Layer (block · layer — output N×C×H×W)", options=names, key="fm_layer",
+                   default=DEFAULT_LAYER, valid=names.__contains__, param="layer", parse=parse_choice(names),
+                   why="unknown layer; pick one from the list", format_func=lambda n: layer_label(n, shapes[n]))
 maps = acts[layer]
 shape = format_shape(shapes[layer])
 count = maps.shape[0]
 explain(layer_note(ctx.model, layer))
 
 # --- Channel (URL: channel=) ------------------------------------------------------------------
-adopt_url_value("channel", "fm_channel", parse_int_in(0, count - 1),
-                f"{layer} has channels 0–{count - 1}")
-current = st.session_state.get("fm_channel")
-if not isinstance(current, int) or not 0 <= current < count:
-    st.session_state["fm_channel"] = strongest_channel(maps)
-
 c_sort, c_scale, c_channel = st.columns([2, 2, 1])
-sort = c_sort.radio("Order channels by", list(SORTS), key="fm_sort", horizontal=True, persist_state="session")
-scale = c_scale.radio("Colour scale", SCALES, key="fm_scale", horizontal=True, persist_state="session",
-                      help="Shared: one scale for all tiles, so strong and weak channels compare. "
-                           "Per channel: every tile stretched to its own 0–1, so weak patterns show.")
-channel = int(c_channel.number_input(f"Channel to enlarge (0–{count - 1})", min_value=0,
-                                     max_value=count - 1, step=1, key="fm_channel", persist_state="session"))
-write_url(layer=layer, channel=channel)
+sort = url_widget(c_sort.radio, "Order channels by", options=list(SORTS), key="fm_sort", default=next(iter(SORTS)),
+                  horizontal=True)
+scale = url_widget(c_scale.radio, "Colour scale", options=SCALES, key="fm_scale", default=SCALES[0], horizontal=True,
+                   help="Shared: one scale for all tiles, so strong and weak channels compare. "
+                        "Per channel: every tile stretched to its own 0–1, so weak patterns show.")
+channel = int(url_widget(c_channel.number_input, f"Channel to enlarge (0–{count - 1})", key="fm_channel",
+                         default=strongest_channel(maps), valid=lambda c: isinstance(c, int) and 0 <= c < count,
+                         param="channel", parse=parse_int_in(0, count - 1), why=f"{layer} has channels 0–{count - 1}",
+                         min_value=0, max_value=count - 1, step=1))
 
 # --- All channels -----------------------------------------------------------------------------
 order = channel_order(maps, sort)

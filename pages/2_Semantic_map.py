@@ -22,7 +22,7 @@ from render.semantic import (
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
-from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, set_current_image, write_url
+from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
 
 st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
@@ -84,14 +84,13 @@ except NamesFileError as exc:
     all_names = {}
 
 # --- Layer (URL: layer=) and opacity --------------------------------------------------------
-adopt_url_value("layer", "sm_layer", parse_choice(names_list), "unknown layer; pick one from the list")
-if st.session_state.get("sm_layer") not in names_list:
-    st.session_state["sm_layer"] = DEFAULT_LAYER
 c_layer, c_opacity = st.columns([3, 2])
-layer = c_layer.selectbox("Layer (block · layer — output N×C×H×W)", names_list, key="sm_layer",
-                          persist_state="session", format_func=lambda n: layer_label(n, shapes[n]))
-opacity = c_opacity.slider("Colour opacity over the image", 0.0, 1.0, 0.55, 0.05, key="sm_opacity",
-                           persist_state="session")
+layer = url_widget(c_layer.selectbox, "Layer (block · layer — output N×C×H×W)", options=names_list, key="sm_layer",
+                   default=DEFAULT_LAYER, valid=names_list.__contains__, param="layer",
+                   parse=parse_choice(names_list), why="unknown layer; pick one from the list",
+                   format_func=lambda n: layer_label(n, shapes[n]))
+opacity = url_widget(c_opacity.slider, "Colour opacity over the image", key="sm_opacity", default=0.55,
+                     min_value=0.0, max_value=1.0, step=0.05)
 maps = acts[layer]
 shape = format_shape(shapes[layer])
 count = maps.shape[0]
@@ -131,10 +130,6 @@ with c_legend:
 
 # --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
 st.header("Name a channel")
-adopt_url_value("channel", "sm_channel", parse_int_in(0, count - 1), f"{layer} has channels 0–{count - 1}")
-current = st.session_state.get("sm_channel")
-if not isinstance(current, int) or not 0 <= current < count:
-    st.session_state["sm_channel"] = int(top_channel)
 won = dict(result.shares)
 
 
@@ -149,10 +144,11 @@ def channel_text(c: int) -> str:
 
 c_pick, c_here = st.columns([3, 1])
 with c_pick:
-    channel = int(st.selectbox(f"Channel of {layer} (winners on this image first)",
-                               sorted(range(count), key=lambda c: (-won.get(c, 0.0), c)), key="sm_channel",
-                               persist_state="session", format_func=channel_text))
-    write_url(layer=layer, channel=channel)
+    channel = int(url_widget(st.selectbox, f"Channel of {layer} (winners on this image first)",
+                             options=sorted(range(count), key=lambda c: (-won.get(c, 0.0), c)), key="sm_channel",
+                             default=int(top_channel), valid=lambda c: isinstance(c, int) and 0 <= c < count,
+                             param="channel", parse=parse_int_in(0, count - 1),
+                             why=f"{layer} has channels 0–{count - 1}", format_func=channel_text))
     if st.session_state.get("_sm_name_for") != (layer, channel):
         st.session_state["_sm_name_for"] = (layer, channel)
         st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = named.get(channel, "")

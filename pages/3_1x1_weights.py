@@ -31,7 +31,7 @@ from render.one_by_one import (
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
-from ui.state import adopt_url_value, image_sidebar, keep_widget_value, parse_choice, parse_int_in, write_url
+from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 
 st.set_page_config(page_title="1×1 weights", layout="wide")
 
@@ -61,22 +61,18 @@ explain(
     f"This network ends blocks 2 and 3 with one: **{'** and **'.join(names)}**.")
 
 # --- Controls (mirrored in the URL) ---------------------------------------------------------
-keep_widget_value("ob_layer", names[-1])
-adopt_url_value("layer", "ob_layer", parse_choice(names),
-                f"unknown 1×1 layer; the 1×1 layers are {', '.join(names)}")
 c_layer, c_channel, _ = st.columns([2, 2, 3])
-layer = c_layer.radio("1×1 layer", names, key="ob_layer", horizontal=True)
+layer = url_widget(c_layer.radio, "1×1 layer", options=names, key="ob_layer", default=names[-1],
+                   valid=names.__contains__, param="layer", parse=parse_choice(names),
+                   why=f"unknown 1×1 layer; the 1×1 layers are {', '.join(names)}", horizontal=True)
 conv = convs[layer]
 c_out = conv.out_channels
-keep_widget_value("ob_channel", 0)
-if not 0 <= int(st.session_state["ob_channel"]) < c_out:  # e.g. 100 after switching to a 64-channel layer
-    st.session_state["ob_channel"] = min(max(0, int(st.session_state["ob_channel"])), c_out - 1)
-adopt_url_value("channel", "ob_channel", parse_int_in(0, c_out - 1),
-                f"{layer} has output channels 0–{c_out - 1}")
-channel = int(c_channel.number_input(f"Output channel of {layer} (0–{c_out - 1})", min_value=0,
-                                     max_value=c_out - 1, step=1, key="ob_channel"))
-st.session_state["_kept_ob_layer"], st.session_state["_kept_ob_channel"] = layer, channel
-write_url(layer=layer, channel=channel)
+kept = st.session_state.get("ob_channel", 0)
+channel = int(url_widget(c_channel.number_input, f"Output channel of {layer} (0–{c_out - 1})", key="ob_channel",
+                         # e.g. 100 after switching to a 64-channel layer: the nearest channel there is
+                         default=min(max(0, int(kept)), c_out - 1), valid=lambda c: 0 <= int(c) < c_out,
+                         param="channel", parse=parse_int_in(0, c_out - 1),
+                         why=f"{layer} has output channels 0–{c_out - 1}", min_value=0, max_value=c_out - 1, step=1))
 
 # --- Weight matrices ------------------------------------------------------------------------
 st.header("The learned weights")

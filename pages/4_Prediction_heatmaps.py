@@ -19,14 +19,7 @@ from render.heatmaps import HEATMAP_TITLES, heatmap_overlay_figure, heatmaps_sli
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
-from ui.state import (
-    adopt_url_value,
-    image_sidebar,
-    keep_widget_value,
-    parse_choice,
-    set_current_image,
-    write_url,
-)
+from ui.state import image_sidebar, parse_choice, set_current_image, url_widget
 
 st.set_page_config(page_title="Prediction heatmaps", layout="wide")
 
@@ -93,24 +86,18 @@ with right:
     st.plotly_chart(fit(top5), width="stretch", key="hm_top5")
 
 # --- Controls (class and gallery method mirrored in the URL) ----------------------------------
-if st.session_state.get("_hm_class_image") != img.key or "hm_class" not in st.session_state:
+if st.session_state.get("_hm_class_image") != img.key:
     # A new image starts with its predicted class (kept while the page is revisited).
-    kept = st.session_state.get("_kept_hm_class")
-    same_image = st.session_state.get("_hm_class_image") == img.key
-    st.session_state["hm_class"] = kept if same_image and kept in classes else classes[guess]
+    st.session_state.pop("hm_class", None)
     st.session_state["_hm_class_image"] = img.key
-adopt_url_value("class", "hm_class", parse_choice(classes),
-                f"unknown class; the classes are {', '.join(classes)}")
-keep_widget_value("hm_method", next(iter(GALLERY_METHODS)))
-adopt_url_value("method", "hm_method", parse_choice(list(GALLERY_METHODS)),
-                f"unknown heat-map method; use {' or '.join(GALLERY_METHODS)}")
-
 c_class, c_opacity = st.columns(2)
-chosen = c_class.selectbox("Class for CAM and Grad-CAM (starts at the predicted class)", classes,
-                           key="hm_class",
-                           format_func=lambda c: f"{c} ({probabilities[classes.index(c)]:.1%})")
-keep_widget_value("hm_opacity", 0.5)
-opacity = c_opacity.slider("Heat-map opacity", 0.0, 1.0, step=0.05, key="hm_opacity")
+chosen = url_widget(c_class.selectbox, "Class for CAM and Grad-CAM (starts at the predicted class)",
+                    options=classes, key="hm_class", default=classes[guess], valid=classes.__contains__,
+                    param="class", parse=parse_choice(classes),
+                    why=f"unknown class; the classes are {', '.join(classes)}",
+                    format_func=lambda c: f"{c} ({probabilities[classes.index(c)]:.1%})")
+opacity = url_widget(c_opacity.slider, "Heat-map opacity", key="hm_opacity", default=0.5,
+                     min_value=0.0, max_value=1.0, step=0.05)
 k = classes.index(chosen)
 
 # --- Three heat maps ---------------------------------------------------------------------------
@@ -147,18 +134,16 @@ export_button(slide_file_name("heatmaps", img.name, chosen),
 st.header("Gallery: right and wrong side by side")
 explain("Correct predictions on the left, mistakes on the right, each with its heat map. Sorted by "
         "confidence, high first, the right column starts with the **most confident mistakes**.")
-for key, default in (("hm_true", ANY), ("hm_pred", ANY), ("hm_sort", SORTS[0])):
-    keep_widget_value(key, default)
 f_true, f_pred, f_sort, f_method = st.columns(4)
-true_name = f_true.selectbox("True class", [ANY] + classes, key="hm_true")
-pred_name = f_pred.selectbox("Predicted class", [ANY] + classes, key="hm_pred")
-sort = f_sort.selectbox("Order", SORTS, key="hm_sort", format_func=SORT_LABELS.get)
-method = f_method.radio("Heat map in the thumbnails", list(GALLERY_METHODS), key="hm_method",
-                        format_func=GALLERY_METHODS.get)
-for key, value in (("hm_class", chosen), ("hm_opacity", opacity), ("hm_method", method),
-                   ("hm_true", true_name), ("hm_pred", pred_name), ("hm_sort", sort)):
-    st.session_state[f"_kept_{key}"] = value
-write_url(**{"class": chosen, "method": method})
+true_name = url_widget(f_true.selectbox, "True class", options=[ANY] + classes, key="hm_true", default=ANY)
+pred_name = url_widget(f_pred.selectbox, "Predicted class", options=[ANY] + classes, key="hm_pred", default=ANY)
+sort = url_widget(f_sort.selectbox, "Order", options=SORTS, key="hm_sort", default=SORTS[0],
+                  format_func=SORT_LABELS.get)
+methods = list(GALLERY_METHODS)
+method = url_widget(f_method.radio, "Heat map in the thumbnails", options=methods, key="hm_method",
+                    default=methods[0], param="method", parse=parse_choice(methods),
+                    why=f"unknown heat-map method; use {' or '.join(GALLERY_METHODS)}",
+                    format_func=GALLERY_METHODS.get)
 
 selection = gallery_page(preds.labels, preds.predicted, preds.confidence,
                          None if true_name == ANY else classes.index(true_name),

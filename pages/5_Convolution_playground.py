@@ -39,7 +39,7 @@ from render.convolution import (
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
-from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
+from ui.state import image_sidebar, parse_choice, parse_int_in, url_state, url_widget, write_url
 
 st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
 ctx = load_or_stop()
@@ -53,32 +53,28 @@ explain("A convolution slides a small grid of weights — the **kernel** or **fi
         "filter and each patch**, so the filter lights up where the image looks like it.")
 
 # --- Kernel (URL: kernel=), image, padding, stride ---------------------------------------------
-adopt_url_value("kernel", "cv_kernel", parse_choice(KERNEL_CHOICES),
-                "unknown kernel; pick one of " + ", ".join(KERNEL_CHOICES))
-if st.session_state.get("cv_kernel") not in KERNEL_CHOICES:
-    st.session_state["cv_kernel"] = "vertical edge"
-preset = st.radio("Kernel", KERNEL_CHOICES, key="cv_kernel", horizontal=True, persist_state="session",
-                  help="Presets are the lecture's 3×3 kernels; choose custom to type your own weights.")
+preset = url_widget(st.radio, "Kernel", options=KERNEL_CHOICES, key="cv_kernel", default="vertical edge",
+                    valid=KERNEL_CHOICES.__contains__, param="kernel", parse=parse_choice(KERNEL_CHOICES),
+                    why="unknown kernel; pick one of " + ", ".join(KERNEL_CHOICES), horizontal=True,
+                    help="Presets are the lecture's 3×3 kernels; choose custom to type your own weights.")
 
 # URL: transpose=0|1, pad=, stride= (so a link reopens the same geometry)
-adopt_url_value("transpose", "cv_transpose", lambda raw: {"0": False, "1": True}[raw], "use 0 or 1")
-adopt_url_value("pad", "cv_padding", parse_int_in(0, MAX_PADDING), f"padding is 0–{MAX_PADDING}")
-adopt_url_value("stride", "cv_stride", parse_int_in(1, MAX_STRIDE), f"stride is 1–{MAX_STRIDE}")
-for key, default in (("cv_transpose", False), ("cv_padding", 0), ("cv_stride", 1)):
-    st.session_state.setdefault(key, default)
 c_img, c_pad, c_stride = st.columns([2, 1, 1])
-transpose = c_img.toggle("Transpose the image (the edge becomes horizontal)", key="cv_transpose",
-                         persist_state="session")
-padding = int(c_pad.slider("Padding p (zeros around the image)", 0, MAX_PADDING, key="cv_padding",
-                           persist_state="session"))
-stride = int(c_stride.slider("Stride s (jump between windows)", 1, MAX_STRIDE, key="cv_stride",
-                             persist_state="session"))
+transpose = url_widget(c_img.toggle, "Transpose the image (the edge becomes horizontal)", key="cv_transpose",
+                       default=False, param="transpose", parse=lambda raw: {"0": False, "1": True}[raw],
+                       why="use 0 or 1", to_url=lambda on: str(int(on)))
+padding = int(url_widget(c_pad.slider, "Padding p (zeros around the image)", key="cv_padding", default=0,
+                         param="pad", parse=parse_int_in(0, MAX_PADDING), why=f"padding is 0–{MAX_PADDING}",
+                         min_value=0, max_value=MAX_PADDING))
+stride = int(url_widget(c_stride.slider, "Stride s (jump between windows)", key="cv_stride", default=1,
+                        param="stride", parse=parse_int_in(1, MAX_STRIDE), why=f"stride is 1–{MAX_STRIDE}",
+                        min_value=1, max_value=MAX_STRIDE))
 
 
 def custom_kernel() -> np.ndarray:
     """Number inputs for a k×k kernel, starting from the kernel shown before (or a default)."""
-    size = int(st.number_input(f"Kernel size k (1–{MAX_KERNEL})", 1, MAX_KERNEL, 3, key="cv_size",
-                               persist_state="session"))
+    size = int(url_widget(st.number_input, f"Kernel size k (1–{MAX_KERNEL})", key="cv_size", default=3,
+                          min_value=1, max_value=MAX_KERNEL))
     keys = [[f"cv_w_{r}_{c}" for c in range(size)] for r in range(size)]
     if st.session_state.get("_cv_custom_size") != size or any(key not in st.session_state for row in keys for key in row):
         last = np.asarray(st.session_state.get("_cv_last_kernel", []), dtype=np.float64)
@@ -123,10 +119,8 @@ if left_out:
 
 full = correlate(image, kernel, padding, stride)
 total = full.size
-adopt_url_value("pos", "cv_pos", parse_int_in(1, total), f"this output has positions 1–{total}")
-current = st.session_state.get("cv_pos")
-if not isinstance(current, int) or not 1 <= current <= total:
-    st.session_state["cv_pos"] = 1
+url_state("cv_pos", 1, param="pos", parse=parse_int_in(1, total), why=f"this output has positions 1–{total}",
+          valid=lambda pos: isinstance(pos, int) and 1 <= pos <= total)  # the buttons below need it first
 
 
 def move(by: int) -> None:
@@ -139,12 +133,12 @@ c_prev.button("← Previous", key="cv_prev", on_click=move, args=(-1,), disabled
 c_next.button("Next →", key="cv_next", on_click=move, args=(1,), disabled=st.session_state["cv_pos"] >= total,
               width="stretch")
 if total > 1:
-    pos = int(c_slider.slider(f"Window position (1–{total}, row by row)", 1, total, key="cv_pos",
-                              persist_state="session"))
+    pos = int(url_widget(c_slider.slider, f"Window position (1–{total}, row by row)", key="cv_pos", default=1,
+                         min_value=1, max_value=total))
 else:
     pos = 1
     c_slider.markdown("The kernel fits in exactly one position.")
-write_url(kernel=preset, transpose=int(transpose), pad=padding, stride=stride, pos=pos)
+write_url(pos=pos)
 
 now = step(image, kernel, padding, stride, pos - 1)
 st.subheader(f"Step {pos} of {total}: output row {now.row}, column {now.col} ← the {k}×{k} patch at rows "
@@ -212,9 +206,9 @@ def sidebar_image(current) -> tuple[np.ndarray, str]:
     return current.pixels, current.title.replace("test #", "test image #")
 
 
-house = st.toggle("Use the drawn house (the lecture's example: vertical edges on the chimney and walls, "
-                  "horizontal ones along the roof)", key="cv_house", persist_state="session",
-                  help="The lecture's house photo is not shipped with the app; this drawing has the same "
+house = url_widget(st.toggle, "Use the drawn house (the lecture's example: vertical edges on the chimney and "
+                   "walls, horizontal ones along the roof)", key="cv_house", default=False,
+                   help="The lecture's house photo is not shipped with the app; this drawing has the same "
                        "straight edges. An uploaded photo takes precedence.")
 pixels = None
 if upload is not None:

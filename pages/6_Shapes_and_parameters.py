@@ -33,7 +33,7 @@ from render.shapes import pooling_slide
 from render.slide import footer_text
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
-from ui.state import keep_widget_value
+from ui.state import url_widget
 
 st.set_page_config(page_title="Shapes and parameters", layout="wide")
 
@@ -85,45 +85,43 @@ def _preset_values(preset) -> dict:
 def _apply_preset() -> None:
     for key, value in _preset_values(PRESETS[st.session_state["sh_preset"]]).items():
         if key != "sh_preset":
-            st.session_state[key] = st.session_state[f"_kept_{key}"] = value
+            st.session_state[key] = value
 
 
-# Streamlit forgets the values of widgets not shown (hidden layers, another page): restore the copies
-# kept at the end of the last run, else the defaults.
-KEPT = {**_preset_values(PRESETS[DEFAULT_PRESET]), "sh_width": 16, "sh_vgg_c": 64}
-for _key, _default in KEPT.items():
-    keep_widget_value(_key, _default)
+# Every widget below is kept across pages and while hidden (a layer beyond the chain's length) by
+# url_widget (Streamlit's persist_state); these are their first values.
+DEFAULTS = {**_preset_values(PRESETS[DEFAULT_PRESET]), "sh_width": 16, "sh_vgg_c": 64}
 
-st.selectbox("Example from the lecture", list(PRESETS), key="sh_preset", on_change=_apply_preset,
-             help="Fills in every number below; change any of them afterwards.")
+
+def kept(widget, label: str, key: str, **kwargs):
+    return url_widget(widget, label, key=key, default=DEFAULTS[key], **kwargs)
+
+
+kept(st.selectbox, "Example from the lecture", "sh_preset", options=list(PRESETS), on_change=_apply_preset,
+     help="Fills in every number below; change any of them afterwards.")
 preset = PRESETS[st.session_state["sh_preset"]]
 
 st.subheader("Input")
 cols = st.columns(5)
 labels = {"N": "N (images in the batch)", "C": "C (channels)", "H": "H (height)", "W": "W (width)"}
 limits = {"N": 1024, "C": 4096, "H": 1024, "W": 1024}
-shape = tuple(int(col.number_input(labels[k], min_value=0, max_value=limits[k], step=1, key=f"sh_{k}"))
+shape = tuple(int(kept(col.number_input, labels[k], f"sh_{k}", min_value=0, max_value=limits[k], step=1))
               for col, k in zip(cols, "NCHW"))
-count = int(cols[4].number_input("Layers in the chain", min_value=1, max_value=MAX_LAYERS, step=1,
-                                 key="sh_layers", help="Each layer is applied to the previous one's output."))
-
-shown_before = st.session_state.get("_sh_shown", MAX_LAYERS)
-for i in range(shown_before, count):  # hidden last run: Streamlit may hold a stale value, use the kept one
-    for key in (f"sh_{k}{i}" for k in _LAYER_KEYS):
-        st.session_state[key] = st.session_state.get(f"_kept_{key}", st.session_state[key])
-st.session_state["_sh_shown"] = count
+count = int(kept(cols[4].number_input, "Layers in the chain", "sh_layers", min_value=1, max_value=MAX_LAYERS,
+                 step=1, help="Each layer is applied to the previous one's output."))
 
 specs = []
 for i in range(count):
     st.markdown(f"**Layer {i + 1}**" + (" (input: the output above)" if i else ""))
     c = st.columns(7)
-    f = c[0].number_input("Filters F", 0, 4096, step=1, key=f"sh_f{i}")
-    k = c[1].number_input("Kernel k (k×k)", 0, 31, step=1, key=f"sh_k{i}")
-    p = c[2].number_input("Padding p", 0, 15, step=1, key=f"sh_p{i}")
-    s = c[3].number_input("Stride s", 0, 8, step=1, key=f"sh_s{i}")
-    pool = c[4].selectbox("Pooling after it", POOL_KINDS, key=f"sh_pool{i}")
-    ps = c[5].number_input("Pool size", 0, 16, step=1, key=f"sh_ps{i}", disabled=pool == "none")
-    pst = c[6].number_input("Pool stride", 0, 16, step=1, key=f"sh_pst{i}", disabled=pool == "none")
+    f = kept(c[0].number_input, "Filters F", f"sh_f{i}", min_value=0, max_value=4096, step=1)
+    k = kept(c[1].number_input, "Kernel k (k×k)", f"sh_k{i}", min_value=0, max_value=31, step=1)
+    p = kept(c[2].number_input, "Padding p", f"sh_p{i}", min_value=0, max_value=15, step=1)
+    s = kept(c[3].number_input, "Stride s", f"sh_s{i}", min_value=0, max_value=8, step=1)
+    pool = kept(c[4].selectbox, "Pooling after it", f"sh_pool{i}", options=POOL_KINDS)
+    ps = kept(c[5].number_input, "Pool size", f"sh_ps{i}", min_value=0, max_value=16, step=1, disabled=pool == "none")
+    pst = kept(c[6].number_input, "Pool stride", f"sh_pst{i}", min_value=0, max_value=16, step=1,
+               disabled=pool == "none")
     specs.append(LayerSpec(int(f), int(k), int(p), int(s), pool, int(ps), int(pst)))
 
 try:
@@ -205,7 +203,8 @@ st.plotly_chart(fit(bar_figure([i.name for i in infos], [i.parameters for i in i
 
 # --- 5. GoogLeNet's 1×1 -----------------------------------------------------------------------
 st.header("5. What GoogLeNet's 1×1 convolutions save")
-st.columns([1, 3])[0].number_input("Maps after the 1×1 (bottleneck width)", 1, 192, step=1, key="sh_width")
+kept(st.columns([1, 3])[0].number_input, "Maps after the 1×1 (bottleneck width)", "sh_width", min_value=1,
+     max_value=192, step=1)
 b = bottleneck(width=int(st.session_state["sh_width"]))
 explain(f"The lecture's example: 28×28×192 → 28×28×32 with 5×5 filters, directly or through a 1×1 "
         f"convolution to {b.reduce.c_out} maps first. Multiply-adds for one image, 'same' padding.")
@@ -218,12 +217,9 @@ c2.metric("Multiply-adds", f"{b.multiply_adds:,}", f"{b.multiply_adds / b.direct
 
 # --- 6. VGG ---------------------------------------------------------------------------------
 st.header("6. VGG: stacked 3×3 against one large filter")
-st.columns([1, 3])[0].number_input("Channels C (in and out of every layer)", 1, 1024, step=1,
-                                  key="sh_vgg_c")
+kept(st.columns([1, 3])[0].number_input, "Channels C (in and out of every layer)", "sh_vgg_c", min_value=1,
+     max_value=1024, step=1)
 c = int(st.session_state["sh_vgg_c"])
-hidden = {f"sh_{k}{i}" for k in _LAYER_KEYS for i in range(count, MAX_LAYERS)}
-for _key in KEPT.keys() - hidden:
-    st.session_state[f"_kept_{_key}"] = st.session_state[_key]
 explain("Two 3×3 layers see a 5×5 square, three see 7×7, with fewer weights than one 5×5 or 7×7 "
         "filter, and with a ReLU between them (lecture §7). Weights only, no biases.")
 _table(stack_rows([stacked_3x3(2, c), stacked_3x3(3, c)]), ())

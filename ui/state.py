@@ -95,11 +95,34 @@ def drop_url(*keys: str) -> None:
             del st.query_params[key]
 
 
-def keep_widget_value(key: str, default: Any) -> None:
-    """Streamlit drops a widget's value when another page is shown; restore the copy kept
-    under ``_kept_<key>`` (pages store it after rendering), else ``default``."""
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"_kept_{key}", default)
+def url_state(key: str, default: Any, *, param: str | None = None, parse: Callable[[str], Any] | None = None,
+              why: str = "", valid: Callable[[Any], bool] | None = None) -> Any:
+    """The value a :func:`url_widget` starts from, for a page that needs it before drawing the
+    widget (e.g. Previous/Next buttons above a slider): a new valid URL value for ``param``, else
+    the value kept for ``key``, else ``default`` (also when the kept value is no longer ``valid``)."""
+    if param is not None:
+        adopt_url_value(param, key, parse or str, why)
+    if key not in st.session_state or (valid is not None and not valid(st.session_state[key])):
+        st.session_state[key] = default
+    return st.session_state[key]
+
+
+def url_widget(widget: Callable[..., Any], label: str, *, key: str, default: Any, param: str | None = None,
+               parse: Callable[[str], Any] | None = None, why: str = "",
+               valid: Callable[[Any], bool] | None = None, to_url: Callable[[Any], str] = str,
+               **kwargs: Any) -> Any:
+    """Draw ``widget(label, key=key, **kwargs)`` (e.g. ``st.selectbox`` or a column's ``radio``) as
+    the one kind of widget every page uses: kept across pages and while hidden by Streamlit's own
+    ``persist_state="session"``, starting at ``default`` (and back to it when the kept value is no
+    longer ``valid``, e.g. channel 100 after switching to a 64-channel layer), and, with ``param``,
+    mirrored in the URL: a new URL value that ``parse`` accepts wins (a bad one is ignored with a
+    notice saying ``why``), and the widget's value is written back as ``to_url(value)``.
+    Returns the widget's value."""
+    url_state(key, default, param=param, parse=parse, why=why, valid=valid)
+    value = widget(label, key=key, persist_state="session", **kwargs)
+    if param is not None:
+        write_url(**{param: to_url(value)})
+    return value
 
 
 def parse_choice(options: Sequence[str]) -> Callable[[str], str]:
