@@ -56,14 +56,8 @@ with st.container(border=True):
     c_text.markdown(f"### Current image: {current.name}")
     if current.is_upload:
         c_img.caption("as the network sees it (32×32)")
-        c_text.markdown(f"File `{current.upload.name}` · true class: {current.truth_name(classes)} · "
-                        f"predicted **{guess}** "
-                        f"({float(probabilities.max()):.1%})")
-    else:
-        truth = classes[current.truth]
-        colour = "green" if truth == guess else "red"
-        c_text.markdown(f"True class **{truth}** · :{colour}[predicted **{guess}** "
-                        f"({float(probabilities.max()):.1%}) {mark(truth == guess)}]")
+        c_text.markdown(f"File `{current.upload.name}`")
+    c_text.markdown(current.verdict(classes, probabilities))
     links = c_text.columns(3)
     link_params = {} if current.is_upload else {"image": str(current.test_index)}
     for n, (page, label) in enumerate([("pages/5_Convolution_playground.py", "Convolution playground"),

@@ -75,7 +75,7 @@ with left:
         st.error(f"Mistake: **{classes[truth]}** taken for **{classes[guess]}** "
                  f"({probabilities[guess]:.1%}; {classes[truth]} got {probabilities[truth]:.1%}).")
     st.image(display_pixels(image, 192), output_format="PNG",
-             caption=f"{'Your photo' if img.is_upload else f'Test image #{img.test_index}'} "
+             caption=f"{img.long_name} "
                      "(32×32 pixels, enlarged)")
 with right:
     top5 = top_classes_figure(top_classes(probabilities, 5), ctx.classes, truth,

@@ -203,7 +203,7 @@ def sidebar_image(current) -> tuple[np.ndarray, str]:
     (up to 512 px on its longest side), not the network's 32×32."""
     if current.is_upload:
         return np.asarray(current.upload.original, dtype=np.uint8)[..., :3], f"your photo {current.upload.name}"
-    return current.pixels, current.title.replace("test #", "test image #")
+    return current.pixels, current.long_name
 
 
 house = url_widget(st.toggle, "Use the drawn house (the lecture's example: vertical edges on the chimney and "

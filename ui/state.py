@@ -170,6 +170,16 @@ class CurrentImage:
     def truth_name(self, classes: Sequence[str]) -> str:
         return NO_LABEL if self.truth is None else classes[self.truth]
 
+    def verdict(self, classes: Sequence[str], probabilities: np.ndarray) -> str:
+        """The one line (Markdown) that says what the network made of this image, everywhere:
+        "true cat · :red[✗ predicted dog (61%)]", or for a photo "predicted dog (61%) · no true label"."""
+        guess = int(np.argmax(probabilities))
+        said = f"predicted **{classes[guess]}** ({float(probabilities[guess]):.0%})"
+        if self.truth is None:
+            return f"{said} · no true label"
+        right = guess == self.truth
+        return f"true **{classes[self.truth]}** · :{'green' if right else 'red'}[{mark(right)} {said}]"
+
 
 def current_test_index(ctx: Context) -> int:
     """The current (or last) test image's official index, adopted from the URL if new and valid.
@@ -284,25 +294,20 @@ def image_sidebar(ctx: Context) -> CurrentImage:
                      help="Official CIFAR-10 test index; every page shows this image.")
     current = current_image(ctx)
     probabilities = ctx.probabilities_of(current.key, current.pixels, current.test_index)
-    guess = ctx.classes[int(np.argmax(probabilities))]
-    conf = float(np.max(probabilities))
     if current.is_upload:
         up = current.upload
         bar.image(up.original, caption=f"Your photo: {up.name} ({up.size[0]:,}×{up.size[1]:,})",
                   width=160, output_format="PNG")
         bar.image(display_pixels(current.pixels), width=160, output_format="PNG",
                   caption="As the network sees it: centre square, 32×32 pixels")
-        bar.markdown(f"Predicted **{guess}** ({conf:.0%}) · no true label")
+        bar.markdown(current.verdict(ctx.classes, probabilities))
         for note in up.notes:
             bar.caption(f"Note: {note}.")
         bar.caption(f"Your photo stays in this browser session: it is not saved, and links to this page "
                     f"cannot include it (the link's `image={index}` opens test image #{index}).")
     else:
-        label = ctx.classes[current.truth]
-        bar.image(display_pixels(current.pixels), caption=f"#{index}: true {label}", width=160,
-                  output_format="PNG")
-        colour = "green" if guess == label else "red"
-        bar.markdown(f":{colour}[{mark(guess == label)} predicted **{guess}** ({conf:.0%})]")
+        bar.image(display_pixels(current.pixels), caption=current.long_name, width=160, output_format="PNG")
+        bar.markdown(current.verdict(ctx.classes, probabilities))
     write_url(image=index)
     return current
 
