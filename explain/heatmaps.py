@@ -12,6 +12,7 @@ shared model, 20 concurrent browser sessions made Grad-CAM fail now and then).
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -121,3 +122,37 @@ def heatmap(model: LectureCNN, x: torch.Tensor, method: str,
     if method == "channel sum":
         return channel_sum(a), FEATURE_LAYER, shape
     return class_activation_map(model.classifier, a, class_index), FEATURE_LAYER, shape
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """One heat map of one image, at its layer's own resolution."""
+
+    method: str          # one of METHODS
+    values: np.ndarray   # H×W
+    layer: str           # the layer it is computed on
+    shape: tuple         # that layer's N×C×H×W shape
+
+
+@dataclass(frozen=True)
+class ImageHeatMaps:
+    """The Prediction heatmaps view of one image for one class: what its figures and its slide take."""
+
+    class_index: int
+    maps: tuple[HeatMap, ...]  # one per method, in METHODS order
+    cam_bias: float            # the classifier's bias for the class
+
+    def of(self, method: str) -> HeatMap:
+        return next(m for m in self.maps if m.method == method)
+
+    @property
+    def cam_logit(self) -> float:
+        """Mean of the CAM + the class's bias: the class's logit, exactly (global average pooling
+        and one linear layer), which the page shows as the CAM identity."""
+        return float(self.of("CAM").values.mean()) + self.cam_bias
+
+
+def image_heatmaps(model: LectureCNN, x: torch.Tensor, class_index: int) -> ImageHeatMaps:
+    """Channel sum, CAM and Grad-CAM of one image (a 1×3×32×32 tensor) for ``class_index``."""
+    maps = tuple(HeatMap(method, *heatmap(model, x, method, class_index)) for method in METHODS)
+    return ImageHeatMaps(int(class_index), maps, float(model.classifier.bias.detach()[class_index]))

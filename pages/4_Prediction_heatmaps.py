@@ -9,13 +9,12 @@ from functools import partial
 
 import streamlit as st
 
-from explain.activations import format_shape
 from explain.browse import RIGHT, SORTS, WRONG
 from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes
-from explain.heatmaps import heatmap
+from explain.heatmaps import image_heatmaps
 from model.inference import to_tensor
 from render.common import display_pixels, overlay
-from render.heatmaps import HEATMAP_TITLES, heatmap_overlay_figure, heatmaps_slide, top_classes_figure
+from render.heatmaps import heatmap_overlay_figure, heatmaps_slide, top_classes_figure
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
@@ -41,9 +40,9 @@ truth, guess = img.truth, int(probabilities.argmax())  # truth is None for the u
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def image_heatmap(sha: str, key: str, method: str, class_index: int, _model, _image, _meta):
-    """(H×W map, layer name, layer shape) of one image; Grad-CAM runs on a private copy of the model."""
-    return heatmap(_model, to_tensor(_image[None], _meta["mean"], _meta["std"]), method, class_index)
+def heatmaps_of(sha: str, key: str, class_index: int, _model, _image, _meta):
+    """The three heat maps of one image for one class; Grad-CAM runs on a private copy of the model."""
+    return image_heatmaps(_model, to_tensor(_image[None], _meta["mean"], _meta["std"]), class_index)
 
 
 @st.cache_data(max_entries=64, show_spinner="Heat maps for the gallery…")
@@ -112,22 +111,15 @@ explanations = {
     "Grad-CAM": "Each map of block3.relu3 weighted by how much the class score grows with it "
                 "(mean gradient), summed, negatives cut to 0. Twice CAM's resolution.",
 }
-slide_maps = []  # (title, map, colour-bar label) of each heat map, for the slide
-for col, method in zip(columns, ("channel sum", "CAM", "Grad-CAM")):
-    values, layer, shape = image_heatmap(sha, img.key, method, 0 if method == "channel sum" else k,
-                                         ctx.model, image, meta)
-    fig = heatmap_overlay_figure(image, values, method, chosen, layer, shape, opacity)
-    col.plotly_chart(fit(fig), width="stretch", key=f"hm_map_{method}")
-    title, colorbar = HEATMAP_TITLES[method]
-    slide_maps.append((title.format(c=shape[1], layer=layer, shape=format_shape(shape), cls=chosen)
-                       .replace("<br>", " — "), values, colorbar))
-    note = explanations[method]
-    if method == "CAM":
-        bias = float(ctx.model.classifier.bias.detach()[k])
-        note = note.format(mean=float(values.mean()), bias=bias, logit=float(values.mean()) + bias)
-    explain(note, container=col)
+result = heatmaps_of(sha, img.key, k, ctx.model, image, meta)
+for col, m in zip(columns, result.maps):
+    col.plotly_chart(fit(heatmap_overlay_figure(image, m, chosen, opacity)), width="stretch",
+                     key=f"hm_map_{m.method}")
+    cam = result.of("CAM").values
+    explain(explanations[m.method].format(mean=float(cam.mean()), bias=result.cam_bias, logit=result.cam_logit),
+            container=col)
 export_button(slide_file_name("heatmaps", img.name, chosen),
-              partial(heatmaps_slide, image, img.title, classes[guess], chosen, slide_maps, opacity,
+              partial(heatmaps_slide, image, img.title, classes[guess], chosen, result, opacity,
                       slide_footer(ctx, img)), key="export_hm")
 
 # --- Gallery -----------------------------------------------------------------------------------

@@ -6,13 +6,11 @@ titles name the layer and its N×C×H×W shape, colour bars say what the colours
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import plotly.graph_objects as go
 
 from explain.activations import format_shape
-from explain.heatmaps import upsample
+from explain.heatmaps import HeatMap, ImageHeatMaps, upsample
 from render.common import NEUTRAL, TRUE_CLASS, bar_figure, overlay_figure, text, upscale
 from render.slide import MapPanel, input_panel, slide_png
 
@@ -27,29 +25,37 @@ def top_classes_figure(top: list[tuple[int, float]], classes: tuple[str, ...], t
                       labels="%{y:.1%}", y_range=[0, 1.1], y_format=".0%", top=90)
 
 
-HEATMAP_TITLES = {  # two short lines, so three figures fit side by side
-    "channel sum": ("Sum of all {c} maps<br>{layer} ({shape})", "sum of maps"),
-    "CAM": ("CAM for “{cls}”<br>{layer} ({shape})", "CAM (logit units)"),
-    "Grad-CAM": ("Grad-CAM for “{cls}”<br>{layer} ({shape})", "Grad-CAM"),
+HEATMAP_TITLES = {  # two short lines, so three figures fit side by side; then the colour-bar label
+    "channel sum": (("Sum of all {c} maps", "{layer} ({shape})"), "sum of maps"),
+    "CAM": (("CAM for “{cls}”", "{layer} ({shape})"), "CAM (logit units)"),
+    "Grad-CAM": (("Grad-CAM for “{cls}”", "{layer} ({shape})"), "Grad-CAM"),
 }
 
 
-def heatmap_overlay_figure(image: np.ndarray, raw_map: np.ndarray, method: str, class_name: str,
-                           layer: str, shape: tuple, opacity: float, height: int = 420) -> go.Figure:
+def heatmap_title(m: HeatMap, class_name: str) -> tuple[str, ...]:
+    """The title lines of one heat map, the same on the page and on the slide (plain text)."""
+    lines, _ = HEATMAP_TITLES[m.method]
+    return tuple(line.format(c=m.shape[1], layer=m.layer, shape=format_shape(m.shape), cls=class_name)
+                 for line in lines)
+
+
+def heatmap_overlay_figure(image: np.ndarray, m: HeatMap, class_name: str, opacity: float,
+                           height: int = 420) -> go.Figure:
     """A heat map (at its layer's resolution) upsampled to the image and laid over it."""
-    title, colorbar = HEATMAP_TITLES[method]
-    title = title.format(c=shape[1], layer=layer, shape=format_shape(shape), cls=text(class_name))
+    title = "<br>".join(text(line) for line in heatmap_title(m, class_name))
     size = np.asarray(image).shape[0]
-    return overlay_figure(image, upsample(raw_map, size), title, opacity, colorbar, height=height, top=90)
+    return overlay_figure(image, upsample(m.values, size), title, opacity, HEATMAP_TITLES[m.method][1],
+                          height=height, top=90)
 
 
-def heatmaps_slide(image: np.ndarray, name: str, guess: str, chosen: str,
-                   maps: Sequence[tuple[str, np.ndarray, str]], opacity: float, footer: str) -> bytes:
-    """Input and one heat map per method (title, H×W map, colour-bar label), each laid over the
-    image after bilinear upsampling (as on the page)."""
+def heatmaps_slide(image: np.ndarray, name: str, guess: str, class_name: str, result: ImageHeatMaps,
+                   opacity: float, footer: str) -> bytes:
+    """Input and one heat map per method, each laid over the image after bilinear upsampling
+    (as on the page), titled as on the page."""
     size = np.asarray(image).shape[0]
     big = upscale(np.asarray(image, np.uint8), 8)
     panels = [input_panel(image, f"{name}, predicted {guess}")]
-    panels += [MapPanel(title, upsample(values, size), colorbar, cmap="inferno", background=big,
-                        opacity=opacity) for title, values, colorbar in maps]
-    return slide_png(f"Where did the network look? {name}, class “{chosen}”", panels, footer)
+    panels += [MapPanel(" — ".join(heatmap_title(m, class_name)), upsample(m.values, size),
+                        HEATMAP_TITLES[m.method][1], cmap="inferno", background=big, opacity=opacity)
+               for m in result.maps]
+    return slide_png(f"Where did the network look? {name}, class “{class_name}”", panels, footer)

@@ -14,6 +14,7 @@ from explain.browse import SORTS
 from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes
 from explain.heatmaps import (
     FEATURE_LAYER,
+    HeatMap,
     channel_sum,
     channel_sums,
     class_activation_map,
@@ -259,8 +260,8 @@ def test_prediction_figures(random_model, images):
     colours = spec["data"][0]["marker"]["color"]
     assert colours[0] != colours[1]
     values = np.arange(16, dtype=np.float32).reshape(4, 4)
-    spec = _spec(heatmap_overlay_figure(images[0], values, "CAM", "<b>cat</b>", "block3.pool",
-                                        (1, 128, 4, 4), 0.4))
+    spec = _spec(heatmap_overlay_figure(images[0], HeatMap("CAM", values, "block3.pool", (1, 128, 4, 4)),
+                                        "<b>cat</b>", 0.4))
     assert "block3.pool (1×128×4×4)" in spec["layout"]["title"]["text"]
     assert "&lt;b&gt;cat" in spec["layout"]["title"]["text"]  # class names are shown literally
     heat = spec["data"][1]
@@ -282,3 +283,21 @@ def test_overlay_with_constant_opacity():
     assert overlay(grey, heat, 0.5)[4, 4].tolist() == [50, 50, 52]  # 0.5 × 100 + 0.5 × (0, 0, 4)
     with pytest.raises(ValueError, match="multiple"):
         overlay(image, heat[:7, :7], 0.5)
+
+
+def test_image_heatmaps_is_one_result_for_the_page_and_its_slide(frozen_checkpoint, test_split):
+    # The view's result object: three maps in METHODS order, and the CAM identity computed from it
+    # equals the logit that a plain forward pass gives (independently of explain.heatmaps).
+    import torch
+
+    from explain.heatmaps import METHODS, image_heatmaps
+    from model.inference import to_tensor
+
+    model, meta = frozen_checkpoint.model, frozen_checkpoint.meta
+    x = to_tensor(test_split.images[:1], meta["mean"], meta["std"])
+    result = image_heatmaps(model, x, 3)
+    assert [m.method for m in result.maps] == list(METHODS)
+    assert result.of("Grad-CAM").layer == "block3.relu3" and result.of("CAM").shape == (1, 128, 4, 4)
+    with torch.no_grad():
+        logit = float(model(x)[0, 3])
+    assert result.cam_logit == pytest.approx(logit, abs=1e-4)

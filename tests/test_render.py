@@ -5,6 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from explain.heatmaps import HeatMap
 from explain.one_by_one import TopContributions
 from render import common, convolution, feature_maps, heatmaps, one_by_one, semantic
 
@@ -36,8 +37,8 @@ BUILDERS = {
     "bar_plain": lambda: common.bar_figure([1, 2, 3], [4, 5, 6], "t", "x", "y"),
     "top_classes": lambda: heatmaps.top_classes_figure([(3, 0.5), (5, 0.25)], tuple("abcdefghij"), 5, "t"),
     "input_weights": lambda: one_by_one.input_weights_figure(RNG.normal(size=16), "l", 2, np.array([1, 3])),
-    "heatmap_overlay": lambda: heatmaps.heatmap_overlay_figure(IMAGE, RNG.random((8, 8)), "CAM", "cat",
-                                                                      "block3.relu3", (1, 128, 8, 8), 0.5),
+    "heatmap_overlay": lambda: heatmaps.heatmap_overlay_figure(
+        IMAGE, HeatMap("CAM", RNG.random((8, 8)), "block3.relu3", (1, 128, 8, 8)), "cat", 0.5),
     "signed_small": lambda: convolution.signed_map_figure(RNG.normal(size=(8, 8)), "a<br>b", 2.0),
     "signed_large": lambda: convolution.signed_map_figure(RNG.normal(size=(300, 300)), "t", 2.0),
     "photo": lambda: convolution.photo_figure(IMAGE, "a<br>b"),

@@ -140,6 +140,7 @@ def test_a_slide_needs_panels():
 # --- Each view's slide (render/<view>.py) on hand-made data ---------------------------
 
 def test_view_slides_have_the_slide_size_and_show_the_input():
+    from explain.heatmaps import HeatMap, ImageHeatMaps
     from render.feature_maps import feature_maps_slide
     from render.heatmaps import heatmaps_slide
     from render.home import confusion_slide
@@ -160,8 +161,9 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
                                    [(f"{w:+.3f} × map {i}", m)
                                     for i, (w, m) in enumerate(zip((0.5, -0.2), maps))],
                                    maps[0], maps[0], "f"),
-        "heat maps": heatmaps_slide(RED, "test #3 (cat)", "dog", "dog", [("CAM", maps[0], "CAM")],
-                                       0.5, "f"),
+        "heat maps": heatmaps_slide(RED, "test #3 (cat)", "dog", "dog",
+                                    ImageHeatMaps(5, (HeatMap("CAM", maps[0], "block3.pool", (1, 8, 4, 4)),), 0.1),
+                                    0.5, "f"),
         "home": confusion_slide(RED, "test #3 (cat)", "dog", 0.5, np.arange(9).reshape(3, 3), classes,
                                    0.9, "f"),
     }
