@@ -155,3 +155,31 @@ def cost_rows(costs: list[ConvCost]) -> list[dict]:
             "× the 1×1": round(c.multiply_adds / base.multiply_adds, 2),
         })
     return rows
+
+
+@dataclass(frozen=True)
+class OneByOneView:
+    """The 1×1 weights view of one image: one output channel of a 1×1 layer as a weighted sum of
+    its input maps. Its figures and its slide take this one object."""
+
+    layer: str
+    source: str            # the layer whose output is this layer's input
+    in_shape: tuple        # N×C×H×W of the input maps
+    out_shape: tuple       # N×C×H×W of the layer's output
+    decomposition: Decomposition
+    top: TopContributions  # the strongest weighted maps, the rest summed, the bias
+
+    @property
+    def channel(self) -> int:
+        return self.decomposition.out_channel
+
+
+def one_by_one_view(model, activations: dict[str, np.ndarray], layer: str, channel: int,
+                    k: int = 6) -> OneByOneView:
+    """Decompose output ``channel`` of the 1×1 ``layer`` for one image, given every layer's C×H×W
+    output for it (``activations``, as explain.feature_maps.image_activations gives for one image)."""
+    conv = dict(model.named_modules())[layer]
+    source = input_layer_name(model, layer)
+    d = decompose(conv, activations[source], activations[layer], channel)
+    return OneByOneView(layer, source, (1, *activations[source].shape), (1, *activations[layer].shape), d,
+                        top_contributions(d, k))

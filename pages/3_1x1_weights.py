@@ -13,15 +13,12 @@ from explain.one_by_one import (
     LECTURE_EXAMPLE,
     compare_with_3x3,
     cost_rows,
-    decompose,
-    input_layer_name,
     one_by_one_layers,
-    top_contributions,
+    one_by_one_view,
     weight_matrix,
     with_kernel,
 )
 from render.one_by_one import (
-    contribution_panels,
     contributions_figure,
     input_weights_figure,
     one_by_one_slide,
@@ -43,13 +40,6 @@ img = image_sidebar(ctx)
 sha = ctx.card.sha256
 convs = {info.name: info.module for info in one_by_one_layers(ctx.model)}
 names = list(convs)
-
-
-def layer_input_output(layer: str):
-    """Current image: (input layer name, its C×H×W maps and shape, this layer's C×H×W output and shape)."""
-    acts = ctx.activations_of(img.key, img.pixels)
-    source = input_layer_name(ctx.model, layer)
-    return (source, acts[source], (1, *acts[source].shape), acts[layer], (1, *acts[layer].shape))
 
 
 
@@ -84,9 +74,8 @@ for col, name in zip(st.columns(len(names)), names):
                      width="stretch", key=f"ob_matrix_{name}")
 
 # --- One output channel, for the current image ------------------------------------------------
-source, in_maps, in_shape, out_maps, out_shape = layer_input_output(layer)
-d = decompose(conv, in_maps, out_maps, channel)
-top = top_contributions(d, TOP)
+view = one_by_one_view(ctx.model, ctx.activations_of(img.key, img.pixels), layer, channel, TOP)
+source, in_shape, out_shape, d, top = view.source, view.in_shape, view.out_shape, view.decomposition, view.top
 
 st.header(f"Output channel {channel} of {layer}, for {img.long_name}")
 explain(
@@ -113,9 +102,7 @@ with text_col:
         st.error("The sum does not reproduce the layer: the checkpoint or the code is inconsistent.")
     explain("BatchNorm and ReLU come next and add the non-linearity (\"network in network\").")
     export_button(slide_file_name("1x1", img.name, layer, f"channel-{channel}"),
-                  partial(one_by_one_slide, layer, source, format_shape(in_shape), channel, img.title,
-                          contribution_panels(top, in_shape[1]), d.reconstructed, d.actual,
-                          slide_footer(ctx, img)), key="export_ob")
+                  partial(one_by_one_slide, view, img.title, slide_footer(ctx, img)), key="export_ob")
 
 # --- Costs ----------------------------------------------------------------------------------
 st.header("Why 1×1? Parameters and multiply-adds")

@@ -6,13 +6,11 @@ N×C×H×W shape, colour bars say what the colours mean.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import plotly.graph_objects as go
 
 from explain.activations import format_shape
-from explain.one_by_one import TopContributions
+from explain.one_by_one import OneByOneView, TopContributions
 from render.common import (
     DIVERGING_SCALE,
     FONT,
@@ -133,19 +131,20 @@ def sum_check_figure(reconstructed: np.ndarray, actual: np.ndarray, layer: str, 
 # --- Prediction heat maps ------------------------------------------------------------------
 
 
-def one_by_one_slide(layer: str, source: str, in_shape: str, channel: int, name: str,
-                     panels: Sequence[tuple[str, np.ndarray]], reconstructed: np.ndarray,
-                     actual: np.ndarray, footer: str) -> bytes:
+def one_by_one_slide(view: OneByOneView, name: str, footer: str) -> bytes:
     """The weighted maps (and the rest, and the bias) on one diverging scale, their sum, and the
     layer's own output."""
+    panels = contribution_panels(view.top, view.in_shape[1])
+    d = view.decomposition
     maps = np.stack([np.asarray(v, np.float32) for _, v in panels])
-    limit = max(float(np.abs(maps).max()), float(np.abs(reconstructed).max()), float(np.abs(actual).max()))
+    limit = max(float(np.abs(maps).max()), float(np.abs(d.reconstructed).max()), float(np.abs(d.actual).max()))
     limit = limit or 1.0
     return slide_png(
-        f"{layer}, output channel {channel} = Σ weight × map of {source} ({in_shape}) + bias, {name}",
+        f"{view.layer}, output channel {view.channel} = Σ weight × map of {view.source} "
+        f"({format_shape(view.in_shape)}) + bias, {name}",
         [GridPanel("weight × map", maps, [t for t, _ in panels], "contribution", diverging=True,
                    vmin=-limit, vmax=limit, columns=min(4, len(maps)), weight=2.4),
-         MapPanel("Σ weight × map + bias", reconstructed, "output value", diverging=True, vmin=-limit,
+         MapPanel("Σ weight × map + bias", d.reconstructed, "output value", diverging=True, vmin=-limit,
                   vmax=limit),
-         MapPanel(f"{layer} output", actual, "output value", diverging=True, vmin=-limit, vmax=limit)],
+         MapPanel(f"{view.layer} output", d.actual, "output value", diverging=True, vmin=-limit, vmax=limit)],
         footer)

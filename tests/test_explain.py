@@ -293,3 +293,23 @@ def test_set_name_with_expected_refuses_a_stale_write(tmp_path):
     path.unlink()  # names gone (file deleted): a session that saw "ear" loses nobody's name by writing
     set_name(path, "block3.relu3", 5, "wheel", expected="ear")
     assert load_names(path) == {"block3.relu3": {"5": "wheel"}}
+
+
+def test_one_by_one_view_is_the_weighted_sum_of_the_layers_input(frozen_checkpoint, test_split):
+    # The 1×1 view's result object on the real network: the source is the layer before, the shapes
+    # are the activations', and the weighted sum + bias reproduces the layer (checked here with numpy
+    # on the raw weights, not with explain.one_by_one's own arithmetic).
+    from explain.feature_maps import image_activations
+    from explain.one_by_one import one_by_one_view
+
+    model, meta = frozen_checkpoint.model, frozen_checkpoint.meta
+    acts = {k: v[0] for k, v in image_activations(model, test_split.images[:1], meta).items()}
+    view = one_by_one_view(model, acts, "block3.conv3", 5, k=6)
+    assert view.source == "block3.relu2" and view.channel == 5
+    assert view.in_shape == (1, *acts["block3.relu2"].shape) and view.out_shape == (1, *acts["block3.conv3"].shape)
+    w = model.block3.conv3.weight.detach().numpy()[5, :, 0, 0]
+    b = float(model.block3.conv3.bias.detach()[5])
+    by_hand = np.tensordot(w, acts["block3.relu2"], axes=1) + b
+    np.testing.assert_allclose(by_hand, acts["block3.conv3"][5], atol=1e-4)
+    np.testing.assert_allclose(view.top.total, by_hand, atol=1e-4)
+    assert len(view.top.channels) == 6

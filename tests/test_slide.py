@@ -140,7 +140,10 @@ def test_a_slide_needs_panels():
 # --- Each view's slide (render/<view>.py) on hand-made data ---------------------------
 
 def test_view_slides_have_the_slide_size_and_show_the_input():
+    import torch
+
     from explain.heatmaps import HeatMap, ImageHeatMaps
+    from explain.one_by_one import OneByOneView, decompose, top_contributions
     from render.feature_maps import feature_maps_slide
     from render.heatmaps import heatmaps_slide
     from render.home import confusion_slide
@@ -150,6 +153,10 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
     rng = np.random.default_rng(0)
     maps = rng.random((8, 4, 4)).astype(np.float32)
     classes = ["airplane", "automobile", "bird"]
+    conv = torch.nn.Conv2d(8, 4, 1)
+    with torch.no_grad():
+        out = conv(torch.from_numpy(maps)[None])[0].numpy()
+    d = decompose(conv, maps, out, 0)
     pngs = {
         "feature maps": feature_maps_slide(RED, "test #3 (cat)", "block1.relu1", "1×8×4×4", maps,
                                               [7, 0, 1, 2, 3, 4, 5, 6],
@@ -157,10 +164,8 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
         "semantic": semantic_slide(RED, "test #3 (cat)", "block3.relu3", "1×8×4×4", maps.argmax(0),
                                       [(int(c), 0.1) for c in np.unique(maps.argmax(0))],
                                       {int(c): "#00ff00" for c in range(8)}, {2: "<b>ear</b>"}, 0.0, "f"),
-        "1x1": one_by_one_slide("block3.conv3", "block3.relu2", "1×8×4×4", 0, "test #3",
-                                   [(f"{w:+.3f} × map {i}", m)
-                                    for i, (w, m) in enumerate(zip((0.5, -0.2), maps))],
-                                   maps[0], maps[0], "f"),
+        "1x1": one_by_one_slide(OneByOneView("block3.conv3", "block3.relu2", (1, 8, 4, 4), (1, 4, 4, 4), d,
+                                             top_contributions(d, 2)), "test #3", "f"),
         "heat maps": heatmaps_slide(RED, "test #3 (cat)", "dog", "dog",
                                     ImageHeatMaps(5, (HeatMap("CAM", maps[0], "block3.pool", (1, 8, 4, 4)),), 0.1),
                                     0.5, "f"),
