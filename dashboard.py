@@ -22,6 +22,7 @@ from ui.present import (explain, export_button, presentation_toggle, scale, shar
                         slide_footer)
 from ui.resources import import_torch_in_background, load_or_stop  # noqa: E402
 from ui.state import image_sidebar, set_current_image  # noqa: E402
+from ui.text import code
 
 ANY = "any"
 PER_PAGE = 24
@@ -52,7 +53,7 @@ with st.container(border=True):
     c_text.markdown(f"### Current image: {current.name}")
     if current.is_upload:
         c_img.caption("as the network sees it (32×32)")
-        c_text.markdown(f"File `{current.upload.name}` · true class: {current.truth_name(classes)} · "
+        c_text.markdown(f"File {code(current.upload.name)} · true class: {current.truth_name(classes)} · "
                         f"predicted **{guess}** "
                         f"({float(probabilities.max()):.1%})")
     else:

@@ -23,6 +23,7 @@ from ui.present import (explain, export_button, fit, presentation_toggle, share_
 from ui.resources import load_or_stop  # noqa: E402
 from ui.state import (adopt_url_value, image_sidebar, keep_widget_value, parse_choice,  # noqa: E402
                       parse_int_in, write_url)
+from ui.text import literal
 
 TOP = 6  # strongest weighted maps shown one by one
 
@@ -81,7 +82,7 @@ source, in_maps, in_shape, out_maps, out_shape = layer_input_output(layer)
 d = decompose(conv, in_maps, out_maps, channel)
 top = top_contributions(d, TOP)
 
-st.header(f"Output channel {channel} of {layer}, for {img.long_name}")
+st.header(f"Output channel {channel} of {layer}, for {literal(img.long_name)}")
 explain(
     f"The input of {layer} is the output of **{source}** ({format_shape(in_shape)}); its output is "
     f"{format_shape(out_shape)}: same height and width, the channels are recombined. "

@@ -26,6 +26,7 @@ from ui.present import (explain, export_button, fit, presentation_toggle, share_
 from ui.resources import load_or_stop  # noqa: E402
 from ui.state import (adopt_url_value, image_sidebar, keep_widget_value,  # noqa: E402
                       parse_choice, set_current_image, write_url)
+from ui.text import literal
 
 ANY = "any"
 PER_COLUMN = 6  # thumbnails in each gallery column
@@ -111,7 +112,7 @@ opacity = c_opacity.slider("Heat-map opacity", 0.0, 1.0, step=0.05, key="hm_opac
 k = classes.index(chosen)
 
 # --- Three heat maps ---------------------------------------------------------------------------
-st.header(f"Three heat maps for {img.long_name}")
+st.header(f"Three heat maps for {literal(img.long_name)}")
 columns = st.columns(3)
 explanations = {
     "channel sum": "The lecture's heat map: all 128 maps of block 3 added up. "

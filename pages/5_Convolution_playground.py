@@ -17,6 +17,7 @@ from explain.uploads import EXTENSIONS, MAX_BYTES, UploadError, safe_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
+from ui.text import literal
 
 st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
 ctx = load_or_stop()
@@ -199,7 +200,7 @@ if upload is not None:
         pixels = _photo(upload.file_id, upload.name, upload)
         source = f"your photo {safe_name(upload.name)}"
     except UploadError as exc:
-        st.error(f"{exc} Showing the sidebar's image meanwhile.")
+        st.error(f"{literal(exc)} Showing the sidebar's image meanwhile.")
 if pixels is None and house:
     pixels, source = house_drawing(), "the drawn house"
 if pixels is None:
@@ -208,12 +209,11 @@ if pixels is None:
 h, w = pixels.shape[:2]
 problem = geometry_problem((h, w), k, padding, stride)
 if problem:
-    st.error(f"{problem} ({source} is {h}×{w} pixels.)")
+    st.error(f"{problem} ({literal(source)} is {h}×{w} pixels.)")
 else:
     maps, rows = _image_section(pixels, kernel, padding, stride, source)
     oh, ow = maps.shape[1:]
-    source_md = source.replace("_", r"\_")  # file names keep underscores; not markdown italics
-    st.markdown(f"The {k}×{k} kernel on **{source_md}** — {h}×{w} pixels with values 0–1, padding {padding}, "
+    st.markdown(f"The {k}×{k} kernel on **{literal(source)}** — {h}×{w} pixels with values 0–1, padding {padding}, "
                 f"stride {stride}. Each colour channel gives a {oh}×{ow} map. Their sum is what **one** 3-channel "
                 "filter (its three slices all equal to this kernel) outputs. Red = positive, blue = negative.")
     for row in rows:

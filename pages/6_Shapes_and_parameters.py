@@ -21,6 +21,7 @@ from explain.view_slides import pooling_slide  # noqa: E402
 from ui.present import explain, export_button, fit, presentation_toggle, share_link  # noqa: E402
 from ui.resources import load_or_stop  # noqa: E402
 from ui.state import keep_widget_value  # noqa: E402
+from ui.text import literal
 
 MAX_LAYERS = 4
 NUMBERS = "{:,}"
@@ -115,7 +116,7 @@ try:
     results = apply_chain(shape, specs)
 except ShapeError as e:
     results = None
-    st.error(f"These sizes do not work. {e} Change the numbers above, or pick an example from the list.")
+    st.error(f"These sizes do not work. {literal(e)} Change the numbers above, or pick an example from the list.")
 
 if results:
     final = results[-1]

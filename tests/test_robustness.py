@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT, write_image_folder
+from tests.conftest import PROJECT, shown, write_image_folder
 
 HOME = "dashboard.py"
 TRACEBACK_WORDS = ("Traceback", 'File "', "Error(s) in loading")
@@ -33,7 +33,8 @@ def run(page: str = HOME, query: dict | None = None) -> AppTest:
 
 
 def texts(elements) -> str:
-    return "\n".join(e.value for e in elements)
+    """The elements' text as the reader sees it (Markdown escapes removed)."""
+    return shown("\n".join(e.value for e in elements))
 
 
 def assert_no_traceback(at: AppTest) -> None:
@@ -185,7 +186,7 @@ def test_a_class_without_images_is_named(tiny_env):
     assert_no_traceback(at)
     assert renders_normally(at)
     assert "**The data set has no usable test image of class frog**, so its accuracy cannot be " \
-           "measured. Put its images in the data set's folder test/frog/" in texts(at.warning)
+           "measured. Put its images in the data set's folder `test/frog/`" in texts(at.warning)
     assert at.number_input(key="image_picker").max == 19  # the 18 others keep their numbers
 
 
@@ -429,10 +430,14 @@ def test_markup_in_a_url_value_stays_text_in_the_notice(page_env):
                                          "channel": "1\n\n# Your session expired"})
     assert_no_traceback(at)
     assert len(at.warning) == 2
-    for notice in (w.value for w in at.warning):
-        # The value stays inside one code span (shown literally): only its two delimiting
-        # backticks, and no line break that could start a heading or a new paragraph.
-        assert notice.count("`") == 2 and "\n" not in notice, notice
+    from ui.text import code
+
+    notices = [w.value for w in at.warning]
+    # Each value stays inside one code span (shown literally, backticks included; a longer fence
+    # than any run inside), with no line break that could start a heading or a new paragraph.
+    assert notices[0].startswith("Ignored " + code("layer=x` [log in here](http://evil.example) `") + " in")
+    assert notices[1].startswith("Ignored " + code("channel=1 # Your session expired") + " in")
+    assert not any("\n" in n for n in notices)
 
 
 # --- Channel names (Semantic map page) ------------------------------------------------------

@@ -20,6 +20,7 @@ import streamlit as st
 
 from data.cifar10 import PROJECT_ROOT, CifarSplit, DatasetError, load_split, resolve_root
 from model.card import DEFAULT_CHECKPOINT, CheckpointCard, CheckpointError, read_card, write_card
+from ui.text import code, literal
 
 log = logging.getLogger("cifar10_explainer")
 CACHE_DIR = Path(os.environ.get("CIFAR10_EXPLAINER_CACHE") or PROJECT_ROOT / "data" / ".cache")
@@ -182,25 +183,25 @@ def load_or_stop() -> Context:
         mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
         card = _card(str(cfg.checkpoint), mtime)
     except CheckpointError as exc:
-        st.error(f"**The trained network could not be loaded.** {exc}")
+        st.error(f"**The trained network could not be loaded.** {literal(exc)}")
         st.info("Start the dashboard with a checkpoint made by `python -m model.train`: "
                 "`streamlit run dashboard.py -- --checkpoint PATH` or set `CIFAR10_CHECKPOINT`.")
         st.stop()
     try:
         split = _test_split(str(cfg.data_root))
     except DatasetError as exc:
-        st.error(f"**The CIFAR-10 test images could not be loaded.** {exc}")
+        st.error(f"**The CIFAR-10 test images could not be loaded.** {literal(exc)}")
         st.info("Start the dashboard with `CIFAR10_ROOT=../shared/cifar10 streamlit run dashboard.py` "
                 "or `streamlit run dashboard.py -- --data DIR`.")
         st.stop()
     if tuple(split.classes) != card.classes:
         st.error(f"**The checkpoint and the data set name different classes.** The network was trained "
-                 f"on {', '.join(card.classes)}; the data set has {', '.join(split.classes)}. Start the "
-                 "dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
+                 f"on {literal(', '.join(card.classes))}; the data set has {literal(', '.join(split.classes))}. "
+                 "Start the dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
                  "with the data set the checkpoint was trained on.")
         st.stop()
     if split.skipped:
-        listed = "\n".join(f"- {s}" for s in split.skipped[:SHOWN_SKIPPED])
+        listed = "\n".join(f"- {literal(s)}" for s in split.skipped[:SHOWN_SKIPPED])
         more = len(split.skipped) - SHOWN_SKIPPED
         st.warning(f"**{len(split.skipped):,} file(s) in the data set could not be used** and are left out; "
                    f"the pages use the other {len(split):,} test images.\n\n{listed}"
@@ -209,7 +210,7 @@ def load_or_stop() -> Context:
                      "and restart the dashboard.")
     empty = [c for k, c in enumerate(split.classes) if not (split.labels == k).any()]
     if empty:
-        st.warning(f"**The data set has no usable test image of class {', '.join(empty)}**, so its "
+        st.warning(f"**The data set has no usable test image of class {literal(', '.join(empty))}**, so its "
                    f"accuracy cannot be measured. Put its images in the data set's folder "
-                   f"test/{empty[0]}/ (one folder per class) and restart the dashboard.")
+                   f"{code(f'test/{empty[0]}/')} (one folder per class) and restart the dashboard.")
     return Context(card, split, cfg, mtime)
