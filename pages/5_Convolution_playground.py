@@ -3,6 +3,7 @@ editable kernel, padding and stride; then the same kernel on the current test im
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from explain.convolution import (CUSTOM, KERNEL_CHOICES, MAX_KERNEL, MAX_PADDING, MAX_STRIDE,
                                  PRESETS, TOY_SIZE, correlate, correlate_channels, default_custom_kernel,
@@ -13,15 +14,15 @@ from explain.convolution_figures import (grid_figure, photo_figure, playground_s
 from explain.figures import text
 from explain.shapes import dense_vs_conv
 from explain.slide import slide_file_name
-from explain.uploads import EXTENSIONS, MAX_BYTES, UploadError, safe_name
+from explain.uploads import EXTENSIONS, MAX_BYTES, UploadError, network_view, safe_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in, write_url
 from ui.text import literal
 
 st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
-ctx = load_or_stop()
-chosen = image_sidebar(ctx)
+ctx = load_or_stop(need_data=False)  # without CIFAR-10 the drawn house stands in for a test image
+chosen = image_sidebar(ctx) if ctx.split is not None else None
 presentation_toggle()
 
 st.title("Convolution playground")
@@ -200,8 +201,9 @@ if upload is not None:
         pixels = _photo(upload.file_id, upload.name, upload)
         source = f"your photo {safe_name(upload.name)}"
     except UploadError as exc:
-        st.error(f"{literal(exc)} Showing the sidebar's image meanwhile.")
-if pixels is None and house:
+        instead = "the drawn house" if house or chosen is None else "the sidebar's image"
+        st.error(f"{literal(exc)} Showing {instead} meanwhile.")
+if pixels is None and (house or chosen is None):
     pixels, source = house_drawing(), "the drawn house"
 if pixels is None:
     pixels, source = sidebar_image(chosen)
@@ -251,7 +253,7 @@ st.table([
 ], hide_index=True)
 st.markdown(f"Same input ({c}×{hh}×{ww}) and same output ({f_out}×{hh}×{ww}): the fully connected layer needs "
             f"**{cmp.dense_parameters / cmp.conv_parameters:,.0f} times** as many parameters.")
-network_image = chosen.pixels
+network_image = chosen.pixels if chosen is not None else network_view(Image.fromarray(house_drawing()))
 shuffled = shuffle_pixels(network_image)
 s_left, s_right = st.columns(2)
 s_left.plotly_chart(fit(photo_figure(network_image, "The image (32×32)")), width="stretch", key="cv_fc_image")

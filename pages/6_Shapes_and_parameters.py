@@ -26,7 +26,7 @@ from ui.text import literal
 MAX_LAYERS = 4
 NUMBERS = "{:,}"
 
-ctx = load_or_stop()
+ctx = load_or_stop(need_data=False)  # the checkpoint only: no test image is shown here
 presentation_toggle()
 
 

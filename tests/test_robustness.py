@@ -93,6 +93,23 @@ def _break_data(root, case: str) -> None:
 @pytest.mark.parametrize("case, expected", [
     ("missing", "does not exist"),
     ("empty", "no test/ folder and no cifar-10-batches-py/"),
+])
+def test_no_data_set_at_all_offers_the_download_and_the_app_recovers(tiny_env, case, expected):
+    root = tiny_env
+    _break_data(root, case)
+    at = run()
+    assert_no_traceback(at)
+    assert [t.value for t in at.title] == ["CIFAR-10 is not on this machine yet"]
+    assert at.button(key="download_cifar10").label.startswith("Download CIFAR-10")
+    assert expected in texts(at.caption) and "CIFAR10_ROOT" in texts(at.markdown)  # what to do instead
+    assert not at.metric
+    shutil.rmtree(root, ignore_errors=True)
+    write_image_folder(root, splits=("test",))
+    at.run()
+    assert renders_normally(at), texts(at.error)
+
+
+@pytest.mark.parametrize("case, expected", [
     ("class_missing", "has no folder for class(es) frog; CIFAR-10 needs all ten"),
     ("all_broken", "None of the 20 image files"),
     ("all_wrong_size", "is 64×64 pixels, CIFAR-10 images are 32×32"),
