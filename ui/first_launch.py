@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import streamlit as st
 
-from data.download import OFFICIAL_BYTES, DownloadJob, download_job, start_download
+from data.download import OFFICIAL_BYTES, SPACE_FACTOR, DownloadJob, download_job, start_download
 from ui.text import code, literal
 
 MB = 1024 * 1024
@@ -34,18 +34,15 @@ def offer_download(root: Path, problem: Exception, *, auto: bool = False) -> NoR
     st.markdown(
         "The dashboard follows the 10,000 CIFAR-10 test images through the trained network, and they are "
         f"not in the data folder {code(root)}. One click downloads the official archive "
-        f"({OFFICIAL_BYTES / MB:.0f} MB from www.cs.toronto.edu, checked against its MD5 checksum) into that "
+        f"({OFFICIAL_BYTES / MB:.0f} MB from www.cs.toronto.edu, checked against its MD5 checksum; "
+        f"{OFFICIAL_BYTES * SPACE_FACTOR / MB:.0f} MB of free disk space is needed while it unpacks) into that "
         "folder; the dashboard then opens by itself, and later launches start at once.")
     running = job is not None and job.running
     clicked = st.button(BUTTON_LABEL, key=BUTTON_KEY, type="primary", icon=":material/download:",
-                        disabled=running, help="About 341 MB of free disk space are needed while it unpacks.")
-    if clicked:
-        job = start_download(root)
-    if job is not None and (job.running or clicked):
-        _follow(job)
-    elif job is not None and job.error is not None:
-        st.error(literal(job.error))
+                        disabled=running)
+    slot = st.container()  # the progress bar or the failure, under the button
 
+    # The rest of the page is drawn before the download is followed, so it does not look stale.
     st.markdown("Meanwhile, these pages work without the data set:")
     links = st.columns(3)
     links[0].page_link("pages/5_Convolution_playground.py", label="→ Convolution playground")
@@ -58,16 +55,23 @@ def offer_download(root: Path, problem: Exception, *, auto: bool = False) -> NoR
             "`streamlit run dashboard.py -- --download` (or `CIFAR10_DOWNLOAD=1`) starts the download "
             "on the first page load, and `python -m data.download` downloads without a browser.")
         st.caption(f"What was looked for: {literal(problem)}")
+
+    if clicked:
+        job = start_download(root)
+    if job is not None and (job.running or clicked):
+        _follow(job, slot)
+    elif job is not None and job.error is not None:
+        slot.error(literal(job.error))
     st.stop()
 
 
-def _follow(job: DownloadJob) -> None:
-    """A progress bar until ``job`` ends; then the dashboard (rerun) or the failure message."""
-    bar = st.progress(job.progress.fraction, text=literal(job.progress.text()))
+def _follow(job: DownloadJob, slot) -> None:
+    """A progress bar in ``slot`` until ``job`` ends; then the dashboard (rerun) or the failure."""
+    bar = slot.progress(job.progress.fraction, text=literal(job.progress.text()))
     while not job.finished.wait(POLL):
         bar.progress(job.progress.fraction, text=literal(job.progress.text()))
     if job.error is None:
         bar.progress(1.0, text="Downloaded and unpacked; opening the dashboard…")
         st.rerun()
     bar.empty()
-    st.error(literal(job.error))
+    slot.error(literal(job.error))
