@@ -12,9 +12,10 @@ torchvision's ``extract_archive`` into a temporary folder and renames the unpack
 Nothing half-done is left behind: the transfer goes to a hidden partial file in the same
 folder and the archive is unpacked into a hidden temporary folder; both are deleted on every
 failure, and leftovers of a killed process are deleted by the next download. Only one
-download per folder runs at a time, across threads and processes (a ``fcntl`` lock on a file
-in the folder; whoever gets the lock second finds the data set there and downloads nothing).
-Every failure is a :class:`DownloadError` whose message is one line saying what to do.
+download per folder runs at a time, across threads and processes (a lock on a file in the
+folder: ``fcntl.flock``, or ``msvcrt.locking`` on Windows; whoever gets the lock second finds
+the data set there and downloads nothing). Every failure is a :class:`DownloadError` whose
+message is one line saying what to do.
 
 :func:`start_download` runs the download in a background thread shared by every caller in the
 process (every browser session of one dashboard), so a page can follow it without owning it.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import fcntl
 import gzip
 import http.client
 import os
@@ -46,6 +46,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from data.cifar10 import ARCHIVE_DIR, DatasetError, resolve_root
+
+try:
+    import fcntl
+except ImportError:  # Windows: msvcrt's byte-range lock instead (not tested there)
+    fcntl = None
+    import msvcrt
 
 MB = 1024 * 1024
 OFFICIAL_BYTES = 170_498_071  # size of the official archive, for messages before the download starts
@@ -208,9 +214,9 @@ def _exclusive(root: Path, partial: Path, host: str, report: Callable[[Progress]
         rate = _Rate()
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _try_lock(fd)
                 break
-            except BlockingIOError:
+            except (BlockingIOError, PermissionError):
                 total = _read_total(fd)
                 try:
                     done = partial.stat().st_size
@@ -223,9 +229,20 @@ def _exclusive(root: Path, partial: Path, host: str, report: Callable[[Progress]
         os.close(fd)  # releases the lock
 
 
+def _try_lock(fd: int) -> None:
+    """Take the folder's lock or raise BlockingIOError (PermissionError on Windows) at once."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    else:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # released when the file is closed
+
+
 def _read_total(fd: int) -> int | None:
+    """The total size the lock's holder wrote into the lock file (for a waiting process)."""
     try:
-        return int(os.pread(fd, 32, 0).decode().strip() or 0) or None
+        os.lseek(fd, 0, os.SEEK_SET)
+        return int(os.read(fd, 32).decode().strip() or 0) or None
     except (OSError, ValueError):
         return None
 
@@ -234,7 +251,8 @@ def _write_total(fd: int, total: int | None) -> None:
     try:
         os.ftruncate(fd, 0)
         if total:
-            os.pwrite(fd, f"{total}\n".encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"{total}\n".encode())
     except OSError:
         pass  # only for the progress shown to a waiting process
 

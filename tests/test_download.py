@@ -250,3 +250,20 @@ def test_load_split_with_download_uses_the_same_path(tmp_path, archive, served, 
 ])
 def test_progress_text(progress, text):
     assert progress.text() == text
+
+
+def test_the_command_line_downloads_and_reports_failures(tmp_path, archive, served, monkeypatch, capsys):
+    """python -m data.download [--data DIR]: a progress line, then where the data set is; exit 2 and
+    the one-line message on failure."""
+    from torchvision.datasets import CIFAR10
+
+    monkeypatch.setattr(CIFAR10, "url", served.url)
+    monkeypatch.setattr(CIFAR10, "tgz_md5", "0" * 32)
+    assert download.main(["--data", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("error: The archive downloaded from 127.0.0.1 failed its MD5 check (damaged on the "
+                                 "way or not the official file); nothing was kept, so try again.")
+    monkeypatch.setattr(CIFAR10, "tgz_md5", archive.md5)
+    assert download.main(["--data", str(tmp_path / "good")]) == 0
+    err = capsys.readouterr().err
+    assert "Unpacking the archive…" in err and f"CIFAR-10 is in {tmp_path / 'good' / ARCHIVE_DIR}" in err
