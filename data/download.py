@@ -359,12 +359,13 @@ def _cut_off(host: str, done: int, total: int | None) -> DownloadError:
 
 def _disk_error(exc: OSError, root: Path) -> DownloadError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DownloadError(f"The disk holding {root} is full; free about {OFFICIAL_BYTES * SPACE_FACTOR / MB:.0f} "
-                             "MB (or start the dashboard with --data DIR on another disk) and try again.")
+        need = OFFICIAL_BYTES * SPACE_FACTOR / MB
+        return DownloadError(f"The disk holding {root} is full; free about {need:.0f} MB (or start the "
+                             "dashboard with --data DIR on another disk) and try again.")
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return DownloadError(f"The data folder {root} cannot be written ({exc.strerror or 'permission denied'}); "
-                             "make it writable, or start the dashboard with --data DIR pointing at a folder "
-                             "you can write to.")
+        why = exc.strerror or "permission denied"
+        return DownloadError(f"The data folder {root} cannot be written ({why}); make it writable, or start "
+                             "the dashboard with --data DIR pointing at a folder you can write to.")
     return DownloadError(f"Could not write the data set into {root} ({_reason(exc)}); nothing was kept. "
                          "Check the folder and try again.")
 

@@ -35,8 +35,8 @@ def offer_download(root: Path, problem: Exception, *, auto: bool = False) -> NoR
         "The dashboard follows the 10,000 CIFAR-10 test images through the trained network, and they are "
         f"not in the data folder {code(root)}. One click downloads the official archive "
         f"({OFFICIAL_BYTES / MB:.0f} MB from www.cs.toronto.edu, checked against its MD5 checksum; "
-        f"{OFFICIAL_BYTES * SPACE_FACTOR / MB:.0f} MB of free disk space is needed while it unpacks) into that "
-        "folder; the dashboard then opens by itself, and later launches start at once.")
+        f"{OFFICIAL_BYTES * SPACE_FACTOR / MB:.0f} MB of free disk space is needed while it unpacks) into "
+        "that folder; the dashboard then opens by itself, and later launches start at once.")
     running = job is not None and job.running
     clicked = st.button(BUTTON_LABEL, key=BUTTON_KEY, type="primary", icon=":material/download:",
                         disabled=running)

@@ -211,13 +211,13 @@ def load_or_stop(*, need_data: bool = True) -> Context:
 
             offer_download(cfg.data_root, exc, auto=cfg.download)  # stops the page
         st.error(f"**The CIFAR-10 test images could not be loaded.** {literal(exc)}")
-        st.info("Start the dashboard with `CIFAR10_ROOT=../shared/cifar10 streamlit run dashboard.py` "
-                "or `streamlit run dashboard.py -- --data DIR`.")
+        st.info("Fix or remove the files named above, or start the dashboard with "
+                "`streamlit run dashboard.py -- --data DIR` (or set `CIFAR10_ROOT`) pointing at a good copy.")
         st.stop()
     if tuple(split.classes) != card.classes:
         st.error(f"**The checkpoint and the data set name different classes.** The network was trained "
-                 f"on {literal(', '.join(card.classes))}; the data set has {literal(', '.join(split.classes))}. "
-                 "Start the dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
+                 f"on {literal(', '.join(card.classes))}; the data set has "
+                 f"{literal(', '.join(split.classes))}. Start the dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
                  "with the data set the checkpoint was trained on.")
         st.stop()
     if split.skipped:
