@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from data.download import OFFICIAL_BYTES, SPACE_FACTOR, DownloadJob, download_job, start_download
 from ui.text import code, literal
@@ -45,8 +46,8 @@ def offer_download(root: Path, problem: Exception, *, auto: bool = False) -> NoR
     # The rest of the page is drawn before the download is followed, so it does not look stale.
     st.markdown("Meanwhile, these pages work without the data set:")
     links = st.columns(3)
-    links[0].page_link("pages/5_Convolution_playground.py", label="→ Convolution playground")
-    links[1].page_link("pages/6_Shapes_and_parameters.py", label="→ Shapes and parameters")
+    _link(links[0], "pages/5_Convolution_playground.py", "→ Convolution playground")
+    _link(links[1], "pages/6_Shapes_and_parameters.py", "→ Shapes and parameters")
     with st.expander("Already have CIFAR-10, or no internet on this machine?"):
         st.markdown(
             "Start the dashboard with `streamlit run dashboard.py -- --data DIR` (or set `CIFAR10_ROOT`) "
@@ -63,6 +64,13 @@ def offer_download(root: Path, problem: Exception, *, auto: bool = False) -> NoR
     elif job is not None and job.error is not None:
         slot.error(literal(job.error))
     st.stop()
+
+
+def _link(place, page: str, label: str) -> None:
+    try:
+        place.page_link(page, label=label)
+    except StreamlitAPIException:  # a page run on its own (not through dashboard.py) has no page list
+        place.markdown(label)
 
 
 def _follow(job: DownloadJob, slot) -> None:
