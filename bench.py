@@ -77,7 +77,7 @@ class Server:
     """``streamlit run SCRIPT`` on a free loopback port, output to a temporary log file.
     Shared by the benchmark and the browser tests."""
 
-    def __init__(self, script: Path, env: dict):
+    def __init__(self, script: Path, env: dict, cwd: Path = PROJECT):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
@@ -85,7 +85,7 @@ class Server:
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_healthy(self, timeout: float = 120) -> None:
         deadline = time.time() + timeout

@@ -24,6 +24,7 @@ from render.slide import slide_file_name
 from ui.present import explain, export_button, presentation_toggle, scale, share_link, slide_footer
 from ui.resources import import_torch_in_background, load_or_stop
 from ui.state import image_sidebar, set_current_image
+from ui.text import code
 
 st.set_page_config(page_title="CIFAR-10 CNN explained", page_icon="🔎", layout="wide")
 
@@ -56,7 +57,7 @@ with st.container(border=True):
     c_text.markdown(f"### Current image: {current.name}")
     if current.is_upload:
         c_img.caption("as the network sees it (32×32)")
-        c_text.markdown(f"File `{current.upload.name}`")
+        c_text.markdown(f"File {code(current.upload.name)}")
     c_text.markdown(current.verdict(classes, probabilities))
     links = c_text.columns(3)
     link_params = {} if current.is_upload else {"image": str(current.test_index)}

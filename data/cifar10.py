@@ -1,8 +1,8 @@
 """Load CIFAR-10 as uint8 arrays from either source the project supports.
 
 (a) the official archive as ``torchvision.datasets.CIFAR10`` stores it
-    (``<root>/cifar-10-batches-py``), downloaded into ``<root>`` on first use when
-    the machine is online and ``download=True``;
+    (``<root>/cifar-10-batches-py``), downloaded into ``<root>`` by :mod:`data.download`
+    when ``download=True`` (or from the dashboard's first-launch page);
 (b) an image-folder tree ``<root>/{train,test}/<class>/*.png|jpg`` such as
     ``../shared/cifar10``. Numeric file names are kept as the image's official index,
     so test image 1234 is the same picture in both sources.
@@ -39,6 +39,11 @@ _CACHE_VERSION = "1"
 
 class DatasetError(Exception):
     """The data set is missing or unusable; the message says what was looked for and the fix."""
+
+
+class DatasetNotFound(DatasetError):
+    """There is no data set at all where we looked (the dashboard then offers to download it),
+    as opposed to one that is there but broken."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +113,15 @@ def load_split(
     root = Path(root)
     if (root / split).is_dir():
         return _load_image_folder(root, split, use_cache=use_cache)
-    if (root / ARCHIVE_DIR).is_dir() or download:
-        return _load_archive(root, split, download=download)
+    if download and not (root / ARCHIVE_DIR).is_dir():
+        from data.download import download_cifar10, print_progress
+
+        download_cifar10(root, progress=print_progress)  # its DownloadError is a DatasetError
+    if (root / ARCHIVE_DIR).is_dir():
+        return _load_archive(root, split)
     if not root.exists():
-        raise DatasetError(f"CIFAR-10 data set not found: {root} does not exist. " + _how_to_fix(root))
-    raise DatasetError(
+        raise DatasetNotFound(f"CIFAR-10 data set not found: {root} does not exist. " + _how_to_fix(root))
+    raise DatasetNotFound(
         f"CIFAR-10 data set not found in {root}: no {split}/ folder and no {ARCHIVE_DIR}/. "
         + _how_to_fix(root)
     )
@@ -120,18 +129,19 @@ def load_split(
 
 # --- (a) the official archive --------------------------------------------------------------
 
-def _load_archive(root: Path, split: str, *, download: bool) -> CifarSplit:
+def _load_archive(root: Path, split: str) -> CifarSplit:
     try:
         from torchvision.datasets import CIFAR10
     except ImportError as exc:  # pragma: no cover - torchvision is a requirement
         raise DatasetError(f"torchvision is needed to read the official archive: {exc}") from exc
     try:
-        ds = CIFAR10(str(root), train=(split == "train"), download=download)
-    except Exception as exc:  # network errors, corrupt archive, failed integrity check
+        ds = CIFAR10(str(root), train=(split == "train"), download=False)
+    except Exception as exc:  # corrupt archive folder, failed integrity check
         raise DatasetError(
             f"Could not read the official CIFAR-10 archive in {root} "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}). "
-            + _how_to_fix(root)
+            f"Delete the folder {root / ARCHIVE_DIR} and start again to download it afresh, or "
+            + _how_to_fix(root)[0].lower() + _how_to_fix(root)[1:]
         ) from exc
     images = np.ascontiguousarray(ds.data, dtype=np.uint8)
     labels = np.asarray(ds.targets, dtype=np.int64)

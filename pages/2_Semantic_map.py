@@ -23,6 +23,7 @@ from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
+from ui.text import literal
 
 st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
@@ -63,13 +64,13 @@ def save_name(layer: str, channel: int) -> None:
     except NameConflict as exc:
         # Somebody else (another browser) changed this name since this page showed it.
         st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = exc.current
-        theirs = f"“{exc.current}”" if exc.current else "no name"
+        theirs = f"“{literal(exc.current)}”" if exc.current else "no name"
         st.session_state["_sm_message"] = (
             "error", f"Not saved: channel {channel} of {layer} was given {theirs} in another browser "
                      "meanwhile. The field now shows it; change it and save again.")
         return
     except OSError as exc:
-        st.session_state["_sm_message"] = ("error", f"The name could not be saved: {exc}")
+        st.session_state["_sm_message"] = ("error", f"The name could not be saved: {literal(exc)}")
         return
     name = saved.get(layer, {}).get(str(channel), "")
     st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = name  # as stored (cleaned)
@@ -80,7 +81,7 @@ def save_name(layer: str, channel: int) -> None:
 try:
     all_names = load_names(names_file)
 except NamesFileError as exc:
-    st.warning(f"Channel names are not shown: {exc}")
+    st.warning(f"Channel names are not shown: {literal(exc)}")
     all_names = {}
 
 # --- Layer (URL: layer=) and opacity --------------------------------------------------------

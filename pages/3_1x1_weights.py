@@ -29,6 +29,7 @@ from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
+from ui.text import literal
 
 st.set_page_config(page_title="1×1 weights", layout="wide")
 
@@ -77,7 +78,7 @@ for col, name in zip(st.columns(len(names)), names):
 view = one_by_one_view(ctx.model, ctx.activations_of(img.key, img.pixels), layer, channel, TOP)
 source, in_shape, out_shape, d, top = view.source, view.in_shape, view.out_shape, view.decomposition, view.top
 
-st.header(f"Output channel {channel} of {layer}, for {img.long_name}")
+st.header(f"Output channel {channel} of {layer}, for {literal(img.long_name)}")
 explain(
     f"The input of {layer} is the output of **{source}** ({format_shape(in_shape)}); its output is "
     f"{format_shape(out_shape)}: same height and width, the channels are recombined. "

@@ -19,6 +19,7 @@ from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, set_current_image, url_widget
+from ui.text import literal
 
 st.set_page_config(page_title="Prediction heatmaps", layout="wide")
 
@@ -100,7 +101,7 @@ opacity = url_widget(c_opacity.slider, "Heat-map opacity", key="hm_opacity", def
 k = classes.index(chosen)
 
 # --- Three heat maps ---------------------------------------------------------------------------
-st.header(f"Three heat maps for {img.long_name}")
+st.header(f"Three heat maps for {literal(img.long_name)}")
 columns = st.columns(3)
 explanations = {
     "channel sum": "The lecture's heat map: all 128 maps of block 3 added up. "

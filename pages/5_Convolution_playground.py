@@ -3,8 +3,9 @@ editable kernel, padding and stride; then the same kernel on the current test im
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
-from data.uploads import EXTENSIONS, MAX_BYTES, UploadError, safe_name
+from data.uploads import EXTENSIONS, MAX_BYTES, UploadError, network_view, safe_name
 from explain.convolution import (
     CUSTOM,
     KERNEL_CHOICES,
@@ -40,10 +41,11 @@ from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_state, url_widget, write_url
+from ui.text import literal
 
 st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
-ctx = load_or_stop()
-chosen = image_sidebar(ctx)
+ctx = load_or_stop(need_data=False)  # without CIFAR-10 the drawn house stands in for a test image
+chosen = image_sidebar(ctx) if ctx.split is not None else None
 presentation_toggle()
 
 st.title("Convolution playground")
@@ -216,8 +218,9 @@ if upload is not None:
         pixels = _photo(upload.file_id, upload.name, upload)
         source = f"your photo {safe_name(upload.name)}"
     except UploadError as exc:
-        st.error(f"{exc} Showing the sidebar's image meanwhile.")
-if pixels is None and house:
+        instead = "the drawn house" if house or chosen is None else "the sidebar's image"
+        st.error(f"{literal(exc)} Showing {instead} meanwhile.")
+if pixels is None and (house or chosen is None):
     pixels, source = house_drawing(), "the drawn house"
 if pixels is None:
     pixels, source = sidebar_image(chosen)
@@ -225,12 +228,11 @@ if pixels is None:
 h, w = pixels.shape[:2]
 problem = geometry_problem((h, w), k, padding, stride)
 if problem:
-    st.error(f"{problem} ({source} is {h}×{w} pixels.)")
+    st.error(f"{problem} ({literal(source)} is {h}×{w} pixels.)")
 else:
     maps, rows = _image_section(pixels, kernel, padding, stride, source)
     oh, ow = maps.shape[1:]
-    source_md = source.replace("_", r"\_")  # file names keep underscores; not markdown italics
-    st.markdown(f"The {k}×{k} kernel on **{source_md}** — {h}×{w} pixels with values 0–1, padding {padding}, "
+    st.markdown(f"The {k}×{k} kernel on **{literal(source)}** — {h}×{w} pixels with values 0–1, padding {padding}, "
                 f"stride {stride}. Each colour channel gives a {oh}×{ow} map. Their sum is what **one** 3-channel "
                 "filter (its three slices all equal to this kernel) outputs. Red = positive, blue = negative.")
     for row in rows:
@@ -268,7 +270,7 @@ st.table([
 ], hide_index=True)
 st.markdown(f"Same input ({c}×{hh}×{ww}) and same output ({f_out}×{hh}×{ww}): the fully connected layer needs "
             f"**{cmp.dense_parameters / cmp.conv_parameters:,.0f} times** as many parameters.")
-network_image = chosen.pixels
+network_image = chosen.pixels if chosen is not None else network_view(Image.fromarray(house_drawing()))
 shuffled = shuffle_pixels(network_image)
 s_left, s_right = st.columns(2)
 s_left.plotly_chart(fit(photo_figure(network_image, "The image (32×32)")), width="stretch", key="cv_fc_image")

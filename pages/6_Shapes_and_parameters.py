@@ -34,13 +34,14 @@ from render.slide import footer_text
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import url_widget
+from ui.text import literal
 
 st.set_page_config(page_title="Shapes and parameters", layout="wide")
 
 MAX_LAYERS = 4
 NUMBERS = "{:,}"
 
-ctx = load_or_stop()
+ctx = load_or_stop(need_data=False)  # the checkpoint only: no test image is shown here
 presentation_toggle()
 
 
@@ -128,7 +129,7 @@ try:
     results = apply_chain(shape, specs)
 except ShapeError as e:
     results = None
-    st.error(f"These sizes do not work. {e} Change the numbers above, or pick an example from the list.")
+    st.error(f"These sizes do not work. {literal(e)} Change the numbers above, or pick an example from the list.")
 
 if results:
     final = results[-1]

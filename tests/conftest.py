@@ -117,6 +117,14 @@ def acts_of(frozen_checkpoint, test_split):
     return get
 
 
+def shown(markdown: str) -> str:
+    """Markdown source as the reader sees its text: without the backslashes that ``ui.text.literal``
+    puts before punctuation (other markup, such as ``**bold**``, is left as it is)."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def plotly_charts(at) -> dict[str, dict]:
     """{key: Plotly JSON spec} of every chart an AppTest run drew."""
     import json

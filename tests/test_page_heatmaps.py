@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, shown
 
 PAGE = str(PROJECT / "pages" / "4_Prediction_heatmaps.py")
 CAPTION = re.compile(r"#(\d+): (\w+) → (\w+) \((\d+)%\)")
@@ -173,7 +173,7 @@ def test_show_button_makes_a_thumbnail_the_current_image(app, preds, frozen_chec
     index, _, guess, _ = incorrect[0]
     at.button(key=f"hm_pick_{index}").click().run()
     assert not at.exception
-    assert f"Three heat maps for test image #{index}" in [h.value for h in at.header]
+    assert f"Three heat maps for test image #{index}" in [shown(h.value) for h in at.header]
     assert _url(at, "image") == str(index)
     assert at.number_input(key="image_picker").value == index
     assert at.selectbox(key="hm_class").value == guess  # the class follows the new image's prediction
@@ -187,7 +187,7 @@ def test_url_state_is_adopted(app, frozen_checkpoint):
     assert at.selectbox(key="hm_class").value == "dog"
     assert at.radio(key="hm_method").value == "cam"
     assert "CAM for “dog”" in _title(_charts(at)["hm_map_CAM"])
-    assert "Three heat maps for test image #3" in [h.value for h in at.header]
+    assert "Three heat maps for test image #3" in [shown(h.value) for h in at.header]
 
 
 @pytest.mark.parametrize("params, shown", [

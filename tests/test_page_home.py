@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT, vega_charts
+from tests.conftest import PROJECT, shown, vega_charts
 
 APP = str(PROJECT / "dashboard.py")
 
@@ -119,9 +119,12 @@ def test_missing_checkpoint_or_data_is_explained_in_the_page(page, tmp_path, mon
     monkeypatch.setenv("CIFAR10_CHECKPOINT", str(tmp_path / "missing.pt"))
     at = AppTest.from_file(str(PROJECT / page), default_timeout=180).run()
     assert not at.exception
-    assert any("could not be loaded" in e.value and "missing.pt" in e.value for e in at.error)
+    assert any("could not be loaded" in e.value and "missing.pt" in shown(e.value) for e in at.error)
     monkeypatch.delenv("CIFAR10_CHECKPOINT")
     monkeypatch.setenv("CIFAR10_ROOT", str(tmp_path / "nowhere"))
     at = AppTest.from_file(str(PROJECT / page), default_timeout=180).run()
-    assert not at.exception
-    assert any("CIFAR-10 data set not found" in e.value and "CIFAR10_ROOT" in e.value for e in at.error)
+    assert not at.exception and not at.error  # no data set at all: the download is offered
+    assert [t.value for t in at.title] == ["CIFAR-10 is not on this machine yet"]
+    assert at.button(key="download_cifar10")
+    assert "CIFAR-10 data set not found" in shown(at.caption[0].value)
+    assert "CIFAR10_ROOT" in "\n".join(m.value for m in at.markdown)

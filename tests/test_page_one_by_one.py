@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, shown
 from tests.conftest import plotly_array as _array
 from tests.conftest import plotly_charts as _charts
 
@@ -56,7 +56,7 @@ def test_default_view_shows_block3_weighted_sum(app, frozen_checkpoint):
     assert at.radio(key="ob_layer").value == "block3.conv3"
     assert at.number_input(key="ob_channel").value == 0
     text = _markdown(at)
-    assert "Output channel 0 of block3.conv3, for test image #0" in [h.value for h in at.header]
+    assert "Output channel 0 of block3.conv3, for test image #0" in [shown(h.value) for h in at.header]
     assert "**block3.relu2** (1×128×8×8)" in text
     assert 0 <= _max_difference(at) < 1e-4
     assert any("Equal up to floating-point rounding" in s.value for s in at.success)
@@ -126,7 +126,7 @@ def test_changing_the_image_changes_the_maps_not_the_weights(app):
     after = _charts(at)
     assert after["ob_contributions"] != before["ob_contributions"]
     assert after["ob_matrix_block3.conv3"] == before["ob_matrix_block3.conv3"]
-    assert "Output channel 0 of block3.conv3, for test image #3" in [h.value for h in at.header]
+    assert "Output channel 0 of block3.conv3, for test image #3" in [shown(h.value) for h in at.header]
 
 
 def test_url_state_is_adopted(app):
@@ -135,7 +135,7 @@ def test_url_state_is_adopted(app):
     assert not at.exception and not at.warning
     assert at.radio(key="ob_layer").value == "block2.conv3"
     assert at.number_input(key="ob_channel").value == 5
-    assert "Output channel 5 of block2.conv3, for test image #3" in [h.value for h in at.header]
+    assert "Output channel 5 of block2.conv3, for test image #3" in [shown(h.value) for h in at.header]
     assert _max_difference(at) < 1e-4
 
 

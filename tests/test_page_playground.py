@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, shown
 from tests.conftest import plotly_array as array
 from tests.conftest import plotly_charts as charts
 
@@ -37,7 +37,7 @@ def cell_text(at, key: str) -> list[list[str]]:
 
 
 def markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    return shown("\n".join(m.value for m in at.markdown))
 
 
 def sum_line(at) -> str:
@@ -288,7 +288,7 @@ def test_broken_upload_is_an_error_message_not_an_exception(app):
 def test_photo_upload_is_convolved_at_its_own_resolution(app):
     at = upload(app.run(), png(edge_photo()), "house_photo.png")
     assert not at.exception and not at.error
-    assert "**your photo house\\_photo.png** — 256×512 pixels" in markdown(at)  # longest side 600 → 512
+    assert "**your photo house_photo.png** — 256×512 pixels" in markdown(at)  # longest side 600 → 512
     assert "Each colour channel gives a 254×510 map" in markdown(at)
     specs = charts(at)
     # Large maps are sent as one PNG image, not 130,000 numbers.
@@ -301,7 +301,7 @@ def test_photo_upload_is_convolved_at_its_own_resolution(app):
 def test_too_large_photo_is_refused_with_a_message(app):
     at = upload(app.run(), png(np.zeros((8, 4097, 3), np.uint8)), "panorama.png")
     assert not at.exception
-    assert any("4,097×8 pixels, more than 4096×4096" in e.value for e in at.error)
+    assert any("4,097×8 pixels, more than 4096×4096" in shown(e.value) for e in at.error)
 
 
 def test_sidebar_photo_is_used_at_its_display_resolution(app):
@@ -331,8 +331,8 @@ def test_sidebar_photo_is_used_at_its_display_resolution(app):
 def test_photo_smaller_than_the_kernel_is_explained(app):
     at = upload(app.run(), png(np.full((2, 2, 3), 255, np.uint8)), "tiny.png")
     assert not at.exception
-    assert any("The 3×3 kernel is larger than the padded input (2×2" in e.value and "tiny.png is 2×2" in e.value
-               for e in at.error)
+    assert any("The 3×3 kernel is larger than the padded input (2×2" in shown(e.value)
+               and "tiny.png is 2×2" in shown(e.value) for e in at.error)
     assert "cv_sum" not in charts(at)
     at.slider(key="cv_padding").set_value(1).run()  # padded to 4×4 the kernel fits: a 2×2 output
     assert not at.exception and not at.error

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explain.shapes import PRESETS
-from tests.conftest import PROJECT, plotly_array
+from tests.conftest import PROJECT, plotly_array, shown
 
 PAGE = str(PROJECT / "pages" / "6_Shapes_and_parameters.py")
 EXERCISE, BATCH, CIFAR, ONE_BY_ONE = PRESETS
@@ -93,7 +93,7 @@ def test_edit_a_layer_and_add_one(app):
 def test_bad_combination_shows_an_error(app, key, value, words):
     app.number_input(key=key).set_value(value).run()
     assert not app.exception
-    assert len(app.error) == 1 and words in app.error[0].value
+    assert len(app.error) == 1 and words in shown(app.error[0].value)
     assert not [t for t in app.table if "weight (F×C×k×k)" in t.value.columns]
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from data.uploads import decode_upload
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, shown
 from tests.conftest import plotly_array as array
 from tests.conftest import plotly_charts as charts
 from ui.state import PHOTO, SOURCE_KEY, TEST, UPLOAD_KEY
@@ -133,7 +133,7 @@ def test_bad_file_shows_the_reason_and_keeps_the_current_image(page_env, photo):
     at = make_app().run()
     at = at.file_uploader(key="photo_uploader").upload("notes.png", b"just some text\n" * 5, "image/png").run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "This file cannot be used: This file is not an image that can be read; "
         "upload a PNG, JPEG, WebP or GIF photo."]
     assert "### Current image: test #0" in [m.value for m in at.markdown]
@@ -143,7 +143,7 @@ def test_bad_file_shows_the_reason_and_keeps_the_current_image(page_env, photo):
     at = at.file_uploader(key="photo_uploader").set_value(("my_cat.png", photo_bytes(), "image/png")).run()
     assert not at.error and "### Current image: your photo" in [m.value for m in at.markdown]
     at = at.file_uploader(key="photo_uploader").set_value(("empty.jpg", b"", "image/jpeg")).run()
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "This file cannot be used: The file is empty (0 bytes); upload a PNG, JPEG, WebP or GIF photo."]
     assert "### Current image: your photo" in [m.value for m in at.markdown]
     assert at.session_state[UPLOAD_KEY].key == photo.key
@@ -244,7 +244,7 @@ def test_semantic_map_page_uses_the_photo(page_env, photo, photo_acts, frozen_ch
 
 def test_one_by_one_page_decomposes_the_photo(page_env, photo, photo_acts):
     at = with_photo(make_app(PAGES[2]), photo).run()
-    assert "Output channel 0 of block3.conv3, for your photo (my_cat.png)" in [h.value for h in at.header]
+    assert "Output channel 0 of block3.conv3, for your photo (my_cat.png)" in [shown(h.value) for h in at.header]
     figs = charts(at)
     check = figs["ob_check"]
     actual = photo_acts["block3.conv3"][0]
@@ -270,7 +270,7 @@ def test_heatmaps_page_predicts_the_photo_without_a_label(page_env, photo, photo
     assert top5["x"] == [classes[i] for i in order]
     assert np.allclose(array(top5["y"]), photo_probs[order], atol=1e-6)
     assert "your photo (my_cat.png)" in figs["hm_top5"]["layout"]["title"]["text"]
-    assert "Three heat maps for your photo (my_cat.png)" in [h.value for h in at.header]
+    assert "Three heat maps for your photo (my_cat.png)" in [shown(h.value) for h in at.header]
     assert at.selectbox(key="hm_class").value == guess
     # CAM's mean + bias is the photo's logit for the class (exact for this architecture).
     from model.inference import predict_logits
@@ -320,7 +320,7 @@ def test_every_kind_of_upload_in_the_page(page_env, name, data, mime, error):
     at = at.file_uploader(key="photo_uploader").upload(name, data, mime).run()
     assert not at.exception
     if error:
-        assert len(at.error) == 1 and error in at.error[0].value, [e.value for e in at.error]
+        assert len(at.error) == 1 and error in shown(at.error[0].value), [e.value for e in at.error]
         assert "### Current image: test #0" in [m.value for m in at.markdown]
         assert UPLOAD_KEY not in at.session_state
     else:

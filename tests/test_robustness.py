@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT, write_image_folder
+from tests.conftest import PROJECT, shown, write_image_folder
 
 HOME = "dashboard.py"
 TRACEBACK_WORDS = ("Traceback", 'File "', "Error(s) in loading")
@@ -33,7 +33,8 @@ def run(page: str = HOME, query: dict | None = None) -> AppTest:
 
 
 def texts(elements) -> str:
-    return "\n".join(e.value for e in elements)
+    """The elements' text as the reader sees it (Markdown escapes removed)."""
+    return shown("\n".join(e.value for e in elements))
 
 
 def assert_no_traceback(at: AppTest) -> None:
@@ -87,6 +88,23 @@ def _break_data(root, case: str) -> None:
 @pytest.mark.parametrize("case, expected", [
     ("missing", "does not exist"),
     ("empty", "no test/ folder and no cifar-10-batches-py/"),
+])
+def test_no_data_set_at_all_offers_the_download_and_the_app_recovers(tiny_env, case, expected):
+    root = tiny_env
+    _break_data(root, case)
+    at = run()
+    assert_no_traceback(at)
+    assert [t.value for t in at.title] == ["CIFAR-10 is not on this machine yet"]
+    assert at.button(key="download_cifar10").label.startswith("Download CIFAR-10")
+    assert expected in texts(at.caption) and "CIFAR10_ROOT" in texts(at.markdown)  # what to do instead
+    assert not at.metric
+    shutil.rmtree(root, ignore_errors=True)
+    write_image_folder(root, splits=("test",))
+    at.run()
+    assert renders_normally(at), texts(at.error)
+
+
+@pytest.mark.parametrize("case, expected", [
     ("class_missing", "has no folder for class(es) frog; CIFAR-10 needs all ten"),
     ("all_broken", "None of the 20 image files"),
     ("all_wrong_size", "is 64×64 pixels, CIFAR-10 images are 32×32"),
@@ -180,7 +198,7 @@ def test_a_class_without_images_is_named(tiny_env):
     assert_no_traceback(at)
     assert renders_normally(at)
     assert "**The data set has no usable test image of class frog**, so its accuracy cannot be " \
-           "measured. Put its images in the data set's folder test/frog/" in texts(at.warning)
+           "measured. Put its images in the data set's folder `test/frog/`" in texts(at.warning)
     assert at.number_input(key="image_picker").max == 19  # the 18 others keep their numbers
 
 
@@ -424,10 +442,14 @@ def test_markup_in_a_url_value_stays_text_in_the_notice(page_env):
                                          "channel": "1\n\n# Your session expired"})
     assert_no_traceback(at)
     assert len(at.warning) == 2
-    for notice in (w.value for w in at.warning):
-        # The value stays inside one code span (shown literally): only its two delimiting
-        # backticks, and no line break that could start a heading or a new paragraph.
-        assert notice.count("`") == 2 and "\n" not in notice, notice
+    from ui.text import code
+
+    notices = [w.value for w in at.warning]
+    # Each value stays inside one code span (shown literally, backticks included; a longer fence
+    # than any run inside), with no line break that could start a heading or a new paragraph.
+    assert notices[0].startswith("Ignored " + code("layer=x` [log in here](http://evil.example) `") + " in")
+    assert notices[1].startswith("Ignored " + code("channel=1 # Your session expired") + " in")
+    assert not any("\n" in n for n in notices)
 
 
 # --- Channel names (Semantic map page) ------------------------------------------------------

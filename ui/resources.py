@@ -3,7 +3,8 @@
 Where things come from is decided only by the person who starts the server:
 ``streamlit run dashboard.py -- --checkpoint PATH --data DIR`` or the environment
 variables ``CIFAR10_CHECKPOINT`` and ``CIFAR10_ROOT``. Nothing a browser user types is
-used as a path.
+used as a path. Without a data set the pages offer to download it (:mod:`ui.first_launch`);
+``-- --download`` or ``CIFAR10_DOWNLOAD=1`` starts that download on the first page load.
 """
 
 from __future__ import annotations
@@ -18,29 +19,34 @@ from pathlib import Path
 
 import streamlit as st
 
-from data.cifar10 import CifarSplit, DatasetError, load_split, resolve_root
+from data.cifar10 import CifarSplit, DatasetError, DatasetNotFound, load_split, resolve_root
 from data.files import cache_dir
 from model.card import DEFAULT_CHECKPOINT, CheckpointCard, CheckpointError, read_card, write_card
+from ui.text import code, literal
 
 log = logging.getLogger("cifar10_explainer")
 
 
 SHOWN_SKIPPED = 5  # unusable data-set files listed by name in the warning
+_YES = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
 class Settings:
     checkpoint: Path
     data_root: Path
+    download: bool = False  # fetch the data set without waiting for a click (unattended set-up)
 
 
 def settings() -> Settings:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--checkpoint")
     parser.add_argument("--data")
+    parser.add_argument("--download", action="store_true")
     args, _ = parser.parse_known_args(sys.argv[1:])
     checkpoint = args.checkpoint or os.environ.get("CIFAR10_CHECKPOINT") or DEFAULT_CHECKPOINT
-    return Settings(Path(checkpoint).expanduser(), resolve_root(args.data))
+    download = args.download or os.environ.get("CIFAR10_DOWNLOAD", "").strip().lower() in _YES
+    return Settings(Path(checkpoint).expanduser(), resolve_root(args.data), download)
 
 
 @st.cache_resource(show_spinner="Loading the trained network…")
@@ -136,10 +142,12 @@ class Context:
     """Everything a page needs; built by :func:`load_or_stop`.
 
     ``card`` (metadata, layer table, hash) needs no torch; ``checkpoint`` and ``model`` load the
-    network (and torch) on first use, so a page that only shows cached numbers never does."""
+    network (and torch) on first use, so a page that only shows cached numbers never does.
+    ``split`` is None only for a page that asked for no data set (``load_or_stop(need_data=False)``)
+    when there is none."""
 
     card: CheckpointCard
-    split: CifarSplit
+    split: CifarSplit | None
     settings: Settings
     checkpoint_mtime_ns: int
 
@@ -175,32 +183,45 @@ class Context:
                                self.checkpoint, self.split)
 
 
-def load_or_stop() -> Context:
-    """Load the shared resources, or explain in the page what is missing and stop."""
+def load_or_stop(*, need_data: bool = True) -> Context:
+    """Load the shared resources, or explain in the page what is missing and stop.
+
+    Without a data set, a page that needs one offers to download it (and stops); a page that
+    can do without (``need_data=False``) gets a Context whose ``split`` is None."""
     cfg = settings()
     try:
         mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
         card = _card(str(cfg.checkpoint), mtime)
     except CheckpointError as exc:
-        st.error(f"**The trained network could not be loaded.** {exc}")
+        st.error(f"**The trained network could not be loaded.** {literal(exc)}")
         st.info("Start the dashboard with a checkpoint made by `python -m model.train`: "
                 "`streamlit run dashboard.py -- --checkpoint PATH` or set `CIFAR10_CHECKPOINT`.")
         st.stop()
     try:
         split = _test_split(str(cfg.data_root))
     except DatasetError as exc:
-        st.error(f"**The CIFAR-10 test images could not be loaded.** {exc}")
-        st.info("Start the dashboard with `CIFAR10_ROOT=../shared/cifar10 streamlit run dashboard.py` "
-                "or `streamlit run dashboard.py -- --data DIR`.")
+        if not need_data:
+            st.sidebar.info("No CIFAR-10 test images yet: the home page offers to download them. This page "
+                            "works without them." if isinstance(exc, DatasetNotFound) else
+                            "The CIFAR-10 test images could not be loaded (the home page says why). This page "
+                            "works without them.")
+            return Context(card, None, cfg, mtime)
+        if isinstance(exc, DatasetNotFound):
+            from ui.first_launch import offer_download
+
+            offer_download(cfg.data_root, exc, auto=cfg.download)  # stops the page
+        st.error(f"**The CIFAR-10 test images could not be loaded.** {literal(exc)}")
+        st.info("Fix or remove the files named above, or start the dashboard with "
+                "`streamlit run dashboard.py -- --data DIR` (or set `CIFAR10_ROOT`) pointing at a good copy.")
         st.stop()
     if tuple(split.classes) != card.classes:
         st.error(f"**The checkpoint and the data set name different classes.** The network was trained "
-                 f"on {', '.join(card.classes)}; the data set has {', '.join(split.classes)}. Start the "
-                 "dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
+                 f"on {literal(', '.join(card.classes))}; the data set has "
+                 f"{literal(', '.join(split.classes))}. Start the dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
                  "with the data set the checkpoint was trained on.")
         st.stop()
     if split.skipped:
-        listed = "\n".join(f"- {s}" for s in split.skipped[:SHOWN_SKIPPED])
+        listed = "\n".join(f"- {literal(s)}" for s in split.skipped[:SHOWN_SKIPPED])
         more = len(split.skipped) - SHOWN_SKIPPED
         st.warning(f"**{len(split.skipped):,} file(s) in the data set could not be used** and are left out; "
                    f"the pages use the other {len(split):,} test images.\n\n{listed}"
@@ -209,7 +230,7 @@ def load_or_stop() -> Context:
                      "and restart the dashboard.")
     empty = [c for k, c in enumerate(split.classes) if not (split.labels == k).any()]
     if empty:
-        st.warning(f"**The data set has no usable test image of class {', '.join(empty)}**, so its "
+        st.warning(f"**The data set has no usable test image of class {literal(', '.join(empty))}**, so its "
                    f"accuracy cannot be measured. Put its images in the data set's folder "
-                   f"test/{empty[0]}/ (one folder per class) and restart the dashboard.")
+                   f"{code(f'test/{empty[0]}/')} (one folder per class) and restart the dashboard.")
     return Context(card, split, cfg, mtime)

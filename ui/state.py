@@ -26,6 +26,7 @@ from data.uploads import EXTENSIONS, MAX_BYTES, UploadedImage, UploadError, deco
 from explain.browse import mark
 from render.common import display_pixels
 from ui.resources import Context
+from ui.text import code, literal
 
 IMAGE_KEY = "current_image"  # official test index of the current (or last) test image
 UPLOAD_KEY = "uploaded_image"  # the session's UploadedImage, if any
@@ -39,11 +40,11 @@ MAX_PARAM_LENGTH = 64
 
 
 def _notice(param: str, raw: str, why: str) -> None:
-    # The value goes inside a Markdown code span, shown literally: a backtick would end the span
-    # and a line break could start a heading, so neither survives.
-    flat = " ".join(raw.replace("`", "'").split())
+    # The value goes inside a Markdown code span, shown literally (ui.text.code copes with
+    # backticks; line breaks become spaces).
+    flat = " ".join(raw.split())
     shown = flat if len(flat) <= 40 else flat[:40] + "…"
-    st.warning(f"Ignored `{param}={shown}` in the link: {why}.", icon="⚠️")
+    st.warning(f"Ignored {code(f'{param}={shown}')} in the link: {why}.", icon="⚠️")
 
 
 def _url_value(param: str) -> str | None:
@@ -265,7 +266,7 @@ def image_sidebar(ctx: Context) -> CurrentImage:
         _take_upload(file)
         error = st.session_state.get(_UPLOAD_ERROR)
         if error and file is not None and error[0] == file.file_id:
-            st.error(f"This file cannot be used: {error[1]}")
+            st.error(f"This file cannot be used: {literal(error[1])}")
         if isinstance(st.session_state.get(UPLOAD_KEY), UploadedImage):
             st.button("Remove my photo", key="photo_forget", on_click=_forget_upload,
                       help="Forget the photo; the test image becomes current again.")
