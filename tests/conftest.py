@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,55 @@ def frozen_checkpoint(tmp_path_factory):
         _FROZEN["path"] = path
         _FROZEN["checkpoint"] = load_checkpoint(path)
     return _FROZEN["checkpoint"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The frozen checkpoint's results on every test image, as the tests expect them."""
+
+    logits: np.ndarray  # float32 N×K
+    probabilities: np.ndarray  # float32 N×K, softmax of the logits
+    predicted: np.ndarray  # int64 N
+    confidence: np.ndarray  # float32 N, the largest probability
+    correct: np.ndarray  # bool N
+    labels: np.ndarray  # int64 N (true class)
+    indices: np.ndarray  # int64 N (official test index)
+    relu3_max: np.ndarray  # float32 N×128: each block3.relu3 channel's maximum over the 8×8 positions
+
+
+@pytest.fixture(scope="session")
+def reference_predictions(frozen_checkpoint, test_split) -> Reference:
+    """The 10,000 test images through the frozen checkpoint once per session, for every test
+    that checks a page's test-set numbers (accuracy, confusion counts, galleries, dataset
+    examples). Computed here with plain torch, not with model.inference, explain.testset or
+    ui.resources (the code under test) and never read from the app's disk cache; the
+    block3.relu3 maxima come from a forward hook in the same pass."""
+    import torch
+
+    model = frozen_checkpoint.model
+    was_training = model.training
+    model.eval()
+    mean = torch.tensor(frozen_checkpoint.meta["mean"], dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(frozen_checkpoint.meta["std"], dtype=torch.float32).view(1, 3, 1, 1)
+    logits, relu3 = [], []
+    hook = model.block3.relu3.register_forward_hook(
+        lambda module, inputs, output: relu3.append(output.amax(dim=(2, 3)).float().numpy()))
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(test_split.images), 250):
+                x = torch.from_numpy(test_split.images[start:start + 250]).permute(0, 3, 1, 2).float() / 255.0
+                x = ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+                logits.append(model(x).float().numpy())
+    finally:
+        hook.remove()
+        model.train(was_training)
+    logits = np.concatenate(logits)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities = e / e.sum(axis=1, keepdims=True)
+    predicted = logits.argmax(axis=1)
+    return Reference(logits, probabilities, predicted, probabilities.max(axis=1),
+                     predicted == test_split.labels, test_split.labels, test_split.indices,
+                     np.concatenate(relu3))
 
 
 @pytest.fixture

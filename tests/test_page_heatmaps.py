@@ -22,14 +22,12 @@ def app(page_env):
     return AppTest.from_file(PAGE, default_timeout=180)
 
 
-@pytest.fixture(scope="module")
-def preds(frozen_checkpoint, test_split):
-    """Predictions of the frozen checkpoint (read from the page's own cache when it has run)."""
-    from data.files import cache_dir
-    from explain.testset import predictions
-
-    return predictions(frozen_checkpoint.model, test_split.images, test_split.labels, test_split.indices,
-                       frozen_checkpoint.meta, frozen_checkpoint.sha256, cache_dir())
+@pytest.fixture
+def preds(reference_predictions):
+    """Predictions of the frozen checkpoint: the session's reference, computed in conftest with
+    plain torch, not read from the page's own cache through explain.testset.predictions (which
+    made the page's numbers their own reference) nor recomputed here."""
+    return reference_predictions
 
 
 def _charts(at) -> dict[str, dict]:

@@ -25,12 +25,10 @@ def _captions(at) -> list[str]:
     return [c for el in at.get("image") for c in el.captions if c]
 
 
-def test_home_renders_the_model_card(app, checkpoint, test_split):
+def test_home_renders_the_model_card(app, reference_predictions, test_split):
     at = app.run()
     assert not at.exception
-    from model.inference import predict_logits
-    logits = predict_logits(checkpoint.model, test_split.images, checkpoint.meta["mean"], checkpoint.meta["std"])
-    top1 = float((logits.argmax(1) == test_split.labels).mean())
+    top1 = float((reference_predictions.predicted == test_split.labels).mean())
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy (top-1)"] == f"{top1:.2%}"
     assert metrics["Parameters"] == "310,250"
@@ -40,15 +38,13 @@ def test_home_renders_the_model_card(app, checkpoint, test_split):
     assert "Current image: test #0" in _markdown(at)
 
 
-def test_home_charts_show_the_real_numbers(app, checkpoint, test_split):
+def test_home_charts_show_the_real_numbers(app, checkpoint, reference_predictions, test_split):
     """Per-class accuracy, the training curves and the confusion matrix, as Vega-Lite charts (no
     Plotly on the home page: its 4.7 MB bundle held the first render back), with the real data."""
     at = app.run()
     assert not at.exception
     assert not at.get("plotly_chart")
-    from model.inference import predict_logits
-    pred = predict_logits(checkpoint.model, test_split.images, checkpoint.meta["mean"],
-                          checkpoint.meta["std"]).argmax(1)
+    pred = reference_predictions.predicted
     classes = checkpoint.classes
     per_class, loss, acc, confusion = vega_charts(at)
     for row in per_class[1]:
@@ -61,14 +57,12 @@ def test_home_charts_show_the_real_numbers(app, checkpoint, test_split):
     assert confusion[0]["layer"][0]["params"][0]["name"] == "cell"
 
 
-def test_confusion_pair_lists_exactly_those_images(app, checkpoint, test_split):
+def test_confusion_pair_lists_exactly_those_images(app, reference_predictions, test_split):
     at = app.run()
     at.selectbox(key="home_true").set_value("dog")
     at.selectbox(key="home_pred").set_value("cat").run()
     assert not at.exception
-    from model.inference import predict_logits
-    pred = predict_logits(checkpoint.model, test_split.images, checkpoint.meta["mean"],
-                          checkpoint.meta["std"]).argmax(1)
+    pred = reference_predictions.predicted
     expected = int(np.sum((test_split.labels == 5) & (pred == 3)))
     assert f"**{expected:,} images** match" in _markdown(at)
     captions = _captions(at)

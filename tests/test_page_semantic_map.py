@@ -26,13 +26,12 @@ def app(page_env):
     return make_app(PAGE)
 
 
-@pytest.fixture(scope="module")
-def relu3_scores(frozen_checkpoint, test_split):
-    """block3.relu3 channel maxima over the whole test set, computed here independently."""
-    from explain.testset import channel_max_scores
-
-    ckpt = frozen_checkpoint
-    return channel_max_scores(ckpt.model, test_split.images, ckpt.meta, "block3.relu3")
+@pytest.fixture
+def relu3_scores(reference_predictions):
+    """block3.relu3 channel maxima over the whole test set: the session's reference, computed in
+    conftest with plain torch (this fixture used explain.testset.channel_max_scores, the very
+    function the page uses, and recomputed all 10,000 images for this module alone)."""
+    return reference_predictions.relu3_max
 
 
 @pytest.fixture(autouse=True)

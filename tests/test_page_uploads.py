@@ -218,10 +218,8 @@ def test_feature_maps_page_shows_the_photo_and_its_activations(page_env, photo, 
     assert np.allclose(z, one, atol=1e-5)
 
 
-def test_semantic_map_page_uses_the_photo(page_env, photo, photo_acts, frozen_checkpoint, test_split):
-    from data.files import cache_dir
+def test_semantic_map_page_uses_the_photo(page_env, photo, photo_acts, reference_predictions):
     from explain.semantic import argmax_channel_map
-    from explain.testset import cached_channel_scores
 
     at = with_photo(make_app(PAGES[1]), photo).run()
     result = argmax_channel_map(photo_acts["block3.relu3"])
@@ -233,9 +231,7 @@ def test_semantic_map_page_uses_the_photo(page_env, photo, photo_acts, frozen_ch
     assert f"channel {top} wins the most ({share:.0%})" in captions
     channel = at.selectbox(key="sm_channel").value
     peak = float(photo_acts["block3.relu3"][channel].max())
-    ckpt = frozen_checkpoint
-    scores = cached_channel_scores(ckpt.model, test_split.images, test_split.labels, ckpt.meta,
-                                   "block3.relu3", ckpt.sha256, cache_dir())  # the page's cache: fast
+    scores = reference_predictions.relu3_max  # computed in conftest, not read from the page's cache
     rank = int((scores[:, channel] > peak).sum()) + 1
     image_captions = [img.caption for el in at.main.get("image") for img in el.proto.imgs]
     assert (f"Channel {channel} on this image (your photo): max {peak:.2f}, would rank {rank:,} of "
