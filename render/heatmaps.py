@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from explain.activations import format_shape
 from explain.heatmaps import upsample
-from render.common import NEUTRAL, TRUE_CLASS, bar_figure, overlay_figure, text, upscale
+from render.common import NEUTRAL, OVERLAY_CMAP, TRUE_CLASS, bar_figure, overlay_figure, text, upscale
 from render.slide import MapPanel, input_panel, slide_png
 
 
@@ -50,6 +50,6 @@ def heatmaps_slide(image: np.ndarray, name: str, guess: str, chosen: str,
     size = np.asarray(image).shape[0]
     big = upscale(np.asarray(image, np.uint8), 8)
     panels = [input_panel(image, f"{name}, predicted {guess}")]
-    panels += [MapPanel(title, upsample(values, size), colorbar, cmap="inferno", background=big,
+    panels += [MapPanel(title, upsample(values, size), colorbar, cmap=OVERLAY_CMAP, background=big,
                         opacity=opacity) for title, values, colorbar in maps]
     return slide_png(f"Where did the network look? {name}, class “{chosen}”", panels, footer)
