@@ -3,15 +3,15 @@
 The lecture's reading of the three blocks: block 1 detects strokes, block 2 parts, and
 block 3 says what is where. The receptive field (how many input pixels one position of a
 layer can see) makes that concrete: 5×5 pixels after block 1's convolutions, 14×14 after
-block 2's, the whole 32×32 image after block 3's.
+block 2's, 32×32 after block 3's: as wide as the image, but centred on each position, so no
+single position sees the whole image (:func:`explain.shapes.what_a_position_sees` words it).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from torch import nn
-
-from explain.activations import all_activations, layers, map_layers
+from explain.activations import all_activations, map_layers
+from explain.shapes import model_receptive_fields, what_a_position_sees
 from model.inference import to_tensor
 from model.network import LectureCNN
 
@@ -23,9 +23,9 @@ BLOCK_NOTES = {
               "channels answer simple questions: is there an edge at this angle, a colour blob, a stripe?",
     "block2": "**Block 2 — parts.** Channels combine block 1's strokes into parts and textures "
               "(an eye, a wheel, fur, a leg) over a larger window of the image.",
-    "block3": "**Block 3 — what is where.** Each position now sees (almost) the whole image; a "
-              "channel lighting up says *this* kind of thing is *here*. The classifier just averages "
-              "these maps.",
+    "block3": "**Block 3 — what is where.** Each position now draws on a window nearly as wide as the image "
+              "or wider, centred on itself; a channel lighting up says *this* kind of thing is *here*. The "
+              "classifier just averages these maps.",
 }
 
 KIND_NOTES = {
@@ -87,28 +87,12 @@ def layer_label(name: str, shape: tuple[int, ...]) -> str:
     return f"{shown} — {'×'.join(str(s) for s in shape)}"
 
 
-def receptive_field(model: LectureCNN, name: str) -> int:
-    """Side in input pixels of the window one position of layer ``name`` depends on."""
-    size, jump = 1, 1
-    for info in layers(model):
-        m = info.module
-        if isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
-            k = m.kernel_size if isinstance(m.kernel_size, int) else m.kernel_size[0]
-            s = m.stride if isinstance(m.stride, int) else m.stride[0]
-            size += (k - 1) * jump
-            jump *= s
-        if info.name == name:
-            return size
-    raise ValueError(f"unknown layer {name!r}")
-
-
 def layer_note(model: LectureCNN, name: str, image_size: int = 32) -> str:
     """One or two sentences on what layer ``name`` shows, for the page."""
     info = next((i for i in map_layers(model) if i.name == name), None)
     if info is None:
         raise ValueError(f"unknown layer {name!r}")
-    rf = receptive_field(model, name)
-    window = (f"the whole {image_size}×{image_size} image" if rf >= image_size
-              else f"a {rf}×{rf}-pixel window of the input")
+    field = next(row for row in model_receptive_fields(model, image_size) if row.layer == name)
     kind = KIND_NOTES.get(info.kind, info.kind)
-    return f"{BLOCK_NOTES[info.block]} `{name}` shows {kind}; each position sees {window}."
+    return (f"{BLOCK_NOTES[info.block]} `{name}` shows {kind}; each position sees "
+            f"{what_a_position_sees(field, image_size)}.")

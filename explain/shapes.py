@@ -10,6 +10,7 @@ it and the tests check that the two agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -230,33 +231,57 @@ class FieldRow:
     output_side: int  # H = W of the output
     receptive_field: int  # side of the input square one output pixel sees
     jump: int  # input pixels between neighbouring output pixels (product of the strides)
+    start: float = 0.0  # input row (= column) at the centre of output position 0's window
+
+    def covers(self, i: int) -> tuple[int, int]:
+        """First and last input row (or column) in the window of output position ``i``. Values
+        below 0 or past the image's last pixel are zero padding: the window is centred on its
+        position, so near the border part of it hangs over the edge."""
+        centre = self.start + self.jump * i
+        half = (self.receptive_field - 1) / 2
+        return round(centre - half), round(centre + half)
+
+    def covers_text(self) -> str:
+        """The window of position i as a formula, e.g. "4i − 14 … 4i + 17"."""
+        low, high = self.covers(0)
+
+        def term(offset: int) -> str:
+            var = "i" if self.jump == 1 else f"{self.jump}i"
+            return var if offset == 0 else f"{var} {'+' if offset > 0 else '−'} {abs(offset)}"
+
+        return f"{term(low)} … {term(high)}"
 
 
 def receptive_fields(named_modules: list[tuple[str, nn.Module]], image_size: int) -> list[FieldRow]:
-    """Receptive field, jump and output side after each layer of a chain of 2-D layers.
+    """Receptive field, jump, window centre and output side after each layer of a chain of 2-D
+    layers.
 
-    rf ← rf + (k − 1)·dilation·jump and jump ← jump·stride for Conv2d, MaxPool2d and AvgPool2d;
-    global (adaptive) pooling to 1×1 sees the whole map; other layers (BatchNorm, ReLU, …) change
+    For Conv2d, MaxPool2d and AvgPool2d (kernel k, stride s, padding p, dilation d): every window
+    adds (k − 1)·d·jump to the field (a 2×2 pooling adds 1·jump, as a 3×3 convolution adds 2·jump),
+    the centre of position 0 moves by ((k − 1)·d/2 − p)·jump, then the jump is multiplied by s.
+    Global (adaptive) pooling to 1×1 sees the whole map; other layers (BatchNorm, ReLU, …) change
     nothing.
     """
-    rf, jump, side = 1, 1, image_size
+    rf, jump, side, start = 1, 1, image_size, 0.0
     rows = []
     for name, m in named_modules:
         if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
             d = _pair(getattr(m, "dilation", 1))
             rf += (k - 1) * d * jump
+            start += ((k - 1) * d / 2 - p) * jump
             side = (side + 2 * p - d * (k - 1) - 1) // s + 1
             jump *= s
         elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
             if _pair(m.output_size) != 1:
                 raise ValueError(f"{name}: only global pooling (output 1×1) is supported")
             rf += (side - 1) * jump
+            start += (side - 1) / 2 * jump
             jump *= side
             side = 1
         elif isinstance(m, (nn.Flatten, nn.Linear)):
             break
-        rows.append(FieldRow(name, type(m).__name__, side, rf, jump))
+        rows.append(FieldRow(name, type(m).__name__, side, rf, jump, start))
     return rows
 
 
@@ -267,6 +292,45 @@ def model_receptive_fields(model, image_size: int = 32) -> list[FieldRow]:
     return receptive_fields([(info.name, info.module) for info in layers(model)], image_size)
 
 
+def what_a_position_sees(row: FieldRow, image_size: int = 32) -> str:
+    """What one position of the layer in ``row`` sees of the ``image_size``×``image_size`` input,
+    in words a lecturer can repeat: the one wording of the app (Feature maps and Shapes pages).
+
+    A field as wide as the image is not the image: each window is centred on its own position,
+    so near the border part of it lies on the zero padding, and it may be that no single window
+    covers the whole image (block3.conv2: position i covers 4i − 14 … 4i + 17)."""
+    n, rf = image_size, row.receptive_field
+    if row.output_side == 1:
+        return (f"the whole {n}×{n} image: its single position pools every position of the layer "
+                "before it")
+    window = f"input rows and columns {row.covers_text()}"
+    whole = [i for i in range(row.output_side) if row.covers(i)[0] <= 0 and row.covers(i)[1] >= n - 1]
+    if rf < n:
+        return f"a {rf}×{rf}-pixel window of the input (position i covers {window})"
+    size = "as wide as the image" if rf == n else f"wider than the {n}×{n} image"
+    if not whole:
+        sees = "no single position sees the whole image"
+    elif len(whole) == row.output_side:
+        sees = "every position covers the whole image, part of it on the padding"
+    else:
+        sees = f"only {len(whole)} of the {row.output_side} positions in a row cover every column"
+    return (f"a {rf}×{rf}-pixel window, {size} but centred on the position (position i covers {window}): "
+            f"near the border, part of it is zero padding, and {sees}")
+
+
+def receptive_field_rule(fields: list[FieldRow]) -> str:
+    """How the receptive field grows, with this chain's own pooling steps as examples
+    (the lecture network: 5 → 6, 14 → 16, 32 → 36)."""
+    steps = [f"{before.receptive_field} → {row.receptive_field}" for before, row in pairwise(fields)
+             if row.kind in ("MaxPool2d", "AvgPool2d")]
+    examples = f" ({', '.join(steps)} here)" if steps else ""
+    return ("How many input pixels (a square of that side) one output pixel of a layer can see. Every "
+            "window adds (k − 1)·jump, the jump being the input distance between neighbouring output "
+            "pixels: a 3×3 convolution adds 2·jump, a 1×1 convolution nothing, and a 2×2 pooling adds "
+            f"1·jump{examples} before its stride of 2 doubles the jump. Conv–pool–conv–pool: maps get "
+            "smaller and more numerous, and one deep pixel sees a wide area of the image.")
+
+
 def field_rows(fields: list[FieldRow], channels: dict[str, int], image_size: int = 32) -> list[dict]:
     """Table rows; ``channels`` maps a layer name to its output channel count."""
     rows = []
@@ -274,11 +338,14 @@ def field_rows(fields: list[FieldRow], channels: dict[str, int], image_size: int
         rf = f"{f.receptive_field}×{f.receptive_field}"
         if f.output_side == 1:
             rf += " (whole image)"
-        elif f.receptive_field >= image_size:
-            rf += " (as large as the image)"
+        elif f.receptive_field == image_size:
+            rf += " (as wide as the image)"
+        elif f.receptive_field > image_size:
+            rf += " (wider than the image)"
         rows.append({"layer": f.layer, "type": f.kind,
                      "output (C×H×W)": f"{channels[f.layer]}×{f.output_side}×{f.output_side}",
-                     "receptive field": rf, "jump (pixels)": f.jump})
+                     "receptive field": rf, "jump (pixels)": f.jump,
+                     "position i sees rows/columns": "all" if f.output_side == 1 else f.covers_text()})
     return rows
 
 

@@ -12,7 +12,6 @@ from explain.feature_maps import (
     image_activations,
     layer_label,
     layer_note,
-    receptive_field,
     strongest_channel,
 )
 from explain.semantic import layer_names, rank_in_column, rank_of_score
@@ -91,21 +90,20 @@ def test_contrast_text():
     assert contrast_text("#325A9B") == "#FFFFFF"  # dark blue
 
 
-def test_receptive_field_grows_block_by_block(model):
-    expected = {"block1.conv1": 3, "block1.relu1": 3, "block1.conv2": 5, "block1.pool": 6,
-                "block2.conv1": 10, "block2.conv2": 14, "block2.conv3": 14, "block2.pool": 16,
-                "block3.conv1": 24, "block3.conv2": 32, "block3.relu3": 32, "block3.pool": 36}
-    assert {name: receptive_field(model, name) for name in expected} == expected
-    with pytest.raises(ValueError, match="unknown layer"):
-        receptive_field(model, "block9.conv1")
-
-
 def test_layer_note_follows_the_lecture(model):
     assert "strokes" in layer_note(model, "block1.conv1")
     assert "5×5-pixel window" in layer_note(model, "block1.relu2")
     assert "parts" in layer_note(model, "block2.bn1")
     assert "what is where" in layer_note(model, "block3.relu3")
-    assert "the whole 32×32 image" in layer_note(model, "block3.relu3")
+    # A field as wide as the image is not the image (issue 11): the one wording of explain.shapes.
+    from explain.shapes import model_receptive_fields, what_a_position_sees
+
+    fields = {f.layer: f for f in model_receptive_fields(model)}
+    for name in ("block1.relu2", "block3.conv2", "block3.relu3", "block3.pool"):
+        assert layer_note(model, name).endswith(f"each position sees {what_a_position_sees(fields[name])}.")
+    assert "4i − 14 … 4i + 17" in layer_note(model, "block3.relu3")
+    assert "whole 32×32 image" not in layer_note(model, "block3.relu3")
+    assert "no single position sees the whole image" in layer_note(model, "block3.pool")
     assert "ReLU" in layer_note(model, "block3.relu3")
     with pytest.raises(ValueError):
         layer_note(model, "classifier")

@@ -51,6 +51,8 @@ def test_default_view_names_layer_shape_and_channel(app, acts_of):
     assert title(figs["fm_grid"]).startswith("block1.relu1: all 32 channels (1×32×32×32)")
     assert "Input: test #3" in title(figs["fm_input"])
     assert "Block 1 — strokes" in markdown(at)
+    assert "each position sees a 3×3-pixel window of the input (position i covers input rows and " \
+           "columns i − 1 … i + 1)" in markdown(at)
     # The enlarged channel defaults to the strongest one, and its numbers are the network's.
     maps = acts_of(3)["block1.relu1"]
     strongest = int(np.argmax(maps.max(axis=(1, 2))))
@@ -76,6 +78,11 @@ def test_changing_the_layer_changes_the_grid(app):
     assert after != before
     assert title(after).startswith("block3.conv3: all 128 channels (1×128×8×8)")
     assert "Block 3 — what is where" in markdown(at)
+    # As wide as the image is not the image: the page says where each window lies (issue 11).
+    assert "a 32×32-pixel window, as wide as the image but centred on the position (position i covers " \
+           "input rows and columns 4i − 14 … 4i + 17)" in markdown(at)
+    assert "no single position sees the whole image" in markdown(at)
+    assert "sees the whole 32×32 image" not in markdown(at)
     assert at.number_input(key="fm_channel").max == 127
     assert at.query_params["layer"] in ("block3.conv3", ["block3.conv3"])
 

@@ -20,10 +20,12 @@ from explain.shapes import (
     describe,
     model_receptive_fields,
     pool_example,
+    receptive_field_rule,
     receptive_fields,
     reference_architectures,
     shape_problem,
     stacked_3x3,
+    what_a_position_sees,
 )
 from tests.conftest import random_eval_model
 
@@ -181,6 +183,116 @@ def _gradient_extent(layer: str, row: int, col: int) -> tuple[int, int]:
 def test_receptive_field_measured_by_backpropagation(layer, row, col):
     fields = {f.layer: f.receptive_field for f in model_receptive_fields(random_eval_model())}
     assert _gradient_extent(layer, row, col) == (fields[layer], fields[layer])
+
+
+# The lecture network along one axis, written out by hand: (layer, kernel, stride, padding) of every
+# convolution and pooling (BatchNorm and ReLU move nothing).
+LECTURE_AXIS = [("block1.conv1", 3, 1, 1), ("block1.conv2", 3, 1, 1), ("block1.pool", 2, 2, 0),
+                ("block2.conv1", 3, 1, 1), ("block2.conv2", 3, 1, 1), ("block2.conv3", 1, 1, 0),
+                ("block2.pool", 2, 2, 0), ("block3.conv1", 3, 1, 1), ("block3.conv2", 3, 1, 1),
+                ("block3.conv3", 1, 1, 0), ("block3.pool", 2, 2, 0)]
+
+
+def _window_by_composition(layer: str, i: int) -> tuple[int, int]:
+    """First and last input row that output row ``i`` of ``layer`` reads, by composing index maps on
+    an unbounded line: output j of a layer reads its input rows s·j − p … s·j − p + k − 1 (below 0
+    or past the end: padding, kept with its coordinate). No field, jump or centre formula."""
+    chain = LECTURE_AXIS[:[name for name, *_ in LECTURE_AXIS].index(layer) + 1]
+    rows = {i}
+    for _, k, s, p in reversed(chain):
+        rows = {s * r - p + t for r in rows for t in range(k)}
+    return min(rows), max(rows)
+
+
+def test_the_hand_written_axis_is_the_network():
+    from explain.activations import layers
+
+    real = [(info.name, m.kernel_size, m.stride, m.padding) for info in layers(random_eval_model())
+            if isinstance(m := info.module, (nn.Conv2d, nn.MaxPool2d))]
+    def first(v):
+        return v[0] if isinstance(v, tuple) else v
+
+    assert [(name, first(k), first(s), first(p)) for name, k, s, p in real] == LECTURE_AXIS
+
+
+def test_window_of_every_position_matches_composed_index_maps():
+    fields = {f.layer: f for f in model_receptive_fields(random_eval_model())}
+    for name, *_ in LECTURE_AXIS:
+        f = fields[name]
+        assert [f.covers(i) for i in range(f.output_side)] == \
+            [_window_by_composition(name, i) for i in range(f.output_side)], name
+
+
+def test_block3_conv2_position_i_covers_4i_minus_14_to_4i_plus_17_and_no_window_is_the_image():
+    fields = {f.layer: f for f in model_receptive_fields(random_eval_model())}
+    conv = fields["block3.conv2"]
+    assert conv.receptive_field == 32  # as wide as the image …
+    assert [conv.covers(i) for i in range(8)] == [(4 * i - 14, 4 * i + 17) for i in range(8)]  # … not the image
+    assert conv.covers_text() == "4i − 14 … 4i + 17"
+    pool = fields["block3.pool"]
+    assert [pool.covers(i) for i in range(4)] == [(-14, 21), (-6, 29), (2, 37), (10, 45)]
+    for f in (conv, pool):  # no window covers all of columns 0–31
+        assert not any(lo <= 0 and hi >= 31 for lo, hi in map(f.covers, range(f.output_side)))
+
+
+def _gradient_support(layer: str, row: int, col: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(first, last) input row and column that change one output pixel of ``layer`` (as
+    _gradient_extent, but where, not how wide)."""
+    from explain.activations import layers
+
+    model = random_eval_model(seed=5)
+    x = torch.randn(1, 3, 32, 32, requires_grad=True)
+    h = x
+    for info in layers(model):
+        m = info.module
+        if isinstance(m, nn.ReLU):
+            m = nn.Identity()
+        elif isinstance(m, nn.MaxPool2d):
+            m = nn.AvgPool2d(m.kernel_size, m.stride)
+        h = m(h)
+        if info.name == layer:
+            break
+    h[0, :, row, col].sum().backward()
+    rows, cols = np.nonzero((x.grad[0].abs().sum(0) > 0).numpy())
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+@pytest.mark.parametrize("i", range(8))
+def test_block3_conv2_window_measured_by_backpropagation(i):
+    """Inside the image, the pixels a position depends on are its window cut to 0–31."""
+    lo, hi = 4 * i - 14, 4 * i + 17
+    assert _gradient_support("block3.conv2", i, 7 - i) == ((max(lo, 0), min(hi, 31)),
+                                                          (max(4 * (7 - i) - 14, 0), min(4 * (7 - i) + 17, 31)))
+
+
+def test_what_a_position_sees_is_true_for_wide_fields():
+    fields = {f.layer: f for f in model_receptive_fields(random_eval_model())}
+    conv = what_a_position_sees(fields["block3.conv2"])
+    assert "32×32-pixel window, as wide as the image but centred on the position" in conv
+    assert "4i − 14 … 4i + 17" in conv and "no single position sees the whole image" in conv
+    assert "8i − 14 … 8i + 21" in what_a_position_sees(fields["block3.pool"])
+    assert "wider than the 32×32 image" in what_a_position_sees(fields["block3.pool"])
+    assert what_a_position_sees(fields["block2.conv2"]).startswith("a 14×14-pixel window of the input")
+    assert what_a_position_sees(fields["gap"]).startswith("the whole 32×32 image")
+    # Only global pooling is said to see the whole image.
+    whole = [name for name, f in fields.items() if "the whole 32×32 image" in what_a_position_sees(f)
+             and "no single position" not in what_a_position_sees(f)]
+    assert whole == ["gap"]
+
+
+def test_receptive_field_rule_counts_the_pooling_window():
+    fields = [f for f in model_receptive_fields(random_eval_model())
+              if f.kind in ("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d")]
+    rule = receptive_field_rule(fields)
+    assert "a 2×2 pooling adds 1·jump" in rule and "doubles the jump" in rule
+    # The three pooling steps of this network, from the composed windows: width before → after.
+    width = {name: _window_by_composition(name, 0)[1] - _window_by_composition(name, 0)[0] + 1
+             for name, *_ in LECTURE_AXIS}
+    steps = [f"{width[a]} → {width[b]}" for a, b in (("block1.conv2", "block1.pool"),
+                                                      ("block2.conv3", "block2.pool"),
+                                                      ("block3.conv3", "block3.pool"))]
+    assert steps == ["5 → 6", "14 → 16", "32 → 36"]
+    assert f"({', '.join(steps)} here)" in rule
 
 
 def test_receptive_fields_with_stride_and_dilation():
