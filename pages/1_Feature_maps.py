@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from explain.activations import format_shape, map_layers
-from explain.feature_maps import SORTS, channel_order, grid_shape, layer_label, layer_note, strongest_channel
+from explain.feature_maps import SORTS, channel_order, grid_shape, layer_label, layer_note, telling_channel
 from render.common import OVERLAY_SCALE, heatmap_figure, image_figure, overlay, titled
 from render.feature_maps import feature_grid_figure, feature_maps_slide
 from render.slide import slide_file_name
@@ -44,8 +44,9 @@ explain(layer_note(ctx.model, layer))
 adopt_url_value("channel", "fm_channel", parse_int_in(0, count - 1),
                 f"{layer} has channels 0–{count - 1}")
 current = st.session_state.get("fm_channel")
+pick = telling_channel(maps)
 if not isinstance(current, int) or not 0 <= current < count:
-    st.session_state["fm_channel"] = strongest_channel(maps)
+    st.session_state["fm_channel"] = pick.channel
 
 c_sort, c_scale, c_channel = st.columns([2, 2, 1])
 sort = c_sort.radio("Order channels by", list(SORTS), key="fm_sort", horizontal=True, persist_state="session")
@@ -67,6 +68,8 @@ explain("Each tile is one channel's map, labelled with its channel number (hover
 
 # --- One channel up close ---------------------------------------------------------------------
 st.subheader(f"Channel {channel} of {layer}, beside the input")
+if channel == pick.channel:
+    st.caption(pick.reason)
 one = maps[channel]
 h, w = one.shape
 signed = float(one.min()) < 0

@@ -12,7 +12,7 @@ from explain.feature_maps import (
     image_activations,
     layer_label,
     layer_note,
-    strongest_channel,
+    telling_channel,
 )
 from explain.semantic import layer_names, rank_in_column, rank_of_score
 from model.inference import to_tensor
@@ -43,8 +43,42 @@ def test_channel_order_by_index_mean_and_max():
     assert channel_order(MAPS, "mean activation").tolist() == [1, 3, 2, 0]
     # Maxima 4, 3, 5, 3.
     assert channel_order(MAPS, "max activation").tolist() == [2, 0, 1, 3]
-    assert strongest_channel(MAPS) == 2
     assert set(SORTS) == {"channel index", "mean activation", "max activation"}
+
+
+def _hand_made_maps() -> np.ndarray:
+    """8×8 maps: 0 a bright stripe along the bottom edge (what zero padding does to some early
+    channels), 1 a moderate blob in the middle, 2 the same value everywhere, 3 nothing."""
+    maps = np.zeros((4, 8, 8), dtype=np.float32)
+    maps[0, 7, :] = 9.0
+    maps[1, 3:5, 3:5] = 3.0
+    maps[2] = 2.0
+    return maps
+
+
+def test_default_channel_is_a_central_blob_not_a_border_stripe():
+    maps = _hand_made_maps()
+    assert int(np.argmax(maps.max(axis=(1, 2)))) == 0  # the old default: the strongest single value
+    pick = telling_channel(maps)
+    assert pick.channel == 1
+    # Ring of 1 position on an 8×8 map: inside is the central 6×6 (36 positions), border the other 28.
+    assert pick.ring == 1
+    assert pick.inside == pytest.approx(4 * 3.0 / 36) and pick.border == pytest.approx(0.0)
+    assert pick.reason.startswith("Channel 1 was picked for you")
+    assert "zero padding" in pick.reason and "0.33" in pick.reason
+    # Uniform and empty channels score 0; the stripe scores 0 − 9·8/28 < 0.
+    without_blob = maps[[0, 2, 3]]
+    assert telling_channel(without_blob).channel == 1  # the uniform one (index 1 here): first of the zeros
+
+
+def test_default_channel_ties_go_to_the_lower_channel_and_tiny_maps_use_the_mean():
+    blob = _hand_made_maps()[1]
+    assert telling_channel(np.stack([np.zeros_like(blob), blob, blob])).channel == 1
+    tiny = np.array([[[1.0, 1.0], [1.0, 1.0]], [[3.0, 0.0], [0.0, 0.0]], [[2.0, 2.0], [2.0, 1.0]]])
+    pick = telling_channel(tiny)
+    assert (pick.channel, pick.ring, pick.inside) == (2, 0, pytest.approx(7 / 4))
+    with pytest.raises(ValueError, match="C×H×W"):
+        telling_channel(np.zeros((2, 2)))
 
 
 def test_channel_order_handles_negative_values():
