@@ -135,6 +135,11 @@ adopt_url_value("channel", "sm_channel", parse_int_in(0, count - 1), f"{layer} h
 current = st.session_state.get("sm_channel")
 if not isinstance(current, int) or not 0 <= current < count:
     st.session_state["sm_channel"] = int(top_channel)
+elif st.session_state.get("_sm_channel_for") != (layer, img.key):
+    # The browser keeps showing an option's old text while its value stays valid: set the value
+    # again so the box shows this layer's and this image's "wins …% here" (issue 11).
+    st.session_state["sm_channel"] = int(current)
+st.session_state["_sm_channel_for"] = (layer, img.key)
 won = dict(result.shares)
 
 
