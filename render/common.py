@@ -48,10 +48,29 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
 
 
 def display_pixels(image: np.ndarray, size: int = 256) -> np.ndarray:
-    """``image`` upscaled nearest-neighbour by the whole factor that brings its height closest to
-    ``size`` from below (at least 1): how a 32×32 image is shown (pixels stay honest)."""
+    """``image`` upscaled nearest-neighbour by the whole factor that brings its longer side closest
+    to ``size`` from below (at least 1): how a 32×32 image is shown (pixels stay honest). The longer
+    side, so that a photo one pixel tall is not blown up to a picture 256 times its width."""
     img = np.asarray(image)
-    return upscale(img, max(1, size // img.shape[0]))
+    return upscale(img, max(1, size // max(img.shape[0], img.shape[1])))
+
+
+def thumbnail(image: np.ndarray, width: int = 160) -> np.ndarray:
+    """``image`` (H×W×3 uint8) shrunk to at most ``width`` pixels wide and tall, keeping its aspect
+    ratio, each side at least 1 pixel; never enlarged.
+
+    For ``st.image(..., width=thumb.shape[1])``: given a wider image, Streamlit shrinks it itself
+    and rounds the height down, to 0 for a 4000×20 banner, and Pillow refuses ("height and width
+    must be > 0")."""
+    from PIL import Image
+
+    img = np.asarray(image, dtype=np.uint8)
+    h, w = img.shape[:2]
+    factor = min(1.0, width / max(h, w))
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    if size == (w, h):
+        return img
+    return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
 def png_data_uri(image: np.ndarray) -> str:

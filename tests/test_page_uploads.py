@@ -327,3 +327,56 @@ def test_every_kind_of_upload_in_the_page(page_env, name, data, mime, error):
         assert not at.error, [e.value for e in at.error]
         assert "### Current image: your photo" in [m.value for m in at.markdown]
         assert np.array_equal(at.session_state[UPLOAD_KEY].pixels, decode_upload(data, name).pixels)
+
+
+# --- Any size and aspect ratio that decodes (issue 11) --------------------------------------------
+
+
+def png_of_size(width: int, height: int) -> bytes:
+    rng = np.random.default_rng(width * 7919 + height)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# (width, height): a 4000×20 banner crashed the sidebar ("height and width must be > 0"), its
+# tall twin, one-pixel-thin lines both ways and a single pixel.
+EXTREMES = [(4000, 20), (20, 4000), (3000, 1), (1, 3000), (1, 1)]
+
+
+@pytest.mark.parametrize("width,height", EXTREMES)
+def test_any_aspect_ratio_is_shown_in_the_sidebar(page_env, width, height):
+    at = make_app().run()
+    at = at.file_uploader(key="photo_uploader").upload("banner.png", png_of_size(width, height), "image/png").run()
+    assert not at.exception and not at.error
+    assert "### Current image: your photo" in [m.value for m in at.markdown]
+    (thumb, network) = [img for el in at.sidebar.get("image") for img in el.proto.imgs]
+    assert thumb.caption == f"Your photo: banner.png ({width:,}×{height:,})"
+    assert network.caption == "As the network sees it: centre square, 32×32 pixels"
+
+
+@pytest.mark.parametrize("width,height", [(3000, 1), (1, 3000), (1, 1)])
+def test_any_aspect_ratio_works_on_the_playground(page_env, width, height):
+    """The playground convolves the photo itself (not its 32×32 view): a 1-pixel line gets a
+    one-line message for the 3×3 kernel, and with padding 1 it is convolved."""
+    photo = decode_upload(png_of_size(width, height), "line.png")
+    at = with_photo(make_app("pages/5_Convolution_playground.py"), photo).run()
+    assert not at.exception
+    shown_h, shown_w = photo.original.shape[:2]
+    errors = [e.value for e in at.error]
+    expected = (f"The 3×3 kernel is larger than the padded input ({shown_h}×{shown_w} = {shown_h}×{shown_w} "
+                "plus padding 0 on each side), so it fits nowhere: make the kernel smaller or the "
+                f"padding larger. (your photo line.png is {shown_h}×{shown_w} pixels.)")
+    assert errors == [expected]
+    at = at.slider(key="cv_padding").set_value(1).run()
+    assert not at.exception and not at.error
+    assert f"Each colour channel gives a {shown_h}×{shown_w} map" in "\n".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("width,height", EXTREMES)
+def test_any_aspect_ratio_in_the_playgrounds_own_uploader(page_env, width, height):
+    at = make_app("pages/5_Convolution_playground.py").run()
+    at = at.file_uploader(key="cv_upload").upload("strip.png", png_of_size(width, height), "image/png").run()
+    assert not at.exception
+    for e in at.error:  # what does not fit gets one line, never a traceback
+        assert "\n" not in e.value and "strip.png is" in e.value

@@ -101,3 +101,25 @@ def test_heat_map_scale_runs_from_black_to_pale_yellow_on_page_and_slide():
         assert [round(255 * c) for c in cmap(position)[:3]] == pytest.approx(expected, abs=1), position
     overlay = common.overlay_figure(IMAGE, RNG.random((8, 8)), "t", 0.5, "c").to_dict()
     assert tuple(map(tuple, overlay["data"][1]["colorscale"])) == scale
+
+
+@pytest.mark.parametrize("height,width,expected", [
+    (3, 512, (1, 160)),     # a 4000×20 banner's display copy: 3·160/512 = 0.94 → 1 row, not 0
+    (512, 3, (160, 1)),
+    (1, 512, (1, 160)), (512, 1, (160, 1)),
+    (1, 1, (1, 1)),         # never enlarged
+    (200, 300, (107, 160)),  # 200·160/300 = 106.7
+    (100, 120, (100, 120)),  # already small enough: the same array
+])
+def test_thumbnail_fits_160_pixels_keeps_the_shape_and_never_empties_a_side(height, width, expected):
+    image = RNG.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    thumb = common.thumbnail(image, 160)
+    assert thumb.shape == (*expected, 3) and thumb.dtype == np.uint8
+    if expected == (height, width):
+        assert (thumb == image).all()
+
+
+def test_display_pixels_enlarges_by_the_longer_side():
+    assert common.display_pixels(np.zeros((32, 32, 3), np.uint8)).shape == (256, 256, 3)  # × 8
+    assert common.display_pixels(np.zeros((1, 512, 3), np.uint8)).shape == (1, 512, 3)  # not 256 × 131,072
+    assert common.display_pixels(np.zeros((3, 40, 3), np.uint8)).shape == (18, 240, 3)  # × 6

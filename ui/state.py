@@ -24,7 +24,7 @@ import streamlit as st
 
 from data.uploads import EXTENSIONS, MAX_BYTES, UploadedImage, UploadError, decode_upload
 from explain.browse import mark
-from render.common import display_pixels
+from render.common import display_pixels, thumbnail
 from ui.resources import Context
 
 IMAGE_KEY = "current_image"  # official test index of the current (or last) test image
@@ -265,8 +265,9 @@ def image_sidebar(ctx: Context) -> CurrentImage:
     conf = float(np.max(probabilities))
     if current.is_upload:
         up = current.upload
-        bar.image(up.original, caption=f"Your photo: {up.name} ({up.size[0]:,}×{up.size[1]:,})",
-                  width=160, output_format="PNG")
+        thumb = thumbnail(up.original, 160)  # any aspect ratio: a 4000×20 banner is a 160×1 strip
+        bar.image(thumb, caption=f"Your photo: {up.name} ({up.size[0]:,}×{up.size[1]:,})",
+                  width=thumb.shape[1], output_format="PNG")
         bar.image(display_pixels(current.pixels), width=160, output_format="PNG",
                   caption="As the network sees it: centre square, 32×32 pixels")
         bar.markdown(f"Predicted **{guess}** ({conf:.0%}) · no true label")
