@@ -43,8 +43,8 @@ from ui.state import adopt_url_value, image_sidebar, parse_choice, parse_int_in,
 
 st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
 ctx = load_or_stop()
+presentation_toggle()  # first in the sidebar, as on every page
 chosen = image_sidebar(ctx)
-presentation_toggle()
 
 st.title("Convolution playground")
 explain("A convolution slides a small grid of weights — the **kernel** or **filter** — over the image. "

@@ -380,3 +380,28 @@ def test_any_aspect_ratio_in_the_playgrounds_own_uploader(page_env, width, heigh
     assert not at.exception
     for e in at.error:  # what does not fit gets one line, never a traceback
         assert "\n" not in e.value and "strip.png is" in e.value
+
+
+# --- After a page change (issue 11) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", (HOME, *PAGES, "pages/5_Convolution_playground.py"))
+def test_uploader_names_the_photo_it_no_longer_shows(page_env, photo, page):
+    """On another page the uploader is a new, empty widget; the photo is still the current image,
+    and the box says so and still offers to remove it."""
+    at = with_photo(make_app(page), photo).run()
+    assert not at.exception
+    assert at.file_uploader(key="photo_uploader").value is None  # the widget has no file …
+    captions = [c.value for c in at.sidebar.caption]
+    assert "Current photo: `my_cat.png`. Upload another file to replace it." in captions  # … the page says
+    assert at.button(key="photo_forget").label == "Remove my photo"
+    # With the test image current, the photo is kept but not shown, and the caption says so.
+    at = at.radio(key="image_source_picker").set_value(TEST).run()
+    assert ("Current photo: `my_cat.png` (not shown now: choose “Your photo” below). Upload another file "
+            "to replace it.") in [c.value for c in at.sidebar.caption]
+
+
+def test_no_photo_no_caption(page_env):
+    at = make_app().run()
+    assert not [c.value for c in at.sidebar.caption if c.value.startswith("Current photo")]
+    assert not [b for b in at.button if b.key == "photo_forget"]

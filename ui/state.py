@@ -233,7 +233,12 @@ def image_sidebar(ctx: Context) -> CurrentImage:
         error = st.session_state.get(_UPLOAD_ERROR)
         if error and file is not None and error[0] == file.file_id:
             st.error(f"This file cannot be used: {error[1]}")
-        if isinstance(st.session_state.get(UPLOAD_KEY), UploadedImage):
+        kept = st.session_state.get(UPLOAD_KEY)
+        if isinstance(kept, UploadedImage):
+            if file is None:  # the uploader forgets its file on another page; the photo is still here
+                shown = ("" if st.session_state.get(SOURCE_KEY) == PHOTO
+                         else " (not shown now: choose “Your photo” below)")
+                st.caption(f"Current photo: `{kept.name}`{shown}. Upload another file to replace it.")
             st.button("Remove my photo", key="photo_forget", on_click=_forget_upload,
                       help="Forget the photo; the test image becomes current again.")
 
