@@ -54,3 +54,18 @@ def test_train_runs_one_tiny_epoch(tmp_path, tiny_folder):
     assert load_checkpoint(out).meta["epochs"] == 1
     rows = (tmp_path / "tiny_history.csv").read_text().strip().splitlines()
     assert rows[0].startswith("epoch,") and len(rows) == 2
+
+
+def test_one_number_of_epochs_everywhere():
+    """The default schedule, the docstring's and README's commands and the committed checkpoint
+    agree (train.py said 30 where the README and the checkpoint say 35)."""
+    import re
+
+    from model import train
+    from model.checkpoint import load_checkpoint
+
+    default = train.parse_args([]).epochs
+    assert default == load_checkpoint(CHECKPOINT).meta["epochs_planned"] == 35
+    for where, text in (("model/train.py", train.__doc__), ("README.md", (PROJECT / "README.md").read_text())):
+        said = {int(n) for n in re.findall(r"--epochs (\d+)", text)}
+        assert said == {default}, f"{where} says --epochs {sorted(said)}"
