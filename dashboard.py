@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from explain.browse import CORRECTNESS, SORTS, mark, page_of, select_images
-from explain.home import per_class_table, read_history
+from explain.home import per_class_table, read_history, training_note
 from model.card import history_path
 from render.common import upscale
 from render.home import (
@@ -105,6 +105,9 @@ else:
     for col, metric, title in ((loss_col, "loss", "Loss per epoch"), (acc_col, "acc", "Accuracy per epoch")):
         col.vega_lite_chart(spec=curve_spec(history, metric, f"Training curve: {title.lower()}", scale()),
                             width="stretch", key=f"home_curve_{metric}")
+note = training_note(meta, history)
+if note:
+    st.caption(note)  # also when presenting: it says what the numbers on the screen are
 
 # --- Confusion matrix -------------------------------------------------------------------
 st.header("Confusion matrix")

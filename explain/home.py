@@ -10,7 +10,10 @@ import csv
 from explain.testset import Predictions
 from model.evaluate import accuracy_report
 
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc")
+# The held-out split the CSV monitored, by column prefix: "val" since model.train holds out a
+# validation split; "test" in the CSVs of checkpoints trained before (the committed one's).
+HELD_OUT = {"val": "validation", "test": "test"}
 
 
 def per_class_table(preds: Predictions, classes: tuple[str, ...]) -> dict[str, list]:
@@ -20,15 +23,53 @@ def per_class_table(preds: Predictions, classes: tuple[str, ...]) -> dict[str, l
 
 
 def read_history(path) -> dict[str, list[float]] | None:
-    """The training CSV written by ``model.train`` as {column: values}; None when missing,
-    unreadable, empty or without the expected columns."""
+    """The training CSV written by ``model.train`` as {column: values}: ``epoch``, ``train_loss``,
+    ``train_acc`` and the held-out split's ``<prefix>_loss``, ``<prefix>_acc`` (a prefix of
+    HELD_OUT; validation first). None when missing, unreadable, empty or without those columns."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
-        history = {c: [float(r[c]) for r in rows] for c in HISTORY_COLUMNS}
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, csv.Error):
+        if not rows:
+            return None
+        prefix = next(p for p in HELD_OUT if f"{p}_loss" in rows[0] and f"{p}_acc" in rows[0])
+        columns = (*HISTORY_COLUMNS, f"{prefix}_loss", f"{prefix}_acc")
+        return {c: [float(r[c]) for r in rows] for c in columns}
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, csv.Error, StopIteration):
         return None
-    return history if rows else None
+
+
+def held_out_prefix(history: dict[str, list[float]]) -> str:
+    """"val" or "test": which held-out split ``history`` (from :func:`read_history`) monitored."""
+    return next(p for p in HELD_OUT if f"{p}_loss" in history)
+
+
+def training_note(meta: dict, history: dict[str, list[float]] | None) -> str | None:
+    """What the training curves show and how the checkpoint's epoch was chosen, from its metadata
+    and its CSV: true for checkpoints trained with the validation split and for those before it."""
+    validation = meta.get("validation")
+    if isinstance(validation, dict):
+        test = meta.get("test_top1")
+        tested = (f"; the test set was evaluated once, at the end ({test:.2%})" if isinstance(test, float)
+                  else "; the test set has not been evaluated yet (an interrupted run)")
+        return (f"The curves show the training batches and the validation split ({validation.get('images', 0):,} "
+                f"images held out of the training set, seed {validation.get('seed', '?')}), never the test set. "
+                f"Epoch {meta.get('epoch_selected', '?')} of {meta.get('epochs', '?')} was kept for its "
+                f"validation accuracy{tested}.")
+    if history is None or held_out_prefix(history) != "test":
+        return None
+    epochs = [int(e) for e in history["epoch"]]
+    kept = meta.get("epochs")
+    if kept != epochs[-1]:
+        return (f"This checkpoint was trained before the validation split: its curves show the test set, "
+                f"which was monitored every epoch; the checkpoint holds epoch {kept}.")
+    accuracy = history["test_acc"]
+    peak = epochs[accuracy.index(max(accuracy))]
+    where = ("its test accuracy also peaked there" if peak == kept
+             else f"its test accuracy peaked at epoch {peak}")
+    return (f"This checkpoint was trained before the validation split: its curves show the test set, which "
+            f"was monitored every epoch but not used to pick the epoch. The checkpoint is simply the last of "
+            f"its {kept} epochs ({where}). Because the test set was watched during training, its test accuracy "
+            "is not a fully untouched estimate.")
 
 
 def architecture_table(model) -> list[dict]:

@@ -56,12 +56,17 @@ def per_class_spec(classes: Sequence[str], accuracy: Sequence[float], title: str
     }
 
 
-def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, scale: float = 1.0) -> dict:
-    """Train (solid) and test (dashed) ``metric`` per epoch from ``model.train``'s CSV columns
-    ``epoch``, ``train_<metric>`` and ``test_<metric>``."""
-    values = [{"epoch": int(e), "split": split, metric: float(v)}
-              for split in ("train", "test")
-              for e, v in zip(history["epoch"], history[f"{split}_{metric}"])]
+def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, scale: float = 1.0,
+               names: Mapping[str, str] | None = None) -> dict:
+    """Training (solid) and held-out (dashed) ``metric`` per epoch from ``model.train``'s CSV columns
+    ``epoch``, ``train_<metric>`` and ``val_<metric>`` (or ``test_<metric>`` in CSVs from before the
+    validation split). ``names`` gives each series' legend text by prefix ("train", "val", "test")."""
+    held_out = next(p for p in ("val", "test") if f"{p}_{metric}" in history)
+    names = {"train": "train", "val": "validation", "test": "test", **(names or {})}
+    order = [names["train"], names[held_out]]
+    values = [{"epoch": int(e), "split": names[prefix], metric: float(v)}
+              for prefix in ("train", held_out)
+              for e, v in zip(history["epoch"], history[f"{prefix}_{metric}"])]
     y = {"field": metric, "type": "quantitative", "title": metric, "scale": {"zero": False}}
     if metric == "acc":
         y["axis"] = {"format": ".0%"}
@@ -71,8 +76,8 @@ def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, 
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "title": "epoch", "axis": {"tickMinStep": 1}},
             "y": y,
-            "color": {"field": "split", "type": "nominal", "title": None, "sort": ["train", "test"]},
-            "strokeDash": {"field": "split", "type": "nominal", "title": None, "sort": ["train", "test"]},
+            "color": {"field": "split", "type": "nominal", "title": None, "sort": order},
+            "strokeDash": {"field": "split", "type": "nominal", "title": None, "sort": order},
         },
         "config": _config(scale),
     }

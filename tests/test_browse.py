@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from explain.browse import page_of, select_images
-from explain.home import per_class_table, read_history
+from explain.home import held_out_prefix, per_class_table, read_history, training_note
 from explain.testset import Predictions
 
 LABELS = np.array([0, 0, 1, 1, 2, 2])
@@ -46,3 +46,48 @@ def test_per_class_table_and_history(tmp_path):
     assert read_history(tmp_path / "text.csv") is None
     (tmp_path / "empty.csv").write_text("epoch,train_loss,train_acc,test_loss,test_acc\n")
     assert read_history(tmp_path / "empty.csv") is None
+    # Since the validation split, model.train writes val_* columns; both kinds are read.
+    (tmp_path / "val.csv").write_text("epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds\n1,0.1,2,0.1,1.5,0.2,9\n")
+    history = read_history(tmp_path / "val.csv")
+    assert history == {"epoch": [1.0], "train_loss": [2.0], "train_acc": [0.1], "val_loss": [1.5], "val_acc": [0.2]}
+    assert held_out_prefix(history) == "val" and held_out_prefix(read_history(tmp_path / "ok.csv")) == "test"
+
+
+OLD_META = {"epochs": 3, "epochs_planned": 3, "test_top1": 0.5}
+OLD_HISTORY = {"epoch": [1.0, 2.0, 3.0], "train_loss": [2.0, 1.5, 1.2], "train_acc": [0.2, 0.3, 0.4],
+               "test_loss": [1.9, 1.4, 1.1], "test_acc": [0.3, 0.45, 0.5]}
+
+
+def test_training_note_says_how_the_epoch_was_chosen():
+    old = training_note(OLD_META, OLD_HISTORY)
+    assert old.startswith("This checkpoint was trained before the validation split: its curves show the "
+                          "test set, which was monitored every epoch but not used to pick the epoch.")
+    assert "simply the last of its 3 epochs (its test accuracy also peaked there)" in old
+    earlier_peak = {**OLD_HISTORY, "test_acc": [0.3, 0.55, 0.5]}
+    assert "(its test accuracy peaked at epoch 2)" in training_note(OLD_META, earlier_peak)
+    assert "holds epoch 2" in training_note({**OLD_META, "epochs": 2}, OLD_HISTORY)
+    new_meta = {"epochs": 3, "epoch_selected": 2, "validation": {"images": 5000, "seed": 0}, "test_top1": 0.9}
+    new_history = {k.replace("test_", "val_"): v for k, v in OLD_HISTORY.items()}
+    new = training_note(new_meta, new_history)
+    assert "the validation split (5,000 images held out of the training set, seed 0), never the test set" in new
+    assert "Epoch 2 of 3 was kept for its validation accuracy; the test set was evaluated once, at the end " \
+           "(90.00%)." in new
+    assert "not been evaluated yet" in training_note({k: v for k, v in new_meta.items() if k != "test_top1"},
+                                                     new_history)
+    assert training_note(OLD_META, None) is None
+
+
+def test_the_committed_checkpoint_is_its_last_epoch_and_the_note_says_so():
+    """The committed checkpoint predates the validation split; model.train then saved every epoch
+    over the last, so the file is epoch 35: its metadata's test accuracy is the CSV's last row."""
+    import torch
+
+    from model.card import history_path
+    from tests.conftest import CHECKPOINT
+
+    meta = torch.load(CHECKPOINT, weights_only=True)["meta"]
+    history = read_history(history_path(CHECKPOINT))
+    assert "validation" not in meta and held_out_prefix(history) == "test"
+    assert meta["epochs"] == meta["epochs_planned"] == int(history["epoch"][-1]) == len(history["epoch"]) == 35
+    assert meta["test_top1"] == history["test_acc"][-1]
+    assert training_note(meta, history).startswith("This checkpoint was trained before the validation split")

@@ -125,3 +125,34 @@ def test_missing_checkpoint_or_data_is_explained_in_the_page(page, tmp_path, mon
     at = AppTest.from_file(str(PROJECT / page), default_timeout=180).run()
     assert not at.exception
     assert any("CIFAR-10 data set not found" in e.value and "CIFAR10_ROOT" in e.value for e in at.error)
+
+
+def test_curves_and_note_of_the_committed_checkpoint(app):
+    at = app.run()
+    assert not at.exception
+    notes = [c.value for c in at.caption if "validation split" in c.value]
+    assert len(notes) == 1 and notes[0].startswith("This checkpoint was trained before the validation split")
+    _, loss, _, _ = vega_charts(at)
+    assert "test" in {r["split"] for r in loss[1]}
+
+
+def test_a_checkpoint_trained_with_a_validation_split(page_env, frozen_checkpoint):
+    """The page reads the new CSV columns (val_*) and says the epoch was chosen on validation."""
+    from model.card import history_path
+    from model.checkpoint import save_checkpoint
+
+    meta = {**frozen_checkpoint.meta, "epochs": 2, "epoch_selected": 2, "test_top1": 0.875,
+            "validation": {"images": 5000, "seed": 0}}
+    save_checkpoint(page_env, frozen_checkpoint.model, meta)
+    history_path(page_env).write_text("epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds\n"
+                                      "1,0.1,1.5,0.5,1.2,0.6,9\n2,0.01,1.0,0.7,0.9,0.7,9\n")
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    notes = [c.value for c in at.caption if "validation split" in c.value]
+    expected = ("The curves show the training batches and the validation split (5,000 images held out "
+                "of the training set, seed 0), never the test set. Epoch 2 of 2 was kept for its validation "
+                "accuracy; the test set was evaluated once, at the end (87.50%).")
+    assert notes == [expected]
+    _, loss, acc, _ = vega_charts(at)
+    assert [r["loss"] for r in loss[1]] == [1.5, 1.0, 1.2, 0.9]
+    assert "validation" in {r["split"] for r in acc[1]} and "test" not in {r["split"] for r in acc[1]}

@@ -32,6 +32,16 @@ def test_curves_hold_train_and_test_for_every_epoch():
     assert acc["encoding"]["y"]["axis"]["format"] == ".0%"
 
 
+def test_curves_of_a_validation_split_and_their_legend_names():
+    history = {"epoch": [1.0, 2.0], "train_loss": [2.0, 1.0], "val_loss": [1.8, 1.1]}
+    spec = curve_spec(history, "loss", "Loss", names={"train": "training batches", "val": "validation split"})
+    assert [(r["epoch"], r["split"], r["loss"]) for r in spec["data"]["values"]] == [
+        (1, "training batches", 2.0), (2, "training batches", 1.0),
+        (1, "validation split", 1.8), (2, "validation split", 1.1)]
+    assert spec["encoding"]["color"]["sort"] == ["training batches", "validation split"]
+    assert {r["split"] for r in curve_spec(history, "loss", "Loss")["data"]["values"]} == {"train", "validation"}
+
+
 def test_confusion_cells_carry_every_count_in_row_major_order():
     cm = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
     spec = confusion_spec(cm, CLASSES)
