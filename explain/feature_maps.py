@@ -78,7 +78,8 @@ class ChannelPick:
     @property
     def reason(self) -> str:
         if not self.ring:
-            return f"Channel {self.channel} was picked for you: the largest mean response ({self.inside:.2f})."
+            return (f"Channel {self.channel} was picked for you: the largest mean response "
+                    f"({self.inside:.2f}).")
         return (f"Channel {self.channel} was picked for you: its mean inside the map ({self.inside:.2f}) is "
                 f"the most above its mean on the {self.ring}-position border ({self.border:.2f}), where "
                 "the zero padding shows.")

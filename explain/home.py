@@ -6,6 +6,8 @@ Plain Python, no pandas: the home page is the first render (see explain/model_ca
 from __future__ import annotations
 
 import csv
+import math
+import re
 
 from explain.testset import Predictions
 from model.evaluate import accuracy_report
@@ -43,6 +45,57 @@ def held_out_prefix(history: dict[str, list[float]]) -> str:
     return next(p for p in HELD_OUT if f"{p}_loss" in history)
 
 
+def label_smoothing(meta: dict) -> float | None:
+    """The training loss's label smoothing: the metadata's ``label_smoothing`` (since the validation
+    split) or the number in its ``recipe`` ("… label smoothing 0.1, …"); None if neither says."""
+    value = meta.get("label_smoothing")
+    if isinstance(value, (int, float)):
+        return float(value)
+    found = re.search(r"label smoothing ([0-9.]+)", str(meta.get("recipe", "")))
+    return float(found.group(1)) if found else None
+
+
+def smoothed_loss_floor(smoothing: float, classes: int = 10) -> float:
+    """The lowest value cross-entropy with label smoothing can take: the entropy of the smoothed
+    target (1 − ε + ε/K on the true class, ε/K on each other one), reached when the predicted
+    probabilities equal it. 0.50 for ε = 0.1 and 10 classes: why training loss stays high."""
+    if smoothing <= 0:
+        return 0.0
+    other = smoothing / classes
+    true = 1 - smoothing + other
+    return -(true * math.log(true) + (classes - 1) * other * math.log(other))
+
+
+def curve_names(meta: dict, prefix: str) -> dict[str, dict[str, str]]:
+    """Legend text of each curve, by metric ("loss", "acc") and series ("train", ``prefix``): the two
+    curves of a chart are not the same quantity, and the legend says how each was measured."""
+    split = HELD_OUT[prefix]
+    eps = label_smoothing(meta)
+    smoothed = f"label smoothing {eps:g}" if eps else "training loss"
+    # Short lines ("\n" breaks them): the legend sits under a chart half the page wide.
+    return {
+        "loss": {"train": f"training: {smoothed},\naugmented batches,\ntrain mode, epoch mean",
+                 prefix: f"{split}: plain cross-entropy,\neval mode, after the epoch"},
+        "acc": {"train": "training: augmented\nbatches, train mode,\nepoch mean",
+                prefix: f"{split}: unaltered images,\neval mode, after the epoch"},
+    }
+
+
+def curves_note(meta: dict, history: dict[str, list[float]]) -> str:
+    """One or two sentences on why the training loss sits above the held-out loss."""
+    prefix = held_out_prefix(history)
+    split = HELD_OUT[prefix]
+    eps = label_smoothing(meta)
+    floor = (f" With label smoothing {eps:g} the training loss cannot go below "
+             f"{smoothed_loss_floor(eps, len(meta.get('classes', ())) or 10):.2f}." if eps else "")
+    return (f"The two curves of each chart are different measurements: the training curve averages the "
+            f"epoch's augmented batches, in train mode, while the network is still learning; the {split} "
+            f"curve is measured after the epoch on unaltered images, in eval mode, with plain "
+            f"cross-entropy.{floor} So a {split} loss of {history[f'{prefix}_loss'][-1]:.2f} below a "
+            f"training loss of {history['train_loss'][-1]:.2f} does not mean the {split} images are "
+            "easier.")
+
+
 def training_note(meta: dict, history: dict[str, list[float]] | None) -> str | None:
     """What the training curves show and how the checkpoint's epoch was chosen, from its metadata
     and its CSV: true for checkpoints trained with the validation split and for those before it."""
@@ -51,9 +104,10 @@ def training_note(meta: dict, history: dict[str, list[float]] | None) -> str | N
         test = meta.get("test_top1")
         tested = (f"; the test set was evaluated once, at the end ({test:.2%})" if isinstance(test, float)
                   else "; the test set has not been evaluated yet (an interrupted run)")
-        return (f"The curves show the training batches and the validation split ({validation.get('images', 0):,} "
-                f"images held out of the training set, seed {validation.get('seed', '?')}), never the test set. "
-                f"Epoch {meta.get('epoch_selected', '?')} of {meta.get('epochs', '?')} was kept for its "
+        images, seed = validation.get("images", 0), validation.get("seed", "?")
+        return (f"The curves show the training batches and the validation split ({images:,} images held "
+                f"out of the training set, seed {seed}), never the test set. Epoch "
+                f"{meta.get('epoch_selected', '?')} of {meta.get('epochs', '?')} was kept for its "
                 f"validation accuracy{tested}.")
     if history is None or held_out_prefix(history) != "test":
         return None
@@ -66,10 +120,10 @@ def training_note(meta: dict, history: dict[str, list[float]] | None) -> str | N
     peak = epochs[accuracy.index(max(accuracy))]
     where = ("its test accuracy also peaked there" if peak == kept
              else f"its test accuracy peaked at epoch {peak}")
-    return (f"This checkpoint was trained before the validation split: its curves show the test set, which "
-            f"was monitored every epoch but not used to pick the epoch. The checkpoint is simply the last of "
-            f"its {kept} epochs ({where}). Because the test set was watched during training, its test accuracy "
-            "is not a fully untouched estimate.")
+    return (f"This checkpoint was trained before the validation split: its curves show the test set, "
+            f"which was monitored every epoch but not used to pick the epoch. The checkpoint is simply "
+            f"the last of its {kept} epochs ({where}). Because the test set was watched during training, "
+            "its test accuracy is not a fully untouched estimate.")
 
 
 def architecture_table(model) -> list[dict]:

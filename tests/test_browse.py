@@ -2,7 +2,16 @@ import numpy as np
 import pytest
 
 from explain.browse import page_of, select_images
-from explain.home import held_out_prefix, per_class_table, read_history, training_note
+from explain.home import (
+    curve_names,
+    curves_note,
+    held_out_prefix,
+    label_smoothing,
+    per_class_table,
+    read_history,
+    smoothed_loss_floor,
+    training_note,
+)
 from explain.testset import Predictions
 
 LABELS = np.array([0, 0, 1, 1, 2, 2])
@@ -91,3 +100,43 @@ def test_the_committed_checkpoint_is_its_last_epoch_and_the_note_says_so():
     assert meta["epochs"] == meta["epochs_planned"] == int(history["epoch"][-1]) == len(history["epoch"]) == 35
     assert meta["test_top1"] == history["test_acc"][-1]
     assert training_note(meta, history).startswith("This checkpoint was trained before the validation split")
+
+
+def test_label_smoothing_puts_a_floor_under_the_training_loss():
+    """Cross-entropy with label smoothing ε is smallest when the prediction equals the smoothed
+    target; measured here with torch's own loss, not the formula."""
+    import torch
+    from torch.nn import functional as F
+
+    target = torch.full((1, 10), 0.1 / 10)
+    target[0, 3] = 1 - 0.1 + 0.1 / 10
+    y = torch.tensor([3])
+    best = float(F.cross_entropy(target.log(), y, label_smoothing=0.1))
+    assert smoothed_loss_floor(0.1, 10) == pytest.approx(best, abs=1e-6) == pytest.approx(0.5003, abs=1e-4)
+    worse = target.log() + torch.randn(1, 10, generator=torch.Generator().manual_seed(0))
+    assert float(F.cross_entropy(worse, y, label_smoothing=0.1)) > best
+    assert smoothed_loss_floor(0.0) == 0.0
+
+
+def test_the_loss_curves_are_labelled_for_what_they_are():
+    import torch
+
+    from model.card import history_path
+    from tests.conftest import CHECKPOINT
+
+    meta = torch.load(CHECKPOINT, weights_only=True)["meta"]
+    history = read_history(history_path(CHECKPOINT))
+    assert label_smoothing(meta) == 0.1  # from the recipe of a checkpoint trained before the key existed
+    assert label_smoothing({"label_smoothing": 0.2, "recipe": "label smoothing 0.1"}) == 0.2
+    assert label_smoothing({}) is None
+    names = curve_names(meta, "test")
+    assert names["loss"]["train"].replace("\n", " ") == ("training: label smoothing 0.1, augmented batches, "
+                                                         "train mode, epoch mean")
+    assert names["loss"]["test"].replace("\n", " ") == "test: plain cross-entropy, eval mode, after the epoch"
+    assert "validation:" in curve_names(meta, "val")["loss"]["val"]
+    # Why the test loss sits below the training loss: not the same loss, and the smoothed one has a floor.
+    assert min(history["train_loss"]) >= smoothed_loss_floor(0.1) > history["test_loss"][-1]
+    note = curves_note(meta, history)
+    assert "the training loss cannot go below 0.50" in note
+    assert (f"a test loss of {history['test_loss'][-1]:.2f} below a training loss of "
+            f"{history['train_loss'][-1]:.2f}") in note and "0.32" in note and "0.65" in note
