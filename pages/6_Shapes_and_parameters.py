@@ -196,9 +196,10 @@ explain(f"At {first_wide.layer}, one position sees {what_a_position_sees(first_w
 st.header("4. Architectures from the lecture")
 infos = _reference_architectures() + [describe("This network", ctx.model, "3×32×32")]
 _table(architecture_rows(infos), ("parameters",))
-explain("Counted on torchvision's models built without weights (nothing downloaded). GoogLeNet is "
-        "shown without and with its two auxiliary classifiers, which are only used in training.",
-        caption=True)
+explain("Counted on the models themselves, built without weights (nothing downloaded): LeNet-5 as it is "
+        "usually rebuilt today and torchvision's AlexNet, VGG-16 and GoogLeNet. Where that is not the network "
+        "of the paper, the paper's network is counted too (“original network”). GoogLeNet is shown without "
+        "and with its two auxiliary classifiers, which are only used in training.", caption=True)
 st.plotly_chart(fit(bar_figure([i.name for i in infos], [i.parameters for i in infos],
                                "Parameters (log scale)", "network", "parameters", height=460)
                     .update_yaxes(type="log", dtick=1)), width="stretch", key="sh_architectures")

@@ -138,6 +138,14 @@ def test_architecture_table(app):
                       "This network": 310_250}
     convs = dict(zip(frame["network"], frame["conv layers"]))
     assert (convs["LeNet-5"], convs["AlexNet"], convs["VGG-16"], convs["This network"]) == (2, 5, 13, 8)
+    # Which variant each count is, and the paper's network beside it where it differs (issue 11).
+    original = dict(zip(frame["network"], frame["original network"]))
+    assert original["LeNet-5"].startswith("60,000 (LeCun et al. 1998")
+    assert original["AlexNet"].startswith("60,965,224 (Krizhevsky et al. 2012, two GPUs")
+    assert original["GoogLeNet"].startswith("6,998,552 (Szegedy et al. 2014: real 5×5 convolutions, no BatchNorm")
+    assert original["VGG-16"] == original["This network"] == "the same"
+    variant = dict(zip(frame["network"], frame["variant counted"]))
+    assert variant["AlexNet"] == "torchvision's one-GPU variant: 64, 192, 384, 256, 256 convolution channels"
 
 
 def test_bottleneck_and_vgg(app):

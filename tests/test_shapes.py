@@ -14,6 +14,7 @@ from explain.shapes import (
     ShapeError,
     apply_chain,
     apply_layer,
+    architecture_rows,
     bottleneck,
     bottleneck_rows,
     chain_rows,
@@ -321,6 +322,49 @@ def test_reference_architectures_published_counts():
     assert (infos["AlexNet"].conv_layers, infos["VGG-16"].conv_layers) == (5, 13)
     assert infos["VGG-16"].conv_layers + infos["VGG-16"].linear_layers == 16
     assert all(i.note for i in infos.values())
+
+
+def test_original_networks_counted_by_hand():
+    """The papers' networks, counted here from their published layouts (independently of the
+    modules explain.shapes builds)."""
+    from explain.shapes import alexnet_2012, googlenet_2014, lenet5_1998_parameters, parameter_count
+
+    # LeCun 1998: C1 6·(25+1); S2 6·2; C3: Table I connects 6 maps to 3 inputs, 9 to 4, 1 to 6,
+    # 5×5 weights per connection + 16 biases; S4 16·2; C5 120·(400+1); F6 84·(120+1).
+    c3 = 25 * (6 * 3 + 9 * 4 + 1 * 6) + 16
+    assert c3 == 1_516
+    assert sum(lenet5_1998_parameters().values()) == 156 + 12 + c3 + 32 + 48_120 + 10_164 == 60_000
+    # Krizhevsky 2012, two GPUs: conv2, conv4, conv5 see half of the maps before them.
+    alexnet = (96 * 3 * 11 * 11 + 96) + (256 * 48 * 5 * 5 + 256) + (384 * 256 * 3 * 3 + 384) \
+        + (384 * 192 * 3 * 3 + 384) + (256 * 192 * 3 * 3 + 256) \
+        + (9216 * 4096 + 4096) + (4096 * 4096 + 4096) + (4096 * 1000 + 1000)
+    with torch.device("meta"):
+        assert parameter_count(alexnet_2012()) == alexnet == 60_965_224
+        # Szegedy 2014, Table 1 (in, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj), biases.
+        table = [(192, 64, 96, 128, 16, 32, 32), (256, 128, 128, 192, 32, 96, 64), (480, 192, 96, 208, 16, 48, 64),
+                 (512, 160, 112, 224, 24, 64, 64), (512, 128, 128, 256, 24, 64, 64),
+                 (512, 112, 144, 288, 32, 64, 64), (528, 256, 160, 320, 32, 128, 128),
+                 (832, 256, 160, 320, 32, 128, 128), (832, 384, 192, 384, 48, 128, 128)]
+        inceptions = sum(i * a + a + i * br + br + br * 9 * b + b + i * cr + cr + cr * 25 * c + c + i * d + d
+                         for i, a, br, b, cr, c, d in table)
+        stem = (3 * 49 * 64 + 64) + (64 * 64 + 64) + (64 * 9 * 192 + 192)
+        googlenet = stem + inceptions + 1024 * 1000 + 1000
+        assert parameter_count(googlenet_2014()) == googlenet == 6_998_552
+        aux = [i * 128 + 128 + 2048 * 1024 + 1024 + 1024 * 1000 + 1000 for i in (512, 528)]
+        assert parameter_count(googlenet_2014(aux_logits=True)) == googlenet + sum(aux)
+
+
+def test_each_count_says_which_variant_it_is_and_where_the_original_differs():
+    infos = {i.name: i for i in reference_architectures()}
+    assert infos["LeNet-5"].original == 60_000 and "rebuild" in infos["LeNet-5"].variant
+    assert infos["AlexNet"].original == 60_965_224 and "one-GPU" in infos["AlexNet"].variant
+    assert "64, 192, 384, 256, 256" in infos["AlexNet"].variant and "two GPUs" in infos["AlexNet"].original_variant
+    assert "BatchNorm" in infos["GoogLeNet"].variant and "3×3" in infos["GoogLeNet"].variant
+    assert infos["GoogLeNet"].original == 6_998_552 and "real 5×5" in infos["GoogLeNet"].original_variant
+    assert infos["VGG-16"].original is None  # torchvision's VGG-16 is the paper's configuration D
+    rows = {r["network"]: r for r in architecture_rows(list(infos.values()))}
+    assert rows["AlexNet"]["original network"].startswith("60,965,224 (Krizhevsky et al. 2012, two GPUs")
+    assert rows["VGG-16"]["original network"] == "the same"
 
 
 def test_this_network_count():
