@@ -9,7 +9,14 @@ import numpy as np
 import streamlit as st
 
 from explain.browse import CORRECTNESS, SORTS, mark, page_of, select_images
-from explain.home import per_class_table, read_history
+from explain.home import (
+    curve_names,
+    curves_note,
+    held_out_prefix,
+    per_class_table,
+    read_history,
+    training_note,
+)
 from model.card import history_path
 from render.common import upscale
 from render.home import (
@@ -97,9 +104,14 @@ if history is None:
     st.info("No training curves: the training CSV beside the checkpoint is missing.")
 else:
     loss_col, acc_col = st.columns(2)
+    names = curve_names(meta, held_out_prefix(history))
     for col, metric, title in ((loss_col, "loss", "Loss per epoch"), (acc_col, "acc", "Accuracy per epoch")):
-        col.vega_lite_chart(spec=curve_spec(history, metric, f"Training curve: {title.lower()}", scale()),
+        col.vega_lite_chart(spec=curve_spec(history, metric, title, scale(), names[metric]),
                             width="stretch", key=f"home_curve_{metric}")
+    explain(curves_note(meta, history), caption=True)
+note = training_note(meta, history)
+if note:
+    st.caption(note)  # also when presenting: it says what the numbers on the screen are
 
 # --- Confusion matrix -------------------------------------------------------------------
 st.header("Confusion matrix")

@@ -10,6 +10,7 @@ it and the tests check that the two agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -230,33 +231,57 @@ class FieldRow:
     output_side: int  # H = W of the output
     receptive_field: int  # side of the input square one output pixel sees
     jump: int  # input pixels between neighbouring output pixels (product of the strides)
+    start: float = 0.0  # input row (= column) at the centre of output position 0's window
+
+    def covers(self, i: int) -> tuple[int, int]:
+        """First and last input row (or column) in the window of output position ``i``. Values
+        below 0 or past the image's last pixel are zero padding: the window is centred on its
+        position, so near the border part of it hangs over the edge."""
+        centre = self.start + self.jump * i
+        half = (self.receptive_field - 1) / 2
+        return round(centre - half), round(centre + half)
+
+    def covers_text(self) -> str:
+        """The window of position i as a formula, e.g. "4i − 14 … 4i + 17"."""
+        low, high = self.covers(0)
+
+        def term(offset: int) -> str:
+            var = "i" if self.jump == 1 else f"{self.jump}i"
+            return var if offset == 0 else f"{var} {'+' if offset > 0 else '−'} {abs(offset)}"
+
+        return f"{term(low)} … {term(high)}"
 
 
 def receptive_fields(named_modules: list[tuple[str, nn.Module]], image_size: int) -> list[FieldRow]:
-    """Receptive field, jump and output side after each layer of a chain of 2-D layers.
+    """Receptive field, jump, window centre and output side after each layer of a chain of 2-D
+    layers.
 
-    rf ← rf + (k − 1)·dilation·jump and jump ← jump·stride for Conv2d, MaxPool2d and AvgPool2d;
-    global (adaptive) pooling to 1×1 sees the whole map; other layers (BatchNorm, ReLU, …) change
+    For Conv2d, MaxPool2d and AvgPool2d (kernel k, stride s, padding p, dilation d): every window
+    adds (k − 1)·d·jump to the field (a 2×2 pooling adds 1·jump, as a 3×3 convolution adds 2·jump),
+    the centre of position 0 moves by ((k − 1)·d/2 − p)·jump, then the jump is multiplied by s.
+    Global (adaptive) pooling to 1×1 sees the whole map; other layers (BatchNorm, ReLU, …) change
     nothing.
     """
-    rf, jump, side = 1, 1, image_size
+    rf, jump, side, start = 1, 1, image_size, 0.0
     rows = []
     for name, m in named_modules:
         if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
             d = _pair(getattr(m, "dilation", 1))
             rf += (k - 1) * d * jump
+            start += ((k - 1) * d / 2 - p) * jump
             side = (side + 2 * p - d * (k - 1) - 1) // s + 1
             jump *= s
         elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
             if _pair(m.output_size) != 1:
                 raise ValueError(f"{name}: only global pooling (output 1×1) is supported")
             rf += (side - 1) * jump
+            start += (side - 1) / 2 * jump
             jump *= side
             side = 1
         elif isinstance(m, (nn.Flatten, nn.Linear)):
             break
-        rows.append(FieldRow(name, type(m).__name__, side, rf, jump))
+        rows.append(FieldRow(name, type(m).__name__, side, rf, jump, start))
     return rows
 
 
@@ -267,6 +292,45 @@ def model_receptive_fields(model, image_size: int = 32) -> list[FieldRow]:
     return receptive_fields([(info.name, info.module) for info in layers(model)], image_size)
 
 
+def what_a_position_sees(row: FieldRow, image_size: int = 32) -> str:
+    """What one position of the layer in ``row`` sees of the ``image_size``×``image_size`` input,
+    in words a lecturer can repeat: the one wording of the app (Feature maps and Shapes pages).
+
+    A field as wide as the image is not the image: each window is centred on its own position,
+    so near the border part of it lies on the zero padding, and it may be that no single window
+    covers the whole image (block3.conv2: position i covers 4i − 14 … 4i + 17)."""
+    n, rf = image_size, row.receptive_field
+    if row.output_side == 1:
+        return (f"the whole {n}×{n} image: its single position pools every position of the layer "
+                "before it")
+    window = f"input rows and columns {row.covers_text()}"
+    whole = [i for i in range(row.output_side) if row.covers(i)[0] <= 0 and row.covers(i)[1] >= n - 1]
+    if rf < n:
+        return f"a {rf}×{rf}-pixel window of the input (position i covers {window})"
+    size = "as wide as the image" if rf == n else f"wider than the {n}×{n} image"
+    if not whole:
+        sees = "no single position sees the whole image"
+    elif len(whole) == row.output_side:
+        sees = "every position covers the whole image, part of it on the padding"
+    else:
+        sees = f"only {len(whole)} of the {row.output_side} positions in a row cover every column"
+    return (f"a {rf}×{rf}-pixel window, {size} but centred on the position (position i covers {window}): "
+            f"near the border, part of it is zero padding, and {sees}")
+
+
+def receptive_field_rule(fields: list[FieldRow]) -> str:
+    """How the receptive field grows, with this chain's own pooling steps as examples
+    (the lecture network: 5 → 6, 14 → 16, 32 → 36)."""
+    steps = [f"{before.receptive_field} → {row.receptive_field}" for before, row in pairwise(fields)
+             if row.kind in ("MaxPool2d", "AvgPool2d")]
+    examples = f" ({', '.join(steps)} here)" if steps else ""
+    return ("How many input pixels (a square of that side) one output pixel of a layer can see. Every "
+            "window adds (k − 1)·jump, the jump being the input distance between neighbouring output "
+            "pixels: a 3×3 convolution adds 2·jump, a 1×1 convolution nothing, and a 2×2 pooling adds "
+            f"1·jump{examples} before its stride of 2 doubles the jump. Conv–pool–conv–pool: maps get "
+            "smaller and more numerous, and one deep pixel sees a wide area of the image.")
+
+
 def field_rows(fields: list[FieldRow], channels: dict[str, int], image_size: int = 32) -> list[dict]:
     """Table rows; ``channels`` maps a layer name to its output channel count."""
     rows = []
@@ -274,18 +338,25 @@ def field_rows(fields: list[FieldRow], channels: dict[str, int], image_size: int
         rf = f"{f.receptive_field}×{f.receptive_field}"
         if f.output_side == 1:
             rf += " (whole image)"
-        elif f.receptive_field >= image_size:
-            rf += " (as large as the image)"
+        elif f.receptive_field == image_size:
+            rf += " (as wide as the image)"
+        elif f.receptive_field > image_size:
+            rf += " (wider than the image)"
         rows.append({"layer": f.layer, "type": f.kind,
                      "output (C×H×W)": f"{channels[f.layer]}×{f.output_side}×{f.output_side}",
-                     "receptive field": rf, "jump (pixels)": f.jump})
+                     "receptive field": rf, "jump (pixels)": f.jump,
+                     "position i sees rows/columns": "all" if f.output_side == 1 else f.covers_text()})
     return rows
 
 
 # --- 4. Reference architectures -----------------------------------------------------------
 
 class LeNet5(nn.Module):
-    """LeNet-5 (LeCun et al. 1998) on 1×32×32: conv 6@5×5, pool, conv 16@5×5, pool, fc 120, 84, 10."""
+    """LeNet-5 as it is usually rebuilt today, on 1×32×32: conv 6@5×5, average pooling, conv 16@5×5
+    (every map sees all six maps before it), average pooling, fully connected 120, 84, 10.
+
+    Not LeCun et al.'s 1998 network (see :func:`lenet5_1998_parameters`): there each C3 map sees
+    only 3, 4 or 6 of the S2 maps, and each subsampling map has a trainable weight and bias."""
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
@@ -300,6 +371,65 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
+# LeCun et al. 1998, Table I: how many of the six S2 maps each of the 16 C3 maps is connected to.
+LENET5_C3_INPUTS = (3,) * 6 + (4,) * 9 + (6,)
+
+
+def lenet5_1998_parameters() -> dict[str, int]:
+    """Trainable parameters of LeCun et al.'s 1998 LeNet-5, layer by layer (the paper: "60,000").
+
+    C1: 6 filters 5×5 + bias; S2 and S4: one trainable coefficient and one bias per map; C3: a 5×5
+    filter per connection of Table I + a bias per map; C5, F6: full; the output's RBF units have
+    fixed, hand-chosen parameters, so they do not count."""
+    return {"C1": 6 * (25 + 1), "S2": 6 * 2, "C3": 25 * sum(LENET5_C3_INPUTS) + 16, "S4": 16 * 2,
+            "C5": 120 * (16 * 25 + 1), "F6": 84 * (120 + 1)}
+
+
+def alexnet_2012() -> nn.Module:
+    """Krizhevsky et al.'s 2012 AlexNet for counting (built on the meta device by the caller): 96,
+    256, 384, 384, 256 convolution channels; the network was split over two GPUs, so convolutions
+    2, 4 and 5 only see the half of the maps on their own GPU (``groups=2``); fully connected 4096,
+    4096, 1000. torchvision's ``alexnet`` is the one-GPU variant (64, 192, 384, 256, 256)."""
+    return nn.Sequential(
+        nn.Conv2d(3, 96, 11, stride=4, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(96, 256, 5, padding=2, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, 3, padding=1, groups=2), nn.ReLU(),
+        nn.Conv2d(384, 256, 3, padding=1, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Flatten(), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(),
+        nn.Linear(4096, 1000))
+
+
+# Szegedy et al. 2014, Table 1: input channels, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj.
+GOOGLENET_INCEPTIONS = {
+    "3a": (192, 64, 96, 128, 16, 32, 32), "3b": (256, 128, 128, 192, 32, 96, 64),
+    "4a": (480, 192, 96, 208, 16, 48, 64), "4b": (512, 160, 112, 224, 24, 64, 64),
+    "4c": (512, 128, 128, 256, 24, 64, 64), "4d": (512, 112, 144, 288, 32, 64, 64),
+    "4e": (528, 256, 160, 320, 32, 128, 128), "5a": (832, 256, 160, 320, 32, 128, 128),
+    "5b": (832, 384, 192, 384, 48, 128, 128),
+}
+
+
+def googlenet_2014(aux_logits: bool = False) -> nn.Module:
+    """The layers of Szegedy et al.'s 2014 GoogLeNet (Table 1), for counting: real 5×5 convolutions,
+    biases, no BatchNorm (torchvision's ``googlenet`` adds BatchNorm and uses a 3×3 convolution in
+    the "5×5" branch). Pooling, local response normalisation and dropout have no parameters."""
+    def inception(c_in, a, b_red, b, c_red, c, d):
+        return nn.ModuleList([nn.Conv2d(c_in, a, 1), nn.Conv2d(c_in, b_red, 1), nn.Conv2d(b_red, b, 3, padding=1),
+                              nn.Conv2d(c_in, c_red, 1), nn.Conv2d(c_red, c, 5, padding=2), nn.Conv2d(c_in, d, 1)])
+
+    def auxiliary(c_in):  # average pooling 5×5/3 → 4×4, 1×1 conv to 128, fc 1024, fc 1000
+        return nn.ModuleList([nn.Conv2d(c_in, 128, 1), nn.Linear(128 * 4 * 4, 1024), nn.Linear(1024, 1000)])
+
+    layers = nn.ModuleDict({"conv1": nn.Conv2d(3, 64, 7, stride=2, padding=3), "conv2_reduce": nn.Conv2d(64, 64, 1),
+                            "conv2": nn.Conv2d(64, 192, 3, padding=1),
+                            **{name: inception(*row) for name, row in GOOGLENET_INCEPTIONS.items()},
+                            "fc": nn.Linear(1024, 1000)})
+    if aux_logits:
+        layers.update({"aux1": auxiliary(512), "aux2": auxiliary(528)})
+    return layers
+
+
 @dataclass(frozen=True)
 class ArchitectureInfo:
     name: str
@@ -308,13 +438,16 @@ class ArchitectureInfo:
     linear_layers: int
     input_shape: str
     note: str
+    variant: str = ""  # which version of the network the count is of
+    original: int | None = None  # the original network's parameters, where the counted one differs
+    original_variant: str = ""  # what the original network was
 
 
 NOTES = {
     "LeNet-5": "1998, postal codes: two convolution layers with pooling, then fully connected "
                "layers (120, 84 and 10 units).",
     "AlexNet": "2012: deeper, about 60 million parameters, ImageNet's 1.2 million images, ReLU, "
-               "dropout, split over two GPUs.",
+               "dropout; the original was split over two GPUs.",
     "VGG-16": "Only 3×3 convolutions and 2×2 max pooling: stacked small filters widen the receptive "
               "field with fewer parameters than one large filter. Most parameters are in the "
               "fully connected layers.",
@@ -326,33 +459,58 @@ NOTES = {
                     "blocks 2 and 3, global average pooling and one linear layer.",
 }
 
+TORCHVISION_GOOGLENET = "torchvision's: BatchNorm after every convolution, a 3×3 convolution in the “5×5” branch"
+ORIGINAL_GOOGLENET = "Szegedy et al. 2014: real 5×5 convolutions, no BatchNorm"
+VARIANTS = {  # name: (the variant counted, the original network where it differs)
+    "LeNet-5": ("today's usual rebuild: every C3 map sees all S2 maps, plain average pooling",
+                "LeCun et al. 1998: C3 maps see 3, 4 or 6 S2 maps; trainable subsampling"),
+    "AlexNet": ("torchvision's one-GPU variant: 64, 192, 384, 256, 256 convolution channels",
+                "Krizhevsky et al. 2012, two GPUs: 96, 256, 384, 384, 256 channels, layers 2, 4, 5 split"),
+    "VGG-16": ("torchvision's: configuration D of the paper", ""),
+    "GoogLeNet": (TORCHVISION_GOOGLENET, ORIGINAL_GOOGLENET),
+    "GoogLeNet + auxiliary classifiers": (TORCHVISION_GOOGLENET, ORIGINAL_GOOGLENET),
+    "This network": ("the trained checkpoint", ""),
+}
 
-def describe(name: str, model: nn.Module, input_shape: str) -> ArchitectureInfo:
+
+def describe(name: str, model: nn.Module, input_shape: str, original: int | None = None) -> ArchitectureInfo:
     modules = list(model.modules())
+    variant, original_variant = VARIANTS.get(name, ("", ""))
     return ArchitectureInfo(name, sum(p.numel() for p in model.parameters()),
                             sum(isinstance(m, nn.Conv2d) for m in modules),
-                            sum(isinstance(m, nn.Linear) for m in modules), input_shape, NOTES.get(name, ""))
+                            sum(isinstance(m, nn.Linear) for m in modules), input_shape, NOTES.get(name, ""),
+                            variant, original, original_variant if original is not None else "")
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def reference_architectures() -> list[ArchitectureInfo]:
     """LeNet-5 and torchvision's AlexNet, VGG-16 and GoogLeNet (with and without the auxiliary
-    classifiers), built with no weights on the meta device: counted, never allocated or downloaded."""
+    classifiers), built with no weights on the meta device: counted, never allocated or downloaded.
+    Where the counted network differs from the one in the paper, the paper's is counted too."""
     import torchvision.models as tvm  # slow import: only here
 
     with torch.device("meta"):
         built = [
-            ("LeNet-5", LeNet5(), "1×32×32"),
-            ("AlexNet", tvm.alexnet(weights=None), "3×224×224"),
-            ("VGG-16", tvm.vgg16(weights=None), "3×224×224"),
-            ("GoogLeNet", tvm.googlenet(weights=None, aux_logits=False, init_weights=False), "3×224×224"),
+            ("LeNet-5", LeNet5(), "1×32×32", sum(lenet5_1998_parameters().values())),
+            ("AlexNet", tvm.alexnet(weights=None), "3×224×224", parameter_count(alexnet_2012())),
+            ("VGG-16", tvm.vgg16(weights=None), "3×224×224", None),
+            ("GoogLeNet", tvm.googlenet(weights=None, aux_logits=False, init_weights=False), "3×224×224",
+             parameter_count(googlenet_2014())),
             ("GoogLeNet + auxiliary classifiers",
-             tvm.googlenet(weights=None, aux_logits=True, init_weights=False), "3×224×224"),
+             tvm.googlenet(weights=None, aux_logits=True, init_weights=False), "3×224×224",
+             parameter_count(googlenet_2014(aux_logits=True))),
         ]
-    return [describe(name, model, shape) for name, model, shape in built]
+    return [describe(name, model, shape, original) for name, model, shape, original in built]
 
 
 def architecture_rows(infos: list[ArchitectureInfo]) -> list[dict]:
-    return [{"network": i.name, "input": i.input_shape, "parameters": i.parameters,
+    """One row per network: the variant counted beside the original's count where they differ."""
+    return [{"network": i.name, "variant counted": i.variant, "input": i.input_shape, "parameters": i.parameters,
+             "original network": (f"{i.original:,} ({i.original_variant})" if i.original is not None
+                                  else "the same"),
              "conv layers": i.conv_layers, "fully connected layers": i.linear_layers, "note": i.note}
             for i in infos]
 

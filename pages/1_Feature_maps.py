@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from explain.activations import format_shape, map_layers
-from explain.feature_maps import SORTS, channel_order, grid_shape, layer_label, layer_note, strongest_channel
+from explain.feature_maps import SORTS, channel_order, grid_shape, layer_label, layer_note, telling_channel
 from render.common import OVERLAY_SCALE, heatmap_figure, image_figure, overlay, titled
 from render.feature_maps import feature_grid_figure, feature_maps_slide
 from render.slide import slide_file_name
@@ -39,6 +39,7 @@ count = maps.shape[0]
 explain(layer_note(ctx.model, layer))
 
 # --- Channel (URL: channel=) ------------------------------------------------------------------
+pick = telling_channel(maps)
 c_sort, c_scale, c_channel = st.columns([2, 2, 1])
 sort = url_widget(c_sort.radio, "Order channels by", options=list(SORTS), key="fm_sort", default=next(iter(SORTS)),
                   horizontal=True)
@@ -46,7 +47,7 @@ scale = url_widget(c_scale.radio, "Colour scale", options=SCALES, key="fm_scale"
                    help="Shared: one scale for all tiles, so strong and weak channels compare. "
                         "Per channel: every tile stretched to its own 0–1, so weak patterns show.")
 channel = int(url_widget(c_channel.number_input, f"Channel to enlarge (0–{count - 1})", key="fm_channel",
-                         default=strongest_channel(maps), valid=lambda c: isinstance(c, int) and 0 <= c < count,
+                         default=pick.channel, valid=lambda c: isinstance(c, int) and 0 <= c < count,
                          param="channel", parse=parse_int_in(0, count - 1), why=f"{layer} has channels 0–{count - 1}",
                          min_value=0, max_value=count - 1, step=1))
 
@@ -61,6 +62,8 @@ explain("Each tile is one channel's map, labelled with its channel number (hover
 
 # --- One channel up close ---------------------------------------------------------------------
 st.subheader(f"Channel {channel} of {layer}, beside the input")
+if channel == pick.channel:
+    st.caption(pick.reason)
 one = maps[channel]
 h, w = one.shape
 signed = float(one.min()) < 0

@@ -131,6 +131,11 @@ with c_legend:
 
 # --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
 st.header("Name a channel")
+if isinstance(st.session_state.get("sm_channel"), int) and st.session_state.get("_sm_channel_for") != (layer, img.key):
+    # The browser keeps showing an option's old text while its value stays valid: set the value
+    # again so the box shows this layer's and this image's "wins …% here" (issue 11 item 9).
+    st.session_state["sm_channel"] = int(st.session_state["sm_channel"])
+st.session_state["_sm_channel_for"] = (layer, img.key)
 won = dict(result.shares)
 
 

@@ -45,8 +45,8 @@ from ui.text import literal
 
 st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
 ctx = load_or_stop(need_data=False)  # without CIFAR-10 the drawn house stands in for a test image
+presentation_toggle()  # first in the sidebar, as on every page
 chosen = image_sidebar(ctx) if ctx.split is not None else None
-presentation_toggle()
 
 st.title("Convolution playground")
 explain("A convolution slides a small grid of weights — the **kernel** or **filter** — over the image. "

@@ -23,9 +23,11 @@ from explain.shapes import (
     field_rows,
     model_receptive_fields,
     pool_example,
+    receptive_field_rule,
     reference_architectures,
     stack_rows,
     stacked_3x3,
+    what_a_position_sees,
 )
 from render.common import bar_figure
 from render.convolution import grid_figure
@@ -173,13 +175,10 @@ export_button("pooling.png", partial(pooling_slide, panels, top, pooling_footer)
 
 # --- 3. Receptive fields --------------------------------------------------------------------
 st.header("3. Receptive field of every layer of this network")
-explain("How many input pixels (a square of that side) one output pixel of a layer can see. "
-        "A k×k convolution adds (k − 1)·jump; a stride-2 pooling doubles the jump (the input distance "
-        "between neighbouring output pixels). Conv–pool–conv–pool: maps get smaller and more numerous, "
-        "and one deep pixel sees a wide area of the 32×32 image.")
 shapes = output_shapes(ctx.model)
 fields = [f for f in model_receptive_fields(ctx.model)
           if f.kind in ("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d")]
+explain(receptive_field_rule(fields))
 field_table = field_rows(fields, {name: s[1] for name, s in shapes.items()})
 left, right = st.columns([3, 2])
 with left:
@@ -188,16 +187,18 @@ with right:
     st.plotly_chart(fit(bar_figure([f.layer for f in fields], [f.receptive_field for f in fields],
                                    "Receptive field side (pixels)", "layer", "pixels", height=480)),
                     width="stretch", key="sh_fields")
-explain("From 32 on, the field is as large as the image, but a pixel near the border sees part of "
-        "it on the zero padding. Global average pooling (gap) sees the whole image.", caption=True)
+first_wide = next(f for f in fields if f.receptive_field >= 32)
+explain(f"At {first_wide.layer}, one position sees {what_a_position_sees(first_wide)}. "
+        f"Global average pooling ({fields[-1].layer}) sees {what_a_position_sees(fields[-1])}.", caption=True)
 
 # --- 4. Architectures -----------------------------------------------------------------------
 st.header("4. Architectures from the lecture")
 infos = _reference_architectures() + [describe("This network", ctx.model, "3×32×32")]
 _table(architecture_rows(infos), ("parameters",))
-explain("Counted on torchvision's models built without weights (nothing downloaded). GoogLeNet is "
-        "shown without and with its two auxiliary classifiers, which are only used in training.",
-        caption=True)
+explain("Counted on the models themselves, built without weights (nothing downloaded): LeNet-5 as it is "
+        "usually rebuilt today and torchvision's AlexNet, VGG-16 and GoogLeNet. Where that is not the network "
+        "of the paper, the paper's network is counted too (“original network”). GoogLeNet is shown without "
+        "and with its two auxiliary classifiers, which are only used in training.", caption=True)
 st.plotly_chart(fit(bar_figure([i.name for i in infos], [i.parameters for i in infos],
                                "Parameters (log scale)", "network", "parameters", height=460)
                     .update_yaxes(type="log", dtick=1)), width="stretch", key="sh_architectures")

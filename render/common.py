@@ -24,6 +24,8 @@ TITLE_FONT = dict(size=22)
 TICK_FONT = dict(size=16)
 HEAT_SCALE = "Viridis"
 DIVERGING_SCALE = "RdBu_r"
+OVERLAY_SCALE = "Inferno"  # black = weakest, pale yellow = strongest
+OVERLAY_CMAP = "inferno"  # the same map in matplotlib (slides); tests compare the two
 # 36 clearly different colours for winning channels (Plotly's Alphabet + Dark24 palettes).
 CATEGORY_COLOURS = tuple(_q.Alphabet) + tuple(_q.Dark24)
 # Bars: red = positive, blue = negative, grey = not highlighted, green = the true class.
@@ -46,10 +48,29 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
 
 
 def display_pixels(image: np.ndarray, size: int = 256) -> np.ndarray:
-    """``image`` upscaled nearest-neighbour by the whole factor that brings its height closest to
-    ``size`` from below (at least 1): how a 32×32 image is shown (pixels stay honest)."""
+    """``image`` upscaled nearest-neighbour by the whole factor that brings its longer side closest
+    to ``size`` from below (at least 1): how a 32×32 image is shown (pixels stay honest). The longer
+    side, so that a photo one pixel tall is not blown up to a picture 256 times its width."""
     img = np.asarray(image)
-    return upscale(img, max(1, size // img.shape[0]))
+    return upscale(img, max(1, size // max(img.shape[0], img.shape[1])))
+
+
+def thumbnail(image: np.ndarray, width: int = 160) -> np.ndarray:
+    """``image`` (H×W×3 uint8) shrunk to at most ``width`` pixels wide and tall, keeping its aspect
+    ratio, each side at least 1 pixel; never enlarged.
+
+    For ``st.image(..., width=thumb.shape[1])``: given a wider image, Streamlit shrinks it itself
+    and rounds the height down, to 0 for a 4000×20 banner, and Pillow refuses ("height and width
+    must be > 0")."""
+    from PIL import Image
+
+    img = np.asarray(image, dtype=np.uint8)
+    h, w = img.shape[:2]
+    factor = min(1.0, width / max(h, w))
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    if size == (w, h):
+        return img
+    return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
 def png_data_uri(image: np.ndarray) -> str:
@@ -124,7 +145,7 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
     # An image trace puts pixel i at x = i, so a cell of width c is centred at j*c + c/2 - 0.5.
     traces = [dict(type="image", source=png_data_uri(big), hoverinfo="skip"),
               dict(type="heatmap", z=h, x0=cell_x / 2 - 0.5, dx=cell_x, y0=cell_y / 2 - 0.5, dy=cell_y,
-                   opacity=opacity, colorscale=colorscale("Inferno"),
+                   opacity=opacity, colorscale=colorscale(OVERLAY_SCALE),
                    colorbar=colorbar(colorbar_title),
                    hovertemplate="%{z:.3f}<extra></extra>")]
     return go.Figure(dict(data=traces, layout=layout_dict(title, height, top=top)), _validate=False)
@@ -132,10 +153,20 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
 
 @lru_cache(maxsize=None)
 def colorscale(name: str) -> tuple:
-    """A named Plotly colour scale as [[position, colour], ...] (Plotly.js knows only a few names)."""
-    from plotly.colors import get_colorscale
+    """A named Plotly colour scale as [[position, "rgb(r, g, b)"], ...] (Plotly.js knows only a few
+    names).
 
-    return tuple(tuple(pair) for pair in get_colorscale(name))
+    Colours are written as ``rgb(...)``, never as hex: Streamlit's Plotly theme replaces the hex
+    strings ``#000001``…``#000040`` in a figure with its own palette, and Inferno starts at
+    ``#000004``, which became a pink band at the bottom of every heat map (issue 11)."""
+    from plotly.colors import get_colorscale, hex_to_rgb
+
+    def rgb(colour: str) -> str:
+        if colour.startswith("#"):
+            return "rgb({}, {}, {})".format(*hex_to_rgb(colour))
+        return colour
+
+    return tuple((float(position), rgb(colour)) for position, colour in get_colorscale(name))
 
 
 def tile(maps: np.ndarray, columns: int, gap: int = 1) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -215,8 +246,6 @@ def enlarge(fig: go.Figure, factor: float) -> go.Figure:
         fig.update_layout(coloraxis_colorbar_tickfont_size=times(layout.coloraxis.colorbar.tickfont.size, base))
     return fig
 
-
-OVERLAY_SCALE = "Inferno"  # black = weakest, pale yellow = strongest
 
 
 @lru_cache(maxsize=8)

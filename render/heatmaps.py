@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from explain.activations import format_shape
 from explain.heatmaps import HeatMap, ImageHeatMaps, upsample
-from render.common import NEUTRAL, TRUE_CLASS, bar_figure, overlay_figure, text, upscale
+from render.common import NEUTRAL, OVERLAY_CMAP, TRUE_CLASS, bar_figure, overlay_figure, text, upscale
 from render.slide import MapPanel, input_panel, slide_png
 
 
@@ -56,6 +56,6 @@ def heatmaps_slide(image: np.ndarray, name: str, guess: str, class_name: str, re
     big = upscale(np.asarray(image, np.uint8), 8)
     panels = [input_panel(image, f"{name}, predicted {guess}")]
     panels += [MapPanel(" — ".join(heatmap_title(m, class_name)), upsample(m.values, size),
-                        HEATMAP_TITLES[m.method][1], cmap="inferno", background=big, opacity=opacity)
+                        HEATMAP_TITLES[m.method][1], cmap=OVERLAY_CMAP, background=big, opacity=opacity)
                for m in result.maps]
     return slide_png(f"Where did the network look? {name}, class “{class_name}”", panels, footer)

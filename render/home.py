@@ -27,7 +27,10 @@ def _config(scale: float) -> dict:
     tick, axis_title, title = (round(f["size"] * scale) for f in (TICK_FONT, FONT, TITLE_FONT))
     return {
         "axis": {"labelFontSize": tick, "titleFontSize": axis_title, "titleFontWeight": "normal"},
-        "legend": {"labelFontSize": tick, "titleFontSize": tick, "orient": "top"},
+        # Legends sit under the chart, one entry a line, never cut: the curves' names say how each
+        # was measured, and that is what a lecturer needs to read (issue 11).
+        "legend": {"labelFontSize": tick, "titleFontSize": tick, "orient": "bottom", "direction": "vertical",
+                   "labelLimit": 0},
         "title": {"fontSize": title, "anchor": "start", "fontWeight": "normal", "subtitleFontSize": tick},
         "view": {"stroke": None},
     }
@@ -56,23 +59,32 @@ def per_class_spec(classes: Sequence[str], accuracy: Sequence[float], title: str
     }
 
 
-def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, scale: float = 1.0) -> dict:
-    """Train (solid) and test (dashed) ``metric`` per epoch from ``model.train``'s CSV columns
-    ``epoch``, ``train_<metric>`` and ``test_<metric>``."""
-    values = [{"epoch": int(e), "split": split, metric: float(v)}
-              for split in ("train", "test")
-              for e, v in zip(history["epoch"], history[f"{split}_{metric}"])]
-    y = {"field": metric, "type": "quantitative", "title": metric, "scale": {"zero": False}}
+def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, scale: float = 1.0,
+               names: Mapping[str, str] | None = None) -> dict:
+    """Training (solid) and held-out (dashed) ``metric`` per epoch from ``model.train``'s CSV columns
+    ``epoch``, ``train_<metric>`` and ``val_<metric>`` (or ``test_<metric>`` in CSVs from before the
+    validation split). ``names`` gives each series' legend text by prefix ("train", "val", "test")."""
+    held_out = next(p for p in ("val", "test") if f"{p}_{metric}" in history)
+    names = {"train": "train", "val": "validation", "test": "test", **(names or {})}
+    order = [names["train"], names[held_out]]
+    values = [{"epoch": int(e), "split": names[prefix], metric: float(v)}
+              for prefix in ("train", held_out)
+              for e, v in zip(history["epoch"], history[f"{prefix}_{metric}"])]
+    y = {"field": metric, "type": "quantitative", "title": metric, "scale": {"zero": False},
+         "axis": {"tickCount": 5}}
     if metric == "acc":
-        y["axis"] = {"format": ".0%"}
+        y["axis"]["format"] = ".0%"
     return {
-        "title": title, "height": round(300 * scale), "data": {"values": values},
+        # Taller than the other charts: Streamlit fits the legend (up to five lines) into the height.
+        "title": title, "height": round(420 * scale), "data": {"values": values},
         "mark": {"type": "line", "strokeWidth": 3, "point": True, "tooltip": True},
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "title": "epoch", "axis": {"tickMinStep": 1}},
             "y": y,
-            "color": {"field": "split", "type": "nominal", "title": None, "sort": ["train", "test"]},
-            "strokeDash": {"field": "split", "type": "nominal", "title": None, "sort": ["train", "test"]},
+            # A name may hold line breaks ("\n"): the legend writes it on several lines.
+            "color": {"field": "split", "type": "nominal", "title": None, "sort": order,
+                      "legend": {"labelExpr": "split(datum.label, '\\n')"}},
+            "strokeDash": {"field": "split", "type": "nominal", "title": None, "sort": order},
         },
         "config": _config(scale),
     }

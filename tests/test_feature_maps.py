@@ -12,8 +12,7 @@ from explain.feature_maps import (
     image_activations,
     layer_label,
     layer_note,
-    receptive_field,
-    strongest_channel,
+    telling_channel,
 )
 from explain.semantic import layer_names, rank_in_column, rank_of_score
 from model.inference import to_tensor
@@ -44,8 +43,42 @@ def test_channel_order_by_index_mean_and_max():
     assert channel_order(MAPS, "mean activation").tolist() == [1, 3, 2, 0]
     # Maxima 4, 3, 5, 3.
     assert channel_order(MAPS, "max activation").tolist() == [2, 0, 1, 3]
-    assert strongest_channel(MAPS) == 2
     assert set(SORTS) == {"channel index", "mean activation", "max activation"}
+
+
+def _hand_made_maps() -> np.ndarray:
+    """8×8 maps: 0 a bright stripe along the bottom edge (what zero padding does to some early
+    channels), 1 a moderate blob in the middle, 2 the same value everywhere, 3 nothing."""
+    maps = np.zeros((4, 8, 8), dtype=np.float32)
+    maps[0, 7, :] = 9.0
+    maps[1, 3:5, 3:5] = 3.0
+    maps[2] = 2.0
+    return maps
+
+
+def test_default_channel_is_a_central_blob_not_a_border_stripe():
+    maps = _hand_made_maps()
+    assert int(np.argmax(maps.max(axis=(1, 2)))) == 0  # the old default: the strongest single value
+    pick = telling_channel(maps)
+    assert pick.channel == 1
+    # Ring of 1 position on an 8×8 map: inside is the central 6×6 (36 positions), border the other 28.
+    assert pick.ring == 1
+    assert pick.inside == pytest.approx(4 * 3.0 / 36) and pick.border == pytest.approx(0.0)
+    assert pick.reason.startswith("Channel 1 was picked for you")
+    assert "zero padding" in pick.reason and "0.33" in pick.reason
+    # Uniform and empty channels score 0; the stripe scores 0 − 9·8/28 < 0.
+    without_blob = maps[[0, 2, 3]]
+    assert telling_channel(without_blob).channel == 1  # the uniform one (index 1 here): first of the zeros
+
+
+def test_default_channel_ties_go_to_the_lower_channel_and_tiny_maps_use_the_mean():
+    blob = _hand_made_maps()[1]
+    assert telling_channel(np.stack([np.zeros_like(blob), blob, blob])).channel == 1
+    tiny = np.array([[[1.0, 1.0], [1.0, 1.0]], [[3.0, 0.0], [0.0, 0.0]], [[2.0, 2.0], [2.0, 1.0]]])
+    pick = telling_channel(tiny)
+    assert (pick.channel, pick.ring, pick.inside) == (2, 0, pytest.approx(7 / 4))
+    with pytest.raises(ValueError, match="C×H×W"):
+        telling_channel(np.zeros((2, 2)))
 
 
 def test_channel_order_handles_negative_values():
@@ -91,21 +124,20 @@ def test_contrast_text():
     assert contrast_text("#325A9B") == "#FFFFFF"  # dark blue
 
 
-def test_receptive_field_grows_block_by_block(model):
-    expected = {"block1.conv1": 3, "block1.relu1": 3, "block1.conv2": 5, "block1.pool": 6,
-                "block2.conv1": 10, "block2.conv2": 14, "block2.conv3": 14, "block2.pool": 16,
-                "block3.conv1": 24, "block3.conv2": 32, "block3.relu3": 32, "block3.pool": 36}
-    assert {name: receptive_field(model, name) for name in expected} == expected
-    with pytest.raises(ValueError, match="unknown layer"):
-        receptive_field(model, "block9.conv1")
-
-
 def test_layer_note_follows_the_lecture(model):
     assert "strokes" in layer_note(model, "block1.conv1")
     assert "5×5-pixel window" in layer_note(model, "block1.relu2")
     assert "parts" in layer_note(model, "block2.bn1")
     assert "what is where" in layer_note(model, "block3.relu3")
-    assert "the whole 32×32 image" in layer_note(model, "block3.relu3")
+    # A field as wide as the image is not the image (issue 11): the one wording of explain.shapes.
+    from explain.shapes import model_receptive_fields, what_a_position_sees
+
+    fields = {f.layer: f for f in model_receptive_fields(model)}
+    for name in ("block1.relu2", "block3.conv2", "block3.relu3", "block3.pool"):
+        assert layer_note(model, name).endswith(f"each position sees {what_a_position_sees(fields[name])}.")
+    assert "4i − 14 … 4i + 17" in layer_note(model, "block3.relu3")
+    assert "whole 32×32 image" not in layer_note(model, "block3.relu3")
+    assert "no single position sees the whole image" in layer_note(model, "block3.pool")
     assert "ReLU" in layer_note(model, "block3.relu3")
     with pytest.raises(ValueError):
         layer_note(model, "classifier")

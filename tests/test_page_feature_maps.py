@@ -51,10 +51,21 @@ def test_default_view_names_layer_shape_and_channel(app, acts_of):
     assert title(figs["fm_grid"]).startswith("block1.relu1: all 32 channels (1×32×32×32)")
     assert "Input: test #3" in title(figs["fm_input"])
     assert "Block 1 — strokes" in markdown(at)
-    # The enlarged channel defaults to the strongest one, and its numbers are the network's.
-    maps = acts_of(3)["block1.relu1"]
-    strongest = int(np.argmax(maps.max(axis=(1, 2))))
+    assert "each position sees a 3×3-pixel window of the input (position i covers input rows and " \
+           "columns i − 1 … i + 1)" in markdown(at)
+    # The enlarged channel defaults to the one whose mean inside the map (central 24×24: a ring of 4
+    # of 32 positions set apart) most exceeds its mean on that ring, and the page says why.
+    maps = acts_of(3)["block1.relu1"].astype(np.float64)
+    inside = maps[:, 4:28, 4:28].sum(axis=(1, 2))
+    border = (maps.sum(axis=(1, 2)) - inside) / (32 * 32 - 24 * 24)
+    strongest = int(np.argmax(inside / (24 * 24) - border))
+    assert strongest != int(np.argmax(maps.max(axis=(1, 2))))  # not the old default, on this image
     assert at.number_input(key="fm_channel").value == strongest
+    reason = [c.value for c in at.caption if c.value.startswith("Channel ")]
+    expected = (f"Channel {strongest} was picked for you: its mean inside the map ({inside[strongest] / 576:.2f}) "
+                f"is the most above its mean on the 4-position border ({border[strongest]:.2f}), where the "
+                "zero padding shows.")
+    assert reason == [expected]
     assert title(figs["fm_channel_map"]) == (f"block1.relu1, channel {strongest}<br>"
                                              "one 32×32 map of 1×32×32×32")
     one = maps[strongest]
@@ -76,6 +87,11 @@ def test_changing_the_layer_changes_the_grid(app):
     assert after != before
     assert title(after).startswith("block3.conv3: all 128 channels (1×128×8×8)")
     assert "Block 3 — what is where" in markdown(at)
+    # As wide as the image is not the image: the page says where each window lies (issue 11).
+    assert "a 32×32-pixel window, as wide as the image but centred on the position (position i covers " \
+           "input rows and columns 4i − 14 … 4i + 17)" in markdown(at)
+    assert "no single position sees the whole image" in markdown(at)
+    assert "sees the whole 32×32 image" not in markdown(at)
     assert at.number_input(key="fm_channel").max == 127
     assert at.query_params["layer"] in ("block3.conv3", ["block3.conv3"])
 

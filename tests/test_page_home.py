@@ -50,7 +50,11 @@ def test_home_charts_show_the_real_numbers(app, checkpoint, reference_prediction
     for row in per_class[1]:
         k = classes.index(row["class"])
         assert row["accuracy"] == pytest.approx(float((pred[test_split.labels == k] == k).mean()))
-    assert {r["split"] for r in loss[1]} == {"train", "test"} and len(loss[1]) == len(acc[1]) == 2 * 35
+    # Two different measurements, labelled as such (issue 11): not one "loss" for both.
+    assert {r["split"] for r in loss[1]} == {
+        "training: label smoothing 0.1,\naugmented batches,\ntrain mode, epoch mean",
+        "test: plain cross-entropy,\neval mode, after the epoch"}
+    assert len(loss[1]) == len(acc[1]) == 2 * 35
     cells = {(r["true"], r["predicted"]): r["images"] for r in confusion[1]}
     assert len(cells) == 100 and sum(cells.values()) == len(test_split.labels)
     assert cells[("cat", "dog")] == int(np.sum((test_split.labels == 3) & (pred == 5)))
@@ -122,3 +126,36 @@ def test_missing_checkpoint_or_data_is_explained_in_the_page(page, tmp_path, mon
     assert at.button(key="download_cifar10")
     assert "CIFAR-10 data set not found" in shown(at.caption[0].value)
     assert "CIFAR10_ROOT" in "\n".join(m.value for m in at.markdown)
+
+
+def test_curves_and_note_of_the_committed_checkpoint(app):
+    at = app.run()
+    assert not at.exception
+    notes = [c.value for c in at.caption if "validation split" in c.value]
+    assert len(notes) == 1 and notes[0].startswith("This checkpoint was trained before the validation split")
+    _, loss, _, _ = vega_charts(at)
+    assert "test: plain cross-entropy,\neval mode, after the epoch" in {r["split"] for r in loss[1]}
+
+
+def test_a_checkpoint_trained_with_a_validation_split(page_env, frozen_checkpoint):
+    """The page reads the new CSV columns (val_*) and says the epoch was chosen on validation."""
+    from model.card import history_path
+    from model.checkpoint import save_checkpoint
+
+    meta = {**frozen_checkpoint.meta, "epochs": 2, "epoch_selected": 2, "test_top1": 0.875,
+            "validation": {"images": 5000, "seed": 0}}
+    save_checkpoint(page_env, frozen_checkpoint.model, meta)
+    history_path(page_env).write_text("epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds\n"
+                                      "1,0.1,1.5,0.5,1.2,0.6,9\n2,0.01,1.0,0.7,0.9,0.7,9\n")
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    notes = [c.value for c in at.caption if "validation split" in c.value]
+    expected = ("The curves show the training batches and the validation split (5,000 images held out "
+                "of the training set, seed 0), never the test set. Epoch 2 of 2 was kept for its validation "
+                "accuracy; the test set was evaluated once, at the end (87.50%).")
+    assert notes == [expected]
+    _, loss, acc, _ = vega_charts(at)
+    assert [r["loss"] for r in loss[1]] == [1.5, 1.0, 1.2, 0.9]
+    splits = {r["split"] for r in acc[1]}
+    assert "validation: unaltered images,\neval mode, after the epoch" in splits
+    assert not any(s.startswith("test") for s in splits)

@@ -193,3 +193,36 @@ def test_show_button_makes_an_example_the_current_image(app):
     assert at.number_input(key="image_picker").value == first
     assert at.query_params["image"] in (str(first), [str(first)])
     assert f"(#{first})" in " ".join(i.caption for el in at.main.get("image") for i in el.proto.imgs)
+
+
+def _shares(maps: np.ndarray) -> dict[int, float]:
+    """Share of the positions each channel wins (argmax over channels), computed here."""
+    winners = maps.argmax(axis=0).ravel()
+    return {int(c): float(np.mean(winners == c)) for c in np.unique(winners)}
+
+
+def test_channel_picker_shows_the_new_layers_share_after_a_layer_change(app, acts_of):
+    """The browser shows a select box's option text as last sent; unless the page sends the value
+    again, channel 19 kept "wins 11% here" from block3.relu3 after switching to block2.relu3."""
+    app.query_params["image"] = "0"
+    at = app.run()
+    box = at.selectbox(key="sm_channel")
+    channel = box.value
+    share3 = _shares(acts_of(0)["block3.relu3"])[channel]
+    assert box.format_func(channel) == f"{channel} — wins {share3:.0%} here"
+
+    at = at.selectbox(key="sm_layer").set_value("block2.relu3").run()
+    assert not at.exception
+    box = at.selectbox(key="sm_channel")
+    assert box.value == channel  # the chosen channel is kept …
+    share2 = _shares(acts_of(0)["block2.relu3"]).get(channel)
+    expected = f"{channel} — wins {share2:.0%} here" if share2 else f"{channel}"
+    assert expected != f"{channel} — wins {share3:.0%} here"  # the two layers disagree on this image
+    # … and sent again with this layer's text, so the browser replaces what it showed.
+    assert box.proto.set_value and box.proto.raw_value == expected
+
+    at = at.number_input(key="image_picker").set_value(3).run()  # a new image: new shares too
+    box = at.selectbox(key="sm_channel")
+    share_new = _shares(acts_of(3)["block2.relu3"]).get(channel)
+    assert box.proto.set_value
+    assert box.proto.raw_value == (f"{channel} — wins {share_new:.0%} here" if share_new else f"{channel}")

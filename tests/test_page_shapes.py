@@ -113,8 +113,19 @@ def test_receptive_field_table(app):
     frame = _table(app, "jump (pixels)")
     rf = dict(zip(frame["layer"], frame["receptive field"]))
     assert rf["block1.conv1"] == "3×3" and rf["block1.conv2"] == "5×5" and rf["block1.pool"] == "6×6"
-    assert rf["block2.conv1"] == "10×10" and rf["block3.pool"] == "36×36 (as large as the image)"
+    assert rf["block2.conv1"] == "10×10" and rf["block3.pool"] == "36×36 (wider than the image)"
+    assert rf["block3.conv2"] == "32×32 (as wide as the image)"
     assert rf["gap"] == "60×60 (whole image)" and rf["block3.conv1"] == "24×24"
+    # Where each window lies: centred on its position, so part of it on the zero padding (issue 11).
+    where = dict(zip(frame["layer"], frame["position i sees rows/columns"]))
+    assert where["block1.conv1"] == "i − 1 … i + 1" and where["block1.pool"] == "2i − 2 … 2i + 3"
+    assert where["block3.conv2"] == "4i − 14 … 4i + 17" and where["gap"] == "all"
+    # The rule counts the pooling window too (5 → 6, 14 → 16, 32 → 36), and the caption under the
+    # table says what a window as wide as the image sees.
+    text = _markdown(app) + "\n".join(c.value for c in app.caption)
+    assert "a 2×2 pooling adds 1·jump (5 → 6, 14 → 16, 32 → 36 here)" in text
+    assert "At block3.conv2, one position sees a 32×32-pixel window, as wide as the image" in text
+    assert "no single position sees the whole image" in text
     out = dict(zip(frame["layer"], frame["output (C×H×W)"]))
     assert out["block2.pool"] == "64×8×8" and out["gap"] == "128×1×1"
 
@@ -127,6 +138,14 @@ def test_architecture_table(app):
                       "This network": 310_250}
     convs = dict(zip(frame["network"], frame["conv layers"]))
     assert (convs["LeNet-5"], convs["AlexNet"], convs["VGG-16"], convs["This network"]) == (2, 5, 13, 8)
+    # Which variant each count is, and the paper's network beside it where it differs (issue 11).
+    original = dict(zip(frame["network"], frame["original network"]))
+    assert original["LeNet-5"].startswith("60,000 (LeCun et al. 1998")
+    assert original["AlexNet"].startswith("60,965,224 (Krizhevsky et al. 2012, two GPUs")
+    assert original["GoogLeNet"].startswith("6,998,552 (Szegedy et al. 2014: real 5×5 convolutions, no BatchNorm")
+    assert original["VGG-16"] == original["This network"] == "the same"
+    variant = dict(zip(frame["network"], frame["variant counted"]))
+    assert variant["AlexNet"] == "torchvision's one-GPU variant: 64, 192, 384, 256, 256 convolution channels"
 
 
 def test_bottleneck_and_vgg(app):

@@ -210,9 +210,12 @@ def test_feature_maps_page_shows_the_photo_and_its_activations(page_env, photo, 
     figs = charts(at)
     assert figs["fm_input"]["layout"]["title"]["text"].startswith("Input: your photo: my_cat.png")
     maps = photo_acts["block1.relu1"]
-    strongest = int(np.argmax(maps.max(axis=(1, 2))))
-    assert at.number_input(key="fm_channel").value == strongest
-    one = maps[strongest]
+    # The default channel: mean inside the central 24×24 minus mean on the 4-wide ring (issue 11 item 10).
+    inside = maps[:, 4:28, 4:28].mean(axis=(1, 2))
+    ring = (maps.sum(axis=(1, 2)) - maps[:, 4:28, 4:28].sum(axis=(1, 2))) / (32 * 32 - 24 * 24)
+    picked = int(np.argmax(inside - ring))
+    assert at.number_input(key="fm_channel").value == picked
+    one = maps[picked]
     assert f"mean **{one.mean():.3f}**, max **{one.max():.3f}**" in text(at)
     z = array(figs["fm_channel_map"]["data"][0]["z"])
     assert np.allclose(z, one, atol=1e-5)
@@ -323,3 +326,81 @@ def test_every_kind_of_upload_in_the_page(page_env, name, data, mime, error):
         assert not at.error, [e.value for e in at.error]
         assert "### Current image: your photo" in [m.value for m in at.markdown]
         assert np.array_equal(at.session_state[UPLOAD_KEY].pixels, decode_upload(data, name).pixels)
+
+
+# --- Any size and aspect ratio that decodes (issue 11) --------------------------------------------
+
+
+def png_of_size(width: int, height: int) -> bytes:
+    rng = np.random.default_rng(width * 7919 + height)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# (width, height): a 4000×20 banner crashed the sidebar ("height and width must be > 0"), its
+# tall twin, one-pixel-thin lines both ways and a single pixel.
+EXTREMES = [(4000, 20), (20, 4000), (3000, 1), (1, 3000), (1, 1)]
+
+
+@pytest.mark.parametrize("width,height", EXTREMES)
+def test_any_aspect_ratio_is_shown_in_the_sidebar(page_env, width, height):
+    at = make_app().run()
+    at = at.file_uploader(key="photo_uploader").upload("banner.png", png_of_size(width, height), "image/png").run()
+    assert not at.exception and not at.error
+    assert "### Current image: your photo" in [m.value for m in at.markdown]
+    (thumb, network) = [img for el in at.sidebar.get("image") for img in el.proto.imgs]
+    assert thumb.caption == f"Your photo: banner.png ({width:,}×{height:,})"
+    assert network.caption == "As the network sees it: centre square, 32×32 pixels"
+
+
+@pytest.mark.parametrize("width,height", [(3000, 1), (1, 3000), (1, 1)])
+def test_any_aspect_ratio_works_on_the_playground(page_env, width, height):
+    """The playground convolves the photo itself (not its 32×32 view): a 1-pixel line gets a
+    one-line message for the 3×3 kernel, and with padding 1 it is convolved."""
+    photo = decode_upload(png_of_size(width, height), "line.png")
+    at = with_photo(make_app("pages/5_Convolution_playground.py"), photo).run()
+    assert not at.exception
+    shown_h, shown_w = photo.original.shape[:2]
+    errors = [shown(e.value) for e in at.error]
+    expected = (f"The 3×3 kernel is larger than the padded input ({shown_h}×{shown_w} = {shown_h}×{shown_w} "
+                "plus padding 0 on each side), so it fits nowhere: make the kernel smaller or the "
+                f"padding larger. (your photo line.png is {shown_h}×{shown_w} pixels.)")
+    assert errors == [expected]
+    at = at.slider(key="cv_padding").set_value(1).run()
+    assert not at.exception and not at.error
+    assert f"Each colour channel gives a {shown_h}×{shown_w} map" in "\n".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("width,height", EXTREMES)
+def test_any_aspect_ratio_in_the_playgrounds_own_uploader(page_env, width, height):
+    at = make_app("pages/5_Convolution_playground.py").run()
+    at = at.file_uploader(key="cv_upload").upload("strip.png", png_of_size(width, height), "image/png").run()
+    assert not at.exception
+    for e in at.error:  # what does not fit gets one line, never a traceback
+        assert "\n" not in e.value and "strip.png is" in shown(e.value)
+
+
+# --- After a page change (issue 11) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", (HOME, *PAGES, "pages/5_Convolution_playground.py"))
+def test_uploader_names_the_photo_it_no_longer_shows(page_env, photo, page):
+    """On another page the uploader is a new, empty widget; the photo is still the current image,
+    and the box says so and still offers to remove it."""
+    at = with_photo(make_app(page), photo).run()
+    assert not at.exception
+    assert at.file_uploader(key="photo_uploader").value is None  # the widget has no file …
+    captions = [c.value for c in at.sidebar.caption]
+    assert "Current photo: `my_cat.png`. Upload another file to replace it." in captions  # … the page says
+    assert at.button(key="photo_forget").label == "Remove my photo"
+    # With the test image current, the photo is kept but not shown, and the caption says so.
+    at = at.radio(key="image_source_picker").set_value(TEST).run()
+    assert ("Current photo: `my_cat.png` (not shown now: choose “Your photo” below). Upload another file "
+            "to replace it.") in [c.value for c in at.sidebar.caption]
+
+
+def test_no_photo_no_caption(page_env):
+    at = make_app().run()
+    assert not [c.value for c in at.sidebar.caption if c.value.startswith("Current photo")]
+    assert not [b for b in at.button if b.key == "photo_forget"]

@@ -169,6 +169,16 @@ def test_page_presents_links_and_exports(page_env, page):
     assert sentence in all_markdown(at)
 
 
+@pytest.mark.parametrize("page", list(PAGES))
+def test_the_switch_is_first_in_the_sidebar_on_every_page(page_env, page):
+    """One place for the switch, so a lecturer finds it without looking (the playground drew it
+    below the image controls)."""
+    at = page_app(page).run()
+    assert not at.exception
+    first = next(iter(at.sidebar.children.values()))
+    assert type(first).__name__ == "Toggle" and first.label == "Presentation mode" and first.key == "present"
+
+
 def test_feature_maps_slide_is_built_from_the_pages_data(page_env, acts_of, test_split):
     at = page_app("pages/1_Feature_maps.py", image="3", layer="block2.relu2", channel="5").run()
     assert not at.exception

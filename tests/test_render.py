@@ -1,8 +1,11 @@
 """Every view's figures (render/*) built in one piece (or without Plotly's validation, for speed) must still be what
 Plotly accepts: each builder's output is re-validated here by a full ``go.Figure(dict)``."""
 
+import re
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.io.json import to_json_plotly
 import pytest
 
 from explain.heatmaps import HeatMap
@@ -68,3 +71,61 @@ def test_map_grid_keeps_one_panel_per_subplot_with_titles_and_shared_scale():
     first, second = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
     assert 0 <= first[0] < first[1] < second[0] < second[1] <= 1
     assert fig.layout.yaxis5.domain[1] < fig.layout.yaxis.domain[0]  # second row below the first
+
+
+# Streamlit's Plotly theme rewrites the hex colours #000001…#000040 anywhere in a figure's JSON into
+# its own palette (they are its placeholders): Inferno's "#000004" became a pink band (issue 11).
+STREAMLIT_PLACEHOLDER = re.compile(r"#0000(0[1-9]|[1-3][0-9]|40)(?![0-9a-f])", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_no_colour_that_streamlit_would_replace(name):
+    # The figure's own data and layout: Streamlit's template (the default once streamlit is imported in
+    # this process) carries the placeholders on purpose and is not ours.
+    fig = BUILDERS[name]().to_dict()
+    fig["layout"].pop("template", None)
+    spec = to_json_plotly(fig)
+    assert not STREAMLIT_PLACEHOLDER.search(spec), STREAMLIT_PLACEHOLDER.search(spec).group(0)
+
+
+def test_the_placeholder_pattern_catches_inferno_as_plotly_spells_it():
+    from plotly.colors import sequential
+
+    assert STREAMLIT_PLACEHOLDER.search(sequential.Inferno[0])  # "#000004": the colour that turned pink
+    assert not STREAMLIT_PLACEHOLDER.search("#0000ff") and not STREAMLIT_PLACEHOLDER.search("#000041")
+
+
+def test_heat_map_scale_runs_from_black_to_pale_yellow_on_page_and_slide():
+    import matplotlib
+
+    scale = common.colorscale(common.OVERLAY_SCALE)
+    assert scale[0] == (0.0, "rgb(0, 0, 4)") and scale[-1] == (1.0, "rgb(252, 255, 164)")
+    # The slide's matplotlib map is the page's Plotly map: the same colour at every stop.
+    cmap = matplotlib.colormaps[common.OVERLAY_CMAP]
+    for position, colour in scale:
+        expected = [int(v) for v in colour[4:-1].split(",")]
+        assert [round(255 * c) for c in cmap(position)[:3]] == pytest.approx(expected, abs=1), position
+    overlay = common.overlay_figure(IMAGE, RNG.random((8, 8)), "t", 0.5, "c").to_dict()
+    assert tuple(map(tuple, overlay["data"][1]["colorscale"])) == scale
+
+
+@pytest.mark.parametrize("height,width,expected", [
+    (3, 512, (1, 160)),     # a 4000×20 banner's display copy: 3·160/512 = 0.94 → 1 row, not 0
+    (512, 3, (160, 1)),
+    (1, 512, (1, 160)), (512, 1, (160, 1)),
+    (1, 1, (1, 1)),         # never enlarged
+    (200, 300, (107, 160)),  # 200·160/300 = 106.7
+    (100, 120, (100, 120)),  # already small enough: the same array
+])
+def test_thumbnail_fits_160_pixels_keeps_the_shape_and_never_empties_a_side(height, width, expected):
+    image = RNG.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    thumb = common.thumbnail(image, 160)
+    assert thumb.shape == (*expected, 3) and thumb.dtype == np.uint8
+    if expected == (height, width):
+        assert (thumb == image).all()
+
+
+def test_display_pixels_enlarges_by_the_longer_side():
+    assert common.display_pixels(np.zeros((32, 32, 3), np.uint8)).shape == (256, 256, 3)  # × 8
+    assert common.display_pixels(np.zeros((1, 512, 3), np.uint8)).shape == (1, 512, 3)  # not 256 × 131,072
+    assert common.display_pixels(np.zeros((3, 40, 3), np.uint8)).shape == (18, 240, 3)  # × 6

@@ -27,9 +27,19 @@ def test_curves_hold_train_and_test_for_every_epoch():
     rows = spec["data"]["values"]
     assert [(r["epoch"], r["split"], r["loss"]) for r in rows] == [
         (1, "train", 2.0), (2, "train", 1.0), (3, "train", 0.5), (1, "test", 2.1), (2, "test", 1.2), (3, "test", 0.9)]
-    assert "axis" not in spec["encoding"]["y"]  # loss is not a percentage
+    assert "format" not in spec["encoding"]["y"]["axis"]  # loss is not a percentage
     acc = curve_spec({"epoch": [1], "train_acc": [0.5], "test_acc": [0.4]}, "acc", "Acc")
     assert acc["encoding"]["y"]["axis"]["format"] == ".0%"
+
+
+def test_curves_of_a_validation_split_and_their_legend_names():
+    history = {"epoch": [1.0, 2.0], "train_loss": [2.0, 1.0], "val_loss": [1.8, 1.1]}
+    spec = curve_spec(history, "loss", "Loss", names={"train": "training batches", "val": "validation split"})
+    assert [(r["epoch"], r["split"], r["loss"]) for r in spec["data"]["values"]] == [
+        (1, "training batches", 2.0), (2, "training batches", 1.0),
+        (1, "validation split", 1.8), (2, "validation split", 1.1)]
+    assert spec["encoding"]["color"]["sort"] == ["training batches", "validation split"]
+    assert {r["split"] for r in curve_spec(history, "loss", "Loss")["data"]["values"]} == {"train", "validation"}
 
 
 def test_confusion_cells_carry_every_count_in_row_major_order():
@@ -68,3 +78,10 @@ def test_presentation_scale_enlarges_fonts_and_heights():
     assert big["height"] == round(small["height"] * 1.4)
     assert big["config"]["axis"]["labelFontSize"] == round(16 * 1.4)
     assert small["config"]["axis"]["labelFontSize"] == 16 and small["config"]["title"]["fontSize"] == 22
+
+
+def test_curve_legend_writes_each_name_on_its_lines():
+    spec = curve_spec({"epoch": [1], "train_loss": [1.0], "test_loss": [0.5]}, "loss", "Loss",
+                      names={"train": "training:\nbatches", "test": "test:\nplain"})
+    assert spec["encoding"]["color"]["legend"]["labelExpr"] == "split(datum.label, '\\n')"
+    assert spec["config"]["legend"]["labelLimit"] == 0  # never cut

@@ -363,7 +363,7 @@ UNKNOWN = {"foo": "bar", "checkpoint": "/etc/passwd", "data": "/", "Image": "5",
 @pytest.fixture(scope="module")
 def defaults(frozen_checkpoint, test_split):
     """What each page shows for test image 0 when the link says nothing usable."""
-    from explain.feature_maps import image_activations, strongest_channel
+    from explain.feature_maps import image_activations, telling_channel
     from explain.gallery import GALLERY_METHODS
     from explain.one_by_one import one_by_one_layers
     from explain.semantic import argmax_channel_map
@@ -376,7 +376,7 @@ def defaults(frozen_checkpoint, test_split):
                                        ckpt.meta["std"]).argmax(1)[0])
     return {
         "pages/1_Feature_maps.py": {"fm_layer": "block1.relu1",
-                                    "fm_channel": strongest_channel(acts["block1.relu1"])},
+                                    "fm_channel": telling_channel(acts["block1.relu1"]).channel},
         "pages/2_Semantic_map.py": {"sm_layer": "block3.relu3",
                                     "sm_channel": argmax_channel_map(acts["block3.relu3"]).shares[0][0]},
         "pages/3_1x1_weights.py": {"ob_layer": one_by_one_layers(ckpt.model)[-1].name, "ob_channel": 0},

@@ -14,16 +14,19 @@ from explain.shapes import (
     ShapeError,
     apply_chain,
     apply_layer,
+    architecture_rows,
     bottleneck,
     bottleneck_rows,
     chain_rows,
     describe,
     model_receptive_fields,
     pool_example,
+    receptive_field_rule,
     receptive_fields,
     reference_architectures,
     shape_problem,
     stacked_3x3,
+    what_a_position_sees,
 )
 from tests.conftest import random_eval_model
 
@@ -183,6 +186,116 @@ def test_receptive_field_measured_by_backpropagation(layer, row, col):
     assert _gradient_extent(layer, row, col) == (fields[layer], fields[layer])
 
 
+# The lecture network along one axis, written out by hand: (layer, kernel, stride, padding) of every
+# convolution and pooling (BatchNorm and ReLU move nothing).
+LECTURE_AXIS = [("block1.conv1", 3, 1, 1), ("block1.conv2", 3, 1, 1), ("block1.pool", 2, 2, 0),
+                ("block2.conv1", 3, 1, 1), ("block2.conv2", 3, 1, 1), ("block2.conv3", 1, 1, 0),
+                ("block2.pool", 2, 2, 0), ("block3.conv1", 3, 1, 1), ("block3.conv2", 3, 1, 1),
+                ("block3.conv3", 1, 1, 0), ("block3.pool", 2, 2, 0)]
+
+
+def _window_by_composition(layer: str, i: int) -> tuple[int, int]:
+    """First and last input row that output row ``i`` of ``layer`` reads, by composing index maps on
+    an unbounded line: output j of a layer reads its input rows s·j − p … s·j − p + k − 1 (below 0
+    or past the end: padding, kept with its coordinate). No field, jump or centre formula."""
+    chain = LECTURE_AXIS[:[name for name, *_ in LECTURE_AXIS].index(layer) + 1]
+    rows = {i}
+    for _, k, s, p in reversed(chain):
+        rows = {s * r - p + t for r in rows for t in range(k)}
+    return min(rows), max(rows)
+
+
+def test_the_hand_written_axis_is_the_network():
+    from explain.activations import layers
+
+    real = [(info.name, m.kernel_size, m.stride, m.padding) for info in layers(random_eval_model())
+            if isinstance(m := info.module, (nn.Conv2d, nn.MaxPool2d))]
+    def first(v):
+        return v[0] if isinstance(v, tuple) else v
+
+    assert [(name, first(k), first(s), first(p)) for name, k, s, p in real] == LECTURE_AXIS
+
+
+def test_window_of_every_position_matches_composed_index_maps():
+    fields = {f.layer: f for f in model_receptive_fields(random_eval_model())}
+    for name, *_ in LECTURE_AXIS:
+        f = fields[name]
+        assert [f.covers(i) for i in range(f.output_side)] == \
+            [_window_by_composition(name, i) for i in range(f.output_side)], name
+
+
+def test_block3_conv2_position_i_covers_4i_minus_14_to_4i_plus_17_and_no_window_is_the_image():
+    fields = {f.layer: f for f in model_receptive_fields(random_eval_model())}
+    conv = fields["block3.conv2"]
+    assert conv.receptive_field == 32  # as wide as the image …
+    assert [conv.covers(i) for i in range(8)] == [(4 * i - 14, 4 * i + 17) for i in range(8)]  # … not the image
+    assert conv.covers_text() == "4i − 14 … 4i + 17"
+    pool = fields["block3.pool"]
+    assert [pool.covers(i) for i in range(4)] == [(-14, 21), (-6, 29), (2, 37), (10, 45)]
+    for f in (conv, pool):  # no window covers all of columns 0–31
+        assert not any(lo <= 0 and hi >= 31 for lo, hi in map(f.covers, range(f.output_side)))
+
+
+def _gradient_support(layer: str, row: int, col: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(first, last) input row and column that change one output pixel of ``layer`` (as
+    _gradient_extent, but where, not how wide)."""
+    from explain.activations import layers
+
+    model = random_eval_model(seed=5)
+    x = torch.randn(1, 3, 32, 32, requires_grad=True)
+    h = x
+    for info in layers(model):
+        m = info.module
+        if isinstance(m, nn.ReLU):
+            m = nn.Identity()
+        elif isinstance(m, nn.MaxPool2d):
+            m = nn.AvgPool2d(m.kernel_size, m.stride)
+        h = m(h)
+        if info.name == layer:
+            break
+    h[0, :, row, col].sum().backward()
+    rows, cols = np.nonzero((x.grad[0].abs().sum(0) > 0).numpy())
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+@pytest.mark.parametrize("i", range(8))
+def test_block3_conv2_window_measured_by_backpropagation(i):
+    """Inside the image, the pixels a position depends on are its window cut to 0–31."""
+    lo, hi = 4 * i - 14, 4 * i + 17
+    assert _gradient_support("block3.conv2", i, 7 - i) == ((max(lo, 0), min(hi, 31)),
+                                                          (max(4 * (7 - i) - 14, 0), min(4 * (7 - i) + 17, 31)))
+
+
+def test_what_a_position_sees_is_true_for_wide_fields():
+    fields = {f.layer: f for f in model_receptive_fields(random_eval_model())}
+    conv = what_a_position_sees(fields["block3.conv2"])
+    assert "32×32-pixel window, as wide as the image but centred on the position" in conv
+    assert "4i − 14 … 4i + 17" in conv and "no single position sees the whole image" in conv
+    assert "8i − 14 … 8i + 21" in what_a_position_sees(fields["block3.pool"])
+    assert "wider than the 32×32 image" in what_a_position_sees(fields["block3.pool"])
+    assert what_a_position_sees(fields["block2.conv2"]).startswith("a 14×14-pixel window of the input")
+    assert what_a_position_sees(fields["gap"]).startswith("the whole 32×32 image")
+    # Only global pooling is said to see the whole image.
+    whole = [name for name, f in fields.items() if "the whole 32×32 image" in what_a_position_sees(f)
+             and "no single position" not in what_a_position_sees(f)]
+    assert whole == ["gap"]
+
+
+def test_receptive_field_rule_counts_the_pooling_window():
+    fields = [f for f in model_receptive_fields(random_eval_model())
+              if f.kind in ("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d")]
+    rule = receptive_field_rule(fields)
+    assert "a 2×2 pooling adds 1·jump" in rule and "doubles the jump" in rule
+    # The three pooling steps of this network, from the composed windows: width before → after.
+    width = {name: _window_by_composition(name, 0)[1] - _window_by_composition(name, 0)[0] + 1
+             for name, *_ in LECTURE_AXIS}
+    steps = [f"{width[a]} → {width[b]}" for a, b in (("block1.conv2", "block1.pool"),
+                                                      ("block2.conv3", "block2.pool"),
+                                                      ("block3.conv3", "block3.pool"))]
+    assert steps == ["5 → 6", "14 → 16", "32 → 36"]
+    assert f"({', '.join(steps)} here)" in rule
+
+
 def test_receptive_fields_with_stride_and_dilation():
     chain = [("a", nn.Conv2d(1, 1, 7, stride=2, padding=3)), ("b", nn.MaxPool2d(3, 2, padding=1)),
              ("c", nn.Conv2d(1, 1, 3, dilation=2, padding=2))]
@@ -209,6 +322,49 @@ def test_reference_architectures_published_counts():
     assert (infos["AlexNet"].conv_layers, infos["VGG-16"].conv_layers) == (5, 13)
     assert infos["VGG-16"].conv_layers + infos["VGG-16"].linear_layers == 16
     assert all(i.note for i in infos.values())
+
+
+def test_original_networks_counted_by_hand():
+    """The papers' networks, counted here from their published layouts (independently of the
+    modules explain.shapes builds)."""
+    from explain.shapes import alexnet_2012, googlenet_2014, lenet5_1998_parameters, parameter_count
+
+    # LeCun 1998: C1 6·(25+1); S2 6·2; C3: Table I connects 6 maps to 3 inputs, 9 to 4, 1 to 6,
+    # 5×5 weights per connection + 16 biases; S4 16·2; C5 120·(400+1); F6 84·(120+1).
+    c3 = 25 * (6 * 3 + 9 * 4 + 1 * 6) + 16
+    assert c3 == 1_516
+    assert sum(lenet5_1998_parameters().values()) == 156 + 12 + c3 + 32 + 48_120 + 10_164 == 60_000
+    # Krizhevsky 2012, two GPUs: conv2, conv4, conv5 see half of the maps before them.
+    alexnet = (96 * 3 * 11 * 11 + 96) + (256 * 48 * 5 * 5 + 256) + (384 * 256 * 3 * 3 + 384) \
+        + (384 * 192 * 3 * 3 + 384) + (256 * 192 * 3 * 3 + 256) \
+        + (9216 * 4096 + 4096) + (4096 * 4096 + 4096) + (4096 * 1000 + 1000)
+    with torch.device("meta"):
+        assert parameter_count(alexnet_2012()) == alexnet == 60_965_224
+        # Szegedy 2014, Table 1 (in, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj), biases.
+        table = [(192, 64, 96, 128, 16, 32, 32), (256, 128, 128, 192, 32, 96, 64), (480, 192, 96, 208, 16, 48, 64),
+                 (512, 160, 112, 224, 24, 64, 64), (512, 128, 128, 256, 24, 64, 64),
+                 (512, 112, 144, 288, 32, 64, 64), (528, 256, 160, 320, 32, 128, 128),
+                 (832, 256, 160, 320, 32, 128, 128), (832, 384, 192, 384, 48, 128, 128)]
+        inceptions = sum(i * a + a + i * br + br + br * 9 * b + b + i * cr + cr + cr * 25 * c + c + i * d + d
+                         for i, a, br, b, cr, c, d in table)
+        stem = (3 * 49 * 64 + 64) + (64 * 64 + 64) + (64 * 9 * 192 + 192)
+        googlenet = stem + inceptions + 1024 * 1000 + 1000
+        assert parameter_count(googlenet_2014()) == googlenet == 6_998_552
+        aux = [i * 128 + 128 + 2048 * 1024 + 1024 + 1024 * 1000 + 1000 for i in (512, 528)]
+        assert parameter_count(googlenet_2014(aux_logits=True)) == googlenet + sum(aux)
+
+
+def test_each_count_says_which_variant_it_is_and_where_the_original_differs():
+    infos = {i.name: i for i in reference_architectures()}
+    assert infos["LeNet-5"].original == 60_000 and "rebuild" in infos["LeNet-5"].variant
+    assert infos["AlexNet"].original == 60_965_224 and "one-GPU" in infos["AlexNet"].variant
+    assert "64, 192, 384, 256, 256" in infos["AlexNet"].variant and "two GPUs" in infos["AlexNet"].original_variant
+    assert "BatchNorm" in infos["GoogLeNet"].variant and "3×3" in infos["GoogLeNet"].variant
+    assert infos["GoogLeNet"].original == 6_998_552 and "real 5×5" in infos["GoogLeNet"].original_variant
+    assert infos["VGG-16"].original is None  # torchvision's VGG-16 is the paper's configuration D
+    rows = {r["network"]: r for r in architecture_rows(list(infos.values()))}
+    assert rows["AlexNet"]["original network"].startswith("60,965,224 (Krizhevsky et al. 2012, two GPUs")
+    assert rows["VGG-16"]["original network"] == "the same"
 
 
 def test_this_network_count():

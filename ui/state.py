@@ -24,7 +24,7 @@ import streamlit as st
 
 from data.uploads import EXTENSIONS, MAX_BYTES, UploadedImage, UploadError, decode_upload
 from explain.browse import mark
-from render.common import display_pixels
+from render.common import display_pixels, thumbnail
 from ui.resources import Context
 from ui.text import code, literal
 
@@ -267,7 +267,12 @@ def image_sidebar(ctx: Context) -> CurrentImage:
         error = st.session_state.get(_UPLOAD_ERROR)
         if error and file is not None and error[0] == file.file_id:
             st.error(f"This file cannot be used: {literal(error[1])}")
-        if isinstance(st.session_state.get(UPLOAD_KEY), UploadedImage):
+        kept = st.session_state.get(UPLOAD_KEY)
+        if isinstance(kept, UploadedImage):
+            if file is None:  # the uploader forgets its file on another page; the photo is still here
+                shown = ("" if st.session_state.get(SOURCE_KEY) == PHOTO
+                         else " (not shown now: choose “Your photo” below)")
+                st.caption(f"Current photo: {code(kept.name)}{shown}. Upload another file to replace it.")
             st.button("Remove my photo", key="photo_forget", on_click=_forget_upload,
                       help="Forget the photo; the test image becomes current again.")
 
@@ -297,8 +302,9 @@ def image_sidebar(ctx: Context) -> CurrentImage:
     probabilities = ctx.probabilities_of(current.key, current.pixels, current.test_index)
     if current.is_upload:
         up = current.upload
-        bar.image(up.original, caption=f"Your photo: {up.name} ({up.size[0]:,}×{up.size[1]:,})",
-                  width=160, output_format="PNG")
+        thumb = thumbnail(up.original, 160)  # any aspect ratio: a 4000×20 banner is a 160×1 strip
+        bar.image(thumb, caption=f"Your photo: {up.name} ({up.size[0]:,}×{up.size[1]:,})",
+                  width=thumb.shape[1], output_format="PNG")
         bar.image(display_pixels(current.pixels), width=160, output_format="PNG",
                   caption="As the network sees it: centre square, 32×32 pixels")
         bar.markdown(current.verdict(ctx.classes, probabilities))
