@@ -144,3 +144,45 @@ def layer_note(model: LectureCNN, name: str, image_size: int = 32) -> str:
     kind = KIND_NOTES.get(info.kind, info.kind)
     return (f"{BLOCK_NOTES[info.block]} `{name}` shows {kind}; each position sees "
             f"{what_a_position_sees(field, image_size)}.")
+
+
+@dataclass(frozen=True)
+class FeatureMapsView:
+    """The Feature maps view of one image: every channel of one layer in display order, and one
+    channel enlarged. Its figures and its slide take this one object."""
+
+    layer: str
+    maps: np.ndarray       # C×H×W: the layer's output for the image
+    order: np.ndarray      # channel indices in display order
+    sort: str              # a key of SORTS
+    channel: int           # the enlarged channel
+    per_channel_scale: bool
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The layer's N×C×H×W output shape (N = 1 image)."""
+        return (1, *self.maps.shape)
+
+    @property
+    def one(self) -> np.ndarray:
+        """The enlarged channel's H×W map."""
+        return self.maps[self.channel]
+
+    @property
+    def rank(self) -> int:
+        """Where the enlarged channel stands in the display order (1 = first)."""
+        return int(np.flatnonzero(self.order == self.channel)[0]) + 1
+
+    @property
+    def signed(self) -> bool:
+        """Does the enlarged map have negative values (before a ReLU)?"""
+        return float(self.one.min()) < 0
+
+
+def feature_maps_view(maps: np.ndarray, layer: str, sort: str, channel: int,
+                      per_channel_scale: bool) -> FeatureMapsView:
+    """Order ``maps`` (C×H×W of ``layer``) by ``sort`` and pick ``channel`` to enlarge."""
+    m = np.asarray(maps)
+    if not 0 <= channel < m.shape[0]:
+        raise ValueError(f"{layer} has channels 0–{m.shape[0] - 1}, not {channel}")
+    return FeatureMapsView(layer, m, channel_order(m, sort), sort, int(channel), bool(per_channel_scale))

@@ -5,9 +5,16 @@ from functools import partial
 import streamlit as st
 
 from explain.activations import format_shape, map_layers
-from explain.feature_maps import SORTS, channel_order, grid_shape, layer_label, layer_note, telling_channel
-from render.common import OVERLAY_SCALE, heatmap_figure, image_figure, overlay, titled
-from render.feature_maps import feature_grid_figure, feature_maps_slide
+from explain.feature_maps import (
+    SORTS,
+    feature_maps_view,
+    grid_shape,
+    layer_label,
+    layer_note,
+    telling_channel,
+)
+from render.common import OVERLAY_SCALE
+from render.feature_maps import channel_figures, feature_maps_slide, layer_grid_figure
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
@@ -52,39 +59,24 @@ channel = int(url_widget(c_channel.number_input, f"Channel to enlarge (0–{coun
                          min_value=0, max_value=count - 1, step=1))
 
 # --- All channels -----------------------------------------------------------------------------
-order = channel_order(maps, sort)
-columns, height = grid_shape(count)
-fig = feature_grid_figure(maps[order], order.tolist(),
-                          f"{layer}: all {count} channels ({shape}), by {sort}, {scale} colour scale",
-                          per_channel_scale=scale == "per channel", columns=columns, height=height)
-st.plotly_chart(fit(fig), width="stretch", key="fm_grid")
+view = feature_maps_view(maps, layer, sort, channel, scale == "per channel")
+st.plotly_chart(fit(layer_grid_figure(view, *grid_shape(count))), width="stretch", key="fm_grid")
 explain("Each tile is one channel's map, labelled with its channel number (hover for values).", caption=True)
 
 # --- One channel up close ---------------------------------------------------------------------
 st.subheader(f"Channel {channel} of {layer}, beside the input")
 if channel == pick.channel:
     st.caption(pick.reason)
-one = maps[channel]
-h, w = one.shape
-signed = float(one.min()) < 0
-peak = float(one.max())
-c_in, c_map, c_over = st.columns(3)
-c_in.plotly_chart(fit(titled(image_figure(img.pixels, ""), f"Input: {img.title}",
-                             "1×3×32×32")), width="stretch", key="fm_input")
-c_map.plotly_chart(fit(titled(heatmap_figure(one, "", "activation", diverging=signed),
-                              f"{layer}, channel {channel}", f"one {h}×{w} map of {shape}")),
-                   width="stretch", key="fm_channel_map")
-c_over.plotly_chart(fit(titled(image_figure(overlay(img.pixels, one, 0.7, 256, vmax=peak, fade=True), ""),
-                               f"Channel {channel} over the input", f"clear = 0, yellow = {peak:.2f}")),
-                    width="stretch", key="fm_overlay")
-rank = int((order == channel).nonzero()[0][0]) + 1
-explain(f"Channel **{channel}**: mean **{float(one.mean()):.3f}**, max **{peak:.3f}**, "
-        f"min **{float(one.min()):.3f}** — number {rank} of {count} by {sort}. "
-        + ("In the middle map red = positive, blue = negative. " if signed else "")
+one = view.one
+for col, fig, key in zip(st.columns(3), channel_figures(view, img.pixels, img.title),
+                         ("fm_input", "fm_channel_map", "fm_overlay")):
+    col.plotly_chart(fit(fig), width="stretch", key=key)
+explain(f"Channel **{channel}**: mean **{float(one.mean()):.3f}**, max **{float(one.max()):.3f}**, "
+        f"min **{float(one.min()):.3f}** — number {view.rank} of {count} by {sort}. "
+        + ("In the middle map red = positive, blue = negative. " if view.signed else "")
         + f"On the right the map is laid over the image in {OVERLAY_SCALE} colours, strongest = yellow"
-        + (" (negative values count as 0)." if signed else "."))
+        + (" (negative values count as 0)." if view.signed else "."))
 
 export_button(slide_file_name("feature-maps", img.name, layer, f"channel-{channel}"),
-              partial(feature_maps_slide, img.pixels, img.title, layer, shape, maps, order.tolist(), channel,
-                      sort, scale == "per channel", slide_footer(ctx, img)), key="export_fm")
+              partial(feature_maps_slide, view, img.pixels, img.title, slide_footer(ctx, img)), key="export_fm")
 share_link()

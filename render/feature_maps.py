@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import plotly.graph_objects as go
 
-from render.common import HEAT_SCALE, colorbar, layout_dict, stretch_each, tile
+from explain.activations import format_shape
+from explain.feature_maps import FeatureMapsView
+from render.common import (
+    HEAT_SCALE,
+    colorbar,
+    heatmap_figure,
+    image_figure,
+    layout_dict,
+    overlay,
+    stretch_each,
+    tile,
+    titled,
+)
 from render.slide import GridPanel, MapPanel, input_panel, slide_png
 
 
@@ -38,18 +48,36 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
     return fig
 
 
-def feature_maps_slide(image: np.ndarray, name: str, layer: str, shape: str,
-                       maps: np.ndarray, order: Sequence[int], channel: int, sort: str,
-                       per_channel_scale: bool, footer: str) -> bytes:
-    """Input, every channel of ``layer`` (in the page's order and colour scale), one channel enlarged."""
-    m = np.asarray(maps, dtype=np.float32)
-    order = [int(c) for c in order]
-    tiles = stretch_each(m[order]) if per_channel_scale else m[order]
-    one = m[channel]
+def layer_grid_figure(view: FeatureMapsView, columns: int, height: int) -> go.Figure:
+    """The page's mosaic of every channel of the view's layer, in its order and colour scale."""
+    count = len(view.maps)
+    scale = "per channel" if view.per_channel_scale else "shared"
+    return feature_grid_figure(view.maps[view.order], view.order.tolist(),
+                               f"{view.layer}: all {count} channels ({format_shape(view.shape)}), by {view.sort}, "
+                               f"{scale} colour scale", per_channel_scale=view.per_channel_scale,
+                               columns=columns, height=height)
+
+
+def channel_figures(view: FeatureMapsView, image: np.ndarray, image_title: str) -> tuple[go.Figure, ...]:
+    """The enlarged channel beside the input: the input, the channel's map, the map over the input."""
+    one, h, w = view.one, *view.one.shape
+    peak = float(one.max())
+    return (titled(image_figure(image, ""), f"Input: {image_title}", "1×3×32×32"),
+            titled(heatmap_figure(one, "", "activation", diverging=view.signed),
+                   f"{view.layer}, channel {view.channel}", f"one {h}×{w} map of {format_shape(view.shape)}"),
+            titled(image_figure(overlay(image, one, 0.7, 256, vmax=peak, fade=True), ""),
+                   f"Channel {view.channel} over the input", f"clear = 0, yellow = {peak:.2f}"))
+
+
+def feature_maps_slide(view: FeatureMapsView, image: np.ndarray, name: str, footer: str) -> bytes:
+    """Input, every channel of the layer (in the page's order and colour scale), one channel enlarged."""
+    m = np.asarray(view.maps, dtype=np.float32)
+    order = [int(c) for c in view.order]
+    tiles = stretch_each(m[order]) if view.per_channel_scale else m[order]
     return slide_png(
-        f"Feature maps of {layer} ({shape}) for {name}",
+        f"Feature maps of {view.layer} ({format_shape(view.shape)}) for {name}",
         [input_panel(image, f"Input: {name}"),
-         GridPanel(f"All {len(m)} channels, by {sort}", tiles, [str(c) for c in order],
-                   "per-channel 0–1" if per_channel_scale else "activation", weight=2.2),
-         MapPanel(f"Channel {channel}", one, "activation", diverging=float(one.min()) < 0, weight=1.4)],
+         GridPanel(f"All {len(m)} channels, by {view.sort}", tiles, [str(c) for c in order],
+                   "per-channel 0–1" if view.per_channel_scale else "activation", weight=2.2),
+         MapPanel(f"Channel {view.channel}", view.one, "activation", diverging=view.signed, weight=1.4)],
         footer)

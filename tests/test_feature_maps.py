@@ -224,3 +224,18 @@ def test_rank_in_column():
     assert [rank_in_column(scores, 1, p) for p in range(4)] == [1, 4, 2, 3]
     assert [rank_of_score(scores, 0, float(scores[p, 0])) for p in range(4)] == [4, 1, 3, 1]
     assert rank_of_score(scores, 0, 1e9) == 1 and rank_of_score(scores, 0, -1e9) == len(scores) + 1
+
+
+def test_feature_maps_view_orders_ranks_and_refuses_a_missing_channel():
+    from explain.feature_maps import feature_maps_view
+
+    maps = np.zeros((4, 2, 2), np.float32)
+    maps[2] = 3.0   # largest mean
+    maps[0] = 1.0
+    maps[3, 0, 0] = -5.0  # signed
+    view = feature_maps_view(maps, "l", "mean activation", 3, per_channel_scale=False)
+    assert view.order.tolist() == [2, 0, 1, 3]  # by mean, largest first (ties by index)
+    assert view.rank == 4 and view.shape == (1, 4, 2, 2) and view.signed
+    np.testing.assert_array_equal(view.one, maps[3])
+    with pytest.raises(ValueError, match="channels 0–3"):
+        feature_maps_view(maps, "l", "channel index", 4, per_channel_scale=False)

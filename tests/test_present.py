@@ -184,11 +184,11 @@ def test_feature_maps_slide_is_built_from_the_pages_data(page_env, acts_of, test
     assert not at.exception
     build = at.session_state["_export_export_fm"]
     # The page hands the slide exactly what it shows: image #3's block2.relu2 maps, channel 5.
-    image, name, layer, shape, maps, order, channel = build.args[:7]
-    assert (name, layer, shape, channel) == ("test #3 (airplane)", "block2.relu2", "1×64×16×16", 5)
+    view, image, name = build.args[:3]  # the view's one result object, as the page shows it
+    assert (name, view.layer, view.shape, view.channel) == ("test #3 (airplane)", "block2.relu2", (1, 64, 16, 16), 5)
     np.testing.assert_array_equal(image, test_split.images[test_split.position_of(3)])
-    np.testing.assert_allclose(maps, acts_of(3)["block2.relu2"], atol=1e-5)
-    assert sorted(order) == list(range(64))
+    np.testing.assert_allclose(view.maps, acts_of(3)["block2.relu2"], atol=1e-5)
+    assert sorted(view.order.tolist()) == list(range(64))
     assert [b.key for b in at.get("download_button")] == ["export_fm"]
     pixels = decode(build())
     assert pixels.shape == (1080, 1920, 3)

@@ -5,8 +5,8 @@ import re
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.io.json import to_json_plotly
 import pytest
+from plotly.io.json import to_json_plotly
 
 from explain.heatmaps import HeatMap
 from explain.one_by_one import TopContributions

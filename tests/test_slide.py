@@ -142,6 +142,7 @@ def test_a_slide_needs_panels():
 def test_view_slides_have_the_slide_size_and_show_the_input():
     import torch
 
+    from explain.feature_maps import FeatureMapsView
     from explain.heatmaps import HeatMap, ImageHeatMaps
     from explain.one_by_one import OneByOneView, decompose, top_contributions
     from render.feature_maps import feature_maps_slide
@@ -158,9 +159,8 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
         out = conv(torch.from_numpy(maps)[None])[0].numpy()
     d = decompose(conv, maps, out, 0)
     pngs = {
-        "feature maps": feature_maps_slide(RED, "test #3 (cat)", "block1.relu1", "1×8×4×4", maps,
-                                              [7, 0, 1, 2, 3, 4, 5, 6],
-                                              7, "max", True, "f"),
+        "feature maps": feature_maps_slide(FeatureMapsView("block1.relu1", maps, np.array([7, 0, 1, 2, 3, 4, 5, 6]),
+                                                           "max", 7, True), RED, "test #3 (cat)", "f"),
         "semantic": semantic_slide(RED, "test #3 (cat)", "block3.relu3", "1×8×4×4", maps.argmax(0),
                                       [(int(c), 0.1) for c in np.unique(maps.argmax(0))],
                                       {int(c): "#00ff00" for c in range(8)}, {2: "<b>ear</b>"}, 0.0, "f"),
