@@ -34,6 +34,27 @@ def layer_names(names: dict[str, dict[str, str]], layer: str) -> dict[int, str]:
     return {int(ch): name for ch, name in names.get(layer, {}).items()}
 
 
+@dataclass(frozen=True)
+class SemanticView:
+    """The Semantic map view of one image: the winning channel at each position of one layer, and
+    that layer's channel names. Its figure, its legend and its slide take this one object."""
+
+    layer: str
+    shape: tuple[int, ...]  # the layer's N×C×H×W output shape (N = 1 image)
+    argmax: ArgmaxMap
+    names: dict[int, str]   # {channel: name} of this layer (names file)
+
+    @property
+    def top(self) -> tuple[int, float]:
+        """The channel that wins the most positions, and its share."""
+        return self.argmax.shares[0]
+
+
+def semantic_view(maps: np.ndarray, layer: str, all_names: dict[str, dict[str, str]]) -> SemanticView:
+    """The winning-channel map of ``maps`` (C×H×W of ``layer``) with the layer's names."""
+    return SemanticView(layer, (1, *np.asarray(maps).shape), argmax_channel_map(maps), layer_names(all_names, layer))
+
+
 def rank_of_score(scores: np.ndarray, channel: int, score: float) -> int:
     """1 + how many images score strictly higher than ``score`` on ``channel`` (N×C scores): where an
     image with that score would rank, e.g. an uploaded photo among the test images."""

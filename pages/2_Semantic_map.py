@@ -5,20 +5,13 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from explain.activations import format_shape, map_layers
+from explain.activations import map_layers
 from explain.feature_maps import image_activations, layer_label
-from explain.semantic import argmax_channel_map, layer_names, rank_in_column, rank_of_score
+from explain.semantic import rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
 from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
-from render.common import CATEGORY_COLOURS, OVERLAY_SCALE, contrast_text, overlay, titled
-from render.semantic import (
-    OTHER_COLOUR,
-    legend_rows,
-    map_label,
-    semantic_figure,
-    semantic_slide,
-    winner_colours,
-)
+from render.common import CATEGORY_COLOURS, OVERLAY_SCALE, contrast_text, overlay
+from render.semantic import OTHER_COLOUR, semantic_legend, semantic_map_figure, semantic_slide
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
@@ -93,20 +86,15 @@ layer = url_widget(c_layer.selectbox, "Layer (block · layer — output N×C×H�
 opacity = url_widget(c_opacity.slider, "Colour opacity over the image", key="sm_opacity", default=0.55,
                      min_value=0.0, max_value=1.0, step=0.05)
 maps = acts[layer]
-shape = format_shape(shapes[layer])
 count = maps.shape[0]
-named = layer_names(all_names, layer)
-result = argmax_channel_map(maps)
-colours = winner_colours(result.shares, CATEGORY_COLOURS)
-labels = {ch: map_label(ch, named.get(ch)) for ch, _ in result.shares}
+view = semantic_view(maps, layer, all_names)
+result, named = view.argmax, view.names
 
 # --- The map and its legend -----------------------------------------------------------------
 c_map, c_legend = st.columns([3, 2])
 h, w = result.channel.shape
-fig = titled(semantic_figure(image, result.channel, colours, labels, "", opacity, height=660),
-             f"Winning channel at each of the {h}×{w} positions", f"{layer} ({shape})")
-c_map.plotly_chart(fit(fig), width="stretch", key="sm_map")
-top_channel, top_share = result.shares[0]
+c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity)), width="stretch", key="sm_map")
+top_channel, top_share = view.top
 explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels win at least one position; "
         f"channel {top_channel} wins the most ({top_share:.0%})."
         + (" Cells are labelled with the channel's name or #number." if h <= 8 else
@@ -115,7 +103,7 @@ explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels 
            if len(result.shares) > len(CATEGORY_COLOURS) else ""), caption=True, container=c_map)
 with c_legend:
     st.markdown(f"**Legend — winning channels of {layer}**")
-    legend = pd.DataFrame(legend_rows(result.shares, colours, named))
+    legend = pd.DataFrame(semantic_legend(view))
     swatches = legend.style.map(lambda hex_: f"background-color: {hex_}; color: {contrast_text(hex_)}",
                                 subset=["colour"])
     st.dataframe(swatches, hide_index=True, width="stretch", height=min(38 + 35 * len(legend), 560),
@@ -126,8 +114,8 @@ with c_legend:
                      "share": st.column_config.NumberColumn("positions won", format="percent"),
                  })
     export_button(slide_file_name("semantic-map", img.name, layer),
-                  partial(semantic_slide, image, img.title, layer, shape, result.channel, result.shares,
-                          colours, named, opacity, slide_footer(ctx, img)), key="export_sm")
+                  partial(semantic_slide, view, image, img.title, opacity, slide_footer(ctx, img)),
+                  key="export_sm")
 
 # --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
 st.header("Name a channel")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import plotly.graph_objects as go
 
-from render.common import layout_dict, png_data_uri, text, upscale
+from explain.activations import format_shape
+from explain.semantic import SemanticView
+from render.common import CATEGORY_COLOURS, layout_dict, png_data_uri, text, titled, upscale
 from render.slide import OTHER_COLOUR, CategoryPanel, input_panel, slide_png
 
 
@@ -58,16 +58,34 @@ def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[in
     return go.Figure(dict(data=[image_trace], layout=layout), _validate=False)  # validated in tests
 
 
-def semantic_slide(image: np.ndarray, name: str, layer: str, shape: str,
-                   channel_map: np.ndarray, shares: Sequence[tuple[int, float]], colours: dict[int, str],
-                   names: dict[int, str], opacity: float, footer: str) -> bytes:
+def semantic_colours(view: SemanticView) -> dict[int, str]:
+    """{winning channel: colour} of the view, largest share first."""
+    return winner_colours(view.argmax.shares, CATEGORY_COLOURS)
+
+
+def semantic_map_figure(image: np.ndarray, view: SemanticView, opacity: float, height: int = 660) -> go.Figure:
+    """The page's map: each position's winner as a colour over the image, labelled with its name or #."""
+    labels = {ch: map_label(ch, view.names.get(ch)) for ch, _ in view.argmax.shares}
+    h, w = view.argmax.channel.shape
+    return titled(semantic_figure(image, view.argmax.channel, semantic_colours(view), labels, "", opacity,
+                                  height=height),
+                  f"Winning channel at each of the {h}×{w} positions", f"{view.layer} ({format_shape(view.shape)})")
+
+
+def semantic_legend(view: SemanticView) -> list[dict]:
+    """The legend's rows: colour, channel, name, share of positions won."""
+    return legend_rows(view.argmax.shares, semantic_colours(view), view.names)
+
+
+def semantic_slide(view: SemanticView, image: np.ndarray, name: str, opacity: float, footer: str) -> bytes:
     """Input and the winning-channel map over it, with a legend: name (or #channel) and share won."""
-    legend = [(int(ch), " ".join([f"#{ch}", names.get(int(ch), ""), f"({share:.0%})"]).replace("  ", " "),
-               colours.get(int(ch), OTHER_COLOUR)) for ch, share in shares]
-    h, w = np.asarray(channel_map).shape
+    colours = semantic_colours(view)
+    legend = [(int(ch), " ".join([f"#{ch}", view.names.get(int(ch), ""), f"({share:.0%})"]).replace("  ", " "),
+               colours.get(int(ch), OTHER_COLOUR)) for ch, share in view.argmax.shares]
+    h, w = view.argmax.channel.shape
     return slide_png(
-        f"Semantic map of {layer} ({shape}): strongest channel at each position, {name}",
+        f"Semantic map of {view.layer} ({format_shape(view.shape)}): strongest channel at each position, {name}",
         [input_panel(image, f"Input: {name}"),
-         CategoryPanel(f"Winning channel at each of the {h}×{w} positions", channel_map, legend,
+         CategoryPanel(f"Winning channel at each of the {h}×{w} positions", view.argmax.channel, legend,
                        image=image, opacity=opacity, weight=2.4)],
         footer)

@@ -239,3 +239,15 @@ def test_feature_maps_view_orders_ranks_and_refuses_a_missing_channel():
     np.testing.assert_array_equal(view.one, maps[3])
     with pytest.raises(ValueError, match="channels 0–3"):
         feature_maps_view(maps, "l", "channel index", 4, per_channel_scale=False)
+
+
+def test_semantic_view_holds_the_winners_and_this_layers_names():
+    from explain.semantic import semantic_view
+
+    maps = np.zeros((3, 2, 2), np.float32)
+    maps[1] = 1.0
+    maps[2, 0, 0] = 5.0  # channel 2 wins one position, channel 1 the other three
+    view = semantic_view(maps, "block3.relu3", {"block3.relu3": {"1": "ear"}, "block2.relu3": {"2": "x"}})
+    assert view.shape == (1, 3, 2, 2) and view.top == (1, 0.75)
+    assert view.argmax.channel.tolist() == [[2, 1], [1, 1]]
+    assert view.names == {1: "ear"}  # only this layer's names

@@ -144,6 +144,7 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
 
     from explain.feature_maps import FeatureMapsView
     from explain.heatmaps import HeatMap, ImageHeatMaps
+    from explain.semantic import semantic_view
     from explain.one_by_one import OneByOneView, decompose, top_contributions
     from render.feature_maps import feature_maps_slide
     from render.heatmaps import heatmaps_slide
@@ -161,9 +162,8 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
     pngs = {
         "feature maps": feature_maps_slide(FeatureMapsView("block1.relu1", maps, np.array([7, 0, 1, 2, 3, 4, 5, 6]),
                                                            "max", 7, True), RED, "test #3 (cat)", "f"),
-        "semantic": semantic_slide(RED, "test #3 (cat)", "block3.relu3", "1×8×4×4", maps.argmax(0),
-                                      [(int(c), 0.1) for c in np.unique(maps.argmax(0))],
-                                      {int(c): "#00ff00" for c in range(8)}, {2: "<b>ear</b>"}, 0.0, "f"),
+        "semantic": semantic_slide(semantic_view(maps, "block3.relu3", {"block3.relu3": {"2": "<b>ear</b>"}}),
+                                   RED, "test #3 (cat)", 0.0, "f"),
         "1x1": one_by_one_slide(OneByOneView("block3.conv3", "block3.relu2", (1, 8, 4, 4), (1, 4, 4, 4), d,
                                              top_contributions(d, 2)), "test #3", "f"),
         "heat maps": heatmaps_slide(RED, "test #3 (cat)", "dog", "dog",
