@@ -150,6 +150,49 @@ def partial_output(full: np.ndarray, position: int) -> np.ndarray:
     return shown
 
 
+@dataclass(frozen=True)
+class ToyView:
+    """The playground's toy example: the 6×6 edge image, one kernel with its padding and stride,
+    the whole output, and the window at one position. Its figures and its slide take this."""
+
+    kernel_name: str
+    kernel: np.ndarray
+    image: np.ndarray    # 6×6, before padding
+    padding: int
+    stride: int
+    output: np.ndarray   # the whole output
+    position: int        # the window's position, 1-based, row by row
+    step: Step           # the window there
+
+    @property
+    def formula(self) -> str:
+        return formula_text(self.image.shape[0], self.kernel.shape[0], self.padding, self.stride)
+
+
+def toy_view(kernel_name: str, kernel: np.ndarray, padding: int, stride: int, position: int,
+             transpose: bool = False) -> ToyView:
+    """The toy example (``transpose``: the edge horizontal) with the window at ``position`` (1-based)."""
+    image = toy_image(transpose)
+    full = correlate(image, kernel, padding, stride)
+    return ToyView(kernel_name, np.asarray(kernel, dtype=np.float64), image, padding, stride, full, position,
+                   step(image, kernel, padding, stride, position - 1))
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """The same kernel on a real image, channel by channel (values for 0–1 pixels)."""
+
+    pixels: np.ndarray   # uint8 H×W×3
+    source: str          # what the image is, for titles
+    maps: np.ndarray     # 3×H'×W': the kernel on the red, green and blue channels
+    summed: np.ndarray   # H'×W': their sum, the output of one 3-channel filter
+
+
+def photo_view(pixels: np.ndarray, source: str, kernel: np.ndarray, padding: int, stride: int) -> PhotoView:
+    maps, summed = correlate_channels(np.asarray(pixels) / 255.0, kernel, padding, stride)
+    return PhotoView(np.asarray(pixels, dtype=np.uint8), source, maps, summed)
+
+
 def photo_pixels(data: bytes, name: str) -> np.ndarray:
     """An uploaded photo as uint8 H×W×3, longest side ≤ 512; raises ``UploadError`` with a message.
 

@@ -1,6 +1,8 @@
 """Convolution playground: the lecture's 6×6 toy example stepped window by window, with an
 editable kernel, padding and stride; then the same kernel on the current test image or a photo."""
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 from PIL import Image
@@ -14,28 +16,25 @@ from explain.convolution import (
     MAX_STRIDE,
     PRESETS,
     TOY_SIZE,
-    correlate,
-    correlate_channels,
     default_custom_kernel,
     formula_text,
     geometry_problem,
     house_drawing,
     output_size,
-    partial_output,
     photo_pixels,
+    photo_view,
     shuffle_pixels,
-    step,
-    toy_image,
+    toy_view,
     uncovered,
 )
 from explain.shapes import dense_vs_conv
 from render.common import text
 from render.convolution import (
-    grid_figure,
     photo_figure,
     playground_slide,
     rgb_result_figure,
     signed_map_figure,
+    toy_figures,
 )
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
@@ -107,7 +106,6 @@ k = kernel.shape[0]
 
 # --- The toy example, one window at a time ----------------------------------------------------
 st.header("The lecture's toy example: a 6×6 image with an edge")
-image = toy_image(transpose)
 st.markdown(f"Dark (0) {'top' if transpose else 'left'} half, bright (1) {'bottom' if transpose else 'right'} "
             f"half. The {k}×{k} kernel slides over it with padding {padding} and stride {stride}.")
 out = output_size(TOY_SIZE, k, padding, stride)
@@ -119,8 +117,7 @@ if left_out:
     explain(f"The floor ⌊…⌋: with stride {stride} the last {left_out} row(s) and column(s) of the padded "
             "input are never under the window.", caption=True)
 
-full = correlate(image, kernel, padding, stride)
-total = full.size
+total = out * out
 url_state("cv_pos", 1, param="pos", parse=parse_int_in(1, total), why=f"this output has positions 1–{total}",
           valid=lambda pos: isinstance(pos, int) and 1 <= pos <= total)  # the buttons below need it first
 
@@ -142,22 +139,12 @@ else:
     c_slider.markdown("The kernel fits in exactly one position.")
 write_url(pos=pos)
 
-now = step(image, kernel, padding, stride, pos - 1)
+toy = toy_view(preset, kernel, padding, stride, pos, transpose)
+now, full = toy.step, toy.output
 st.subheader(f"Step {pos} of {total}: output row {now.row}, column {now.col} ← the {k}×{k} patch at rows "
              f"{now.top}–{now.top + k - 1}, columns {now.left}–{now.left + k - 1} of the "
              + ("padded input" if padding else "input"))
-padded_size = TOY_SIZE + 2 * padding
-weight_limit = float(np.abs(kernel).max()) or 1.0
-figures = {
-    "cv_input": grid_figure(np.pad(image, padding, constant_values=np.nan),
-                            f"Input {padded_size}×{padded_size}" + (f"<br>(6×6 + padding {padding})" if padding else ""),
-                            signed=False, limit=1.0, window=(now.top, now.left, k), blank_text="0",
-                            frame=(padding, padding, TOY_SIZE, TOY_SIZE) if padding else None),
-    "cv_kernel_grid": grid_figure(kernel, f"Kernel {k}×{k}<br>({preset})", limit=weight_limit),
-    "cv_products": grid_figure(now.products, "Kernel × patch<br>(cell by cell)", limit=weight_limit),
-    "cv_output": grid_figure(partial_output(full, pos - 1), f"Output {out}×{out}<br>(filled up to step {pos})",
-                             limit=float(np.abs(full).max()) or 1.0, window=(now.row, now.col, 1)),
-}
+figures = toy_figures(toy)
 for col, (key, fig) in zip(st.columns([1.3, 1, 1, 1.2]), figures.items()):
     col.plotly_chart(fit(fig), width="stretch", key=key)
 st.markdown(f"### {now.sum_text(kernel)}")
@@ -186,7 +173,8 @@ upload = st.file_uploader("Or a photo for this section only (PNG, JPEG, WebP or 
 def _image_section(pixels: np.ndarray, kernel: np.ndarray, padding: int, stride: int, source: str):
     """The per-channel maps and the section's two rows of figures (a photo's PNGs take a few hundred
     milliseconds to encode: cached, so stepping the toy example above stays fast)."""
-    maps, summed = correlate_channels(pixels / 255.0, kernel, padding, stride)
+    photo = photo_view(pixels, source, kernel, padding, stride)
+    maps, summed = photo.maps, photo.summed
     oh, ow = summed.shape
     channel_limit = float(np.abs(maps).max()) or 1.0
     top_row = {
@@ -197,7 +185,7 @@ def _image_section(pixels: np.ndarray, kernel: np.ndarray, padding: int, stride:
     }
     channel_row = {f"cv_map_{name}": signed_map_figure(maps[c], f"{name.capitalize()} channel ⋆ kernel", channel_limit)
                    for c, name in enumerate(("red", "green", "blue"))}
-    return maps, (top_row, channel_row)
+    return photo, (top_row, channel_row)
 
 
 def sidebar_image(current) -> tuple[np.ndarray, str]:
@@ -230,8 +218,8 @@ problem = geometry_problem((h, w), k, padding, stride)
 if problem:
     st.error(f"{problem} ({literal(source)} is {h}×{w} pixels.)")
 else:
-    maps, rows = _image_section(pixels, kernel, padding, stride, source)
-    oh, ow = maps.shape[1:]
+    photo, rows = _image_section(pixels, kernel, padding, stride, source)
+    oh, ow = photo.summed.shape
     st.markdown(f"The {k}×{k} kernel on **{literal(source)}** — {h}×{w} pixels with values 0–1, padding {padding}, "
                 f"stride {stride}. Each colour channel gives a {oh}×{ow} map. Their sum is what **one** 3-channel "
                 "filter (its three slices all equal to this kernel) outputs. Red = positive, blue = negative.")
@@ -240,10 +228,7 @@ else:
             col.plotly_chart(fit(fig), width="stretch", key=key)
     export_button(
         slide_file_name("convolution", preset, f"k{k}-p{padding}-s{stride}"),
-        lambda: playground_slide(
-            f"Convolution: the {preset} kernel slides over the 6×6 image (padding {padding}, stride {stride})",
-            np.pad(image, padding), "Input 6×6" + (f" + padding {padding}" if padding else "") + " (1 = bright)",
-            kernel, full, pixels, source, maps, formula_text(TOY_SIZE, k, padding, stride)),
+        partial(playground_slide, toy, photo),
         key="cv_export")
     explain("The three channel maps share one colour scale. Edge kernels light up edges of their direction "
             "(vertical: the sides of a chimney; horizontal: a roof line); blur and sharpen transform the "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from explain.convolution import _fmt
+from explain.convolution import PhotoView, ToyView, _fmt, partial_output
 from render.common import (
     DIVERGING_SCALE,
     FONT,
@@ -114,10 +114,29 @@ def rgb_result_figure(maps: np.ndarray, title: str, height: int = 420) -> go.Fig
     return image_figure(rgb.round().astype(np.uint8), title, height, top=_top(title))
 
 
-def playground_slide(title: str, toy: np.ndarray, toy_title: str, kernel: np.ndarray, output: np.ndarray,
-                     photo: np.ndarray, photo_name: str, maps: np.ndarray, footer: str) -> bytes:
+def toy_figures(toy: ToyView) -> dict[str, go.Figure]:
+    """The toy example at the view's position, by chart key: the (padded) input with the window, the
+    kernel, kernel × patch, and the output filled up to this step."""
+    k, padding, now, full = toy.kernel.shape[0], toy.padding, toy.step, toy.output
+    side, padded = toy.image.shape[0], toy.image.shape[0] + 2 * padding
+    weight_limit = float(np.abs(toy.kernel).max()) or 1.0
+    return {
+        "cv_input": grid_figure(np.pad(toy.image, padding, constant_values=np.nan),
+                                f"Input {padded}×{padded}" + (f"<br>({side}×{side} + padding {padding})" if padding else ""),
+                                signed=False, limit=1.0, window=(now.top, now.left, k), blank_text="0",
+                                frame=(padding, padding, side, side) if padding else None),
+        "cv_kernel_grid": grid_figure(toy.kernel, f"Kernel {k}×{k}<br>({toy.kernel_name})", limit=weight_limit),
+        "cv_products": grid_figure(now.products, "Kernel × patch<br>(cell by cell)", limit=weight_limit),
+        "cv_output": grid_figure(partial_output(full, toy.position - 1),
+                                 f"Output {full.shape[0]}×{full.shape[1]}<br>(filled up to step {toy.position})",
+                                 limit=float(np.abs(full).max()) or 1.0, window=(now.row, now.col, 1)),
+    }
+
+
+def playground_slide(toy: ToyView, photo: PhotoView) -> bytes:
     """One 1920×1080 PNG: the toy input, the kernel and the whole output with their numbers; below,
-    the photo, the kernel's summed map on it and its three channel maps as a colour image.
+    the photo, the kernel's summed map on it and its three channel maps as a colour image. The footer
+    is the output-size formula.
 
     Every number grid uses the red/blue scale (0 = white): the slide writes numbers black on light
     and white on dark cells only for such scales, so a grey scale would hide them."""
@@ -129,16 +148,20 @@ def playground_slide(title: str, toy: np.ndarray, toy_title: str, kernel: np.nda
     def big(image: np.ndarray) -> np.ndarray:
         return upscale(image, max(1, 256 // max(image.shape[:2])))
 
-    summed = np.asarray(maps).sum(axis=0)
+    kernel, output, padding = toy.kernel, toy.output, toy.padding
+    summed, maps = photo.summed, photo.maps
     rgb = (np.clip(np.moveaxis(np.asarray(maps, dtype=np.float64), 0, -1), 0, 1) * 255).round().astype(np.uint8)
+    title = (f"Convolution: the {toy.kernel_name} kernel slides over the 6×6 image (padding {padding}, "
+             f"stride {toy.stride})")
+    toy_title = "Input 6×6" + (f" + padding {padding}" if padding else "") + " (1 = bright)"
     return slide_png(title, [
-        MapPanel(toy_title, cells(toy), "pixel value", diverging=True, cell_text=True),
+        MapPanel(toy_title, cells(np.pad(toy.image, padding)), "pixel value", diverging=True, cell_text=True),
         MapPanel(f"Kernel ({kernel.shape[0]}×{kernel.shape[1]})", cells(kernel), "weight", diverging=True,
                  cell_text=True),
         MapPanel(f"Output ({output.shape[0]}×{output.shape[1]})", cells(output), "sum of products",
                  diverging=True, cell_text=True),
-        ImagePanel(f"Input: {photo_name}", big(np.asarray(photo, dtype=np.uint8)), weight=1.0),
+        ImagePanel(f"Input: {photo.source}", big(photo.pixels), weight=1.0),
         MapPanel(f"Same kernel, R + G + B ({summed.shape[0]}×{summed.shape[1]})", summed, "value",
                  diverging=True),
         ImagePanel("R, G, B maps as colours", big(rgb), weight=1.0),
-    ], footer)
+    ], toy.formula)

@@ -259,3 +259,14 @@ def test_shuffled_pixels_are_only_a_reordering_of_a_dense_layers_weights():
     assert np.abs(correlate(edge, PRESETS["vertical edge"])).max() == 3
     shuffled_edge = shuffle_pixels(edge[..., None])[..., 0]
     assert not np.allclose(correlate(shuffled_edge, PRESETS["vertical edge"]), correlate(edge, PRESETS["vertical edge"]))
+
+
+def test_toy_view_is_the_lecture_example_at_one_window():
+    # Lecture §2: the vertical-edge kernel over the 6×6 edge image gives 0 3 3 0 in every row.
+    toy = cv.toy_view("vertical edge", cv.PRESETS["vertical edge"], padding=0, stride=1, position=2)
+    np.testing.assert_array_equal(toy.output, np.tile([0.0, 3.0, 3.0, 0.0], (4, 1)))
+    assert (toy.step.row, toy.step.col, toy.step.value) == (0, 1, 3.0)  # window 2 = row 0, column 1
+    assert toy.formula == cv.formula_text(6, 3, 0, 1)
+    photo = cv.photo_view(np.full((4, 4, 3), 255, np.uint8), "white", np.ones((3, 3)), padding=0, stride=1)
+    np.testing.assert_allclose(photo.maps, 9.0)  # nine ones on pixels of value 1
+    np.testing.assert_allclose(photo.summed, 27.0)  # one 3-channel filter: the three maps summed

@@ -144,8 +144,8 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
 
     from explain.feature_maps import FeatureMapsView
     from explain.heatmaps import HeatMap, ImageHeatMaps
-    from explain.semantic import semantic_view
     from explain.one_by_one import OneByOneView, decompose, top_contributions
+    from explain.semantic import semantic_view
     from render.feature_maps import feature_maps_slide
     from render.heatmaps import heatmaps_slide
     from render.home import confusion_slide
