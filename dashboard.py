@@ -13,8 +13,8 @@ from explain.home import (
     curve_names,
     curves_note,
     held_out_prefix,
-    per_class_table,
     read_history,
+    test_set_summary,
     training_note,
 )
 from model.card import history_path
@@ -78,7 +78,8 @@ with st.container(border=True):
 
 # --- Model card ---------------------------------------------------------------------------
 st.header("Model card")
-top1 = float(preds.correct.mean())
+summary = test_set_summary(preds, classes)
+top1 = summary.accuracy
 table = ctx.card.architecture  # from the checkpoint's card: no torch on this page
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Test accuracy (top-1)", f"{top1:.2%}", help=f"on {len(preds.labels):,} test images")
@@ -94,7 +95,7 @@ with arch_col:
     with st.container(height=460, key="home_architecture"):
         st.markdown(markdown_table([*table, total]))
 with class_col:
-    per_class = per_class_table(preds, classes)
+    per_class = summary.per_class
     st.vega_lite_chart(spec=per_class_spec(per_class["class"], per_class["accuracy"], "Accuracy per class",
                                            scale(), subtitle=f"test set, overall {top1:.1%}"),
                        width="stretch", key="home_per_class")
@@ -117,12 +118,11 @@ if note:
 st.header("Confusion matrix")
 explain("Rows: true class; columns: predicted class. Click a cell to list exactly those test images "
         "in the browser below (or choose the pair there).", caption=True)
-cm = preds.confusion_matrix(len(classes))
-event = st.vega_lite_chart(spec=confusion_spec(cm, classes, scale()), width="stretch", key="home_confusion",
+event = st.vega_lite_chart(spec=confusion_spec(summary.confusion, classes, scale()), width="stretch", key="home_confusion",
                            on_select="rerun", selection_mode="cell")
 export_button(slide_file_name("confusion-matrix", current.name),
-              partial(confusion_slide, current.pixels, current.title, guess, float(probabilities.max()), cm,
-                      classes, top1, slide_footer(ctx, current)), key="export_home")
+              partial(confusion_slide, summary, current.pixels, current.title, guess, float(probabilities.max()),
+                      slide_footer(ctx, current)), key="export_home")
 cell = selected_cell(event, classes)
 if cell and st.session_state.get("home_last_cell") != cell:
     st.session_state["home_last_cell"] = cell

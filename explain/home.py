@@ -8,6 +8,9 @@ from __future__ import annotations
 import csv
 import math
 import re
+from dataclasses import dataclass
+
+import numpy as np
 
 from explain.testset import Predictions
 from model.evaluate import accuracy_report
@@ -16,6 +19,22 @@ HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc")
 # The held-out split the CSV monitored, by column prefix: "val" since model.train holds out a
 # validation split; "test" in the CSVs of checkpoints trained before (the committed one's).
 HELD_OUT = {"val": "validation", "test": "test"}
+
+
+@dataclass(frozen=True)
+class TestSetSummary:
+    """The home page's view of the test set: what its charts and its slide take."""
+
+    classes: tuple[str, ...]
+    images: int
+    accuracy: float               # top-1, 0–1
+    per_class: dict[str, list]    # {"class": [...], "accuracy": [...]} in class order
+    confusion: np.ndarray         # K×K: rows true class, columns predicted class
+
+
+def test_set_summary(preds: Predictions, classes: tuple[str, ...]) -> TestSetSummary:
+    return TestSetSummary(tuple(classes), len(preds.labels), float(preds.correct.mean()),
+                          per_class_table(preds, classes), preds.confusion_matrix(len(classes)))
 
 
 def per_class_table(preds: Predictions, classes: tuple[str, ...]) -> dict[str, list]:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from explain.home import TestSetSummary
 from render.common import FONT, TICK_FONT, TITLE_FONT
 from render.slide import MapPanel, input_panel, slide_png
 
@@ -164,13 +165,14 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def confusion_slide(image: np.ndarray, name: str, guess: str, confidence: float,
-                    matrix: np.ndarray, classes: Sequence[str], accuracy: float, footer: str) -> bytes:
+def confusion_slide(summary: TestSetSummary, image: np.ndarray, name: str, guess: str, confidence: float,
+                    footer: str) -> bytes:
     """The current test image and the test set's confusion matrix."""
+    classes = list(summary.classes)
     return slide_png(
-        f"CIFAR-10 test set: {accuracy:.2%} top-1 accuracy",
+        f"CIFAR-10 test set: {summary.accuracy:.2%} top-1 accuracy",
         [input_panel(image, f"{name}, predicted {guess} ({confidence:.0%})"),
-         MapPanel("Confusion matrix (rows: true, columns: predicted)", np.asarray(matrix), "images",
-                  cmap="Blues", x_labels=list(classes), y_labels=list(classes), x_title="predicted class",
+         MapPanel("Confusion matrix (rows: true, columns: predicted)", summary.confusion, "images",
+                  cmap="Blues", x_labels=classes, y_labels=classes, x_title="predicted class",
                   y_title="true class", cell_text=True, weight=2.4)],
         footer)

@@ -140,3 +140,17 @@ def test_the_loss_curves_are_labelled_for_what_they_are():
     assert "the training loss cannot go below 0.50" in note
     assert (f"a test loss of {history['test_loss'][-1]:.2f} below a training loss of "
             f"{history['train_loss'][-1]:.2f}") in note and "0.32" in note and "0.65" in note
+
+
+def test_test_set_summary_counts_by_hand():
+    from explain.home import test_set_summary
+
+    logits = np.eye(3, dtype=np.float32)[PRED]
+    summary = test_set_summary(Predictions(logits, LABELS, np.arange(6)), ("a", "b", "c"))
+    predicted = PRED
+    assert summary.images == 6 and summary.accuracy == pytest.approx(float((predicted == LABELS).mean()))
+    expected = np.zeros((3, 3), int)
+    for t, p in zip(LABELS, predicted):
+        expected[t, p] += 1
+    np.testing.assert_array_equal(summary.confusion, expected)
+    assert summary.per_class["class"] == ["a", "b", "c"]

@@ -144,6 +144,7 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
 
     from explain.feature_maps import FeatureMapsView
     from explain.heatmaps import HeatMap, ImageHeatMaps
+    from explain.home import TestSetSummary
     from explain.one_by_one import OneByOneView, decompose, top_contributions
     from explain.semantic import semantic_view
     from render.feature_maps import feature_maps_slide
@@ -169,8 +170,8 @@ def test_view_slides_have_the_slide_size_and_show_the_input():
         "heat maps": heatmaps_slide(RED, "test #3 (cat)", "dog", "dog",
                                     ImageHeatMaps(5, (HeatMap("CAM", maps[0], "block3.pool", (1, 8, 4, 4)),), 0.1),
                                     0.5, "f"),
-        "home": confusion_slide(RED, "test #3 (cat)", "dog", 0.5, np.arange(9).reshape(3, 3), classes,
-                                   0.9, "f"),
+        "home": confusion_slide(TestSetSummary(tuple(classes), 45, 0.9, {}, np.arange(9).reshape(3, 3)),
+                                RED, "test #3 (cat)", "dog", 0.5, "f"),
     }
     for name, png in pngs.items():
         pixels = decode(png)
