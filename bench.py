@@ -108,7 +108,7 @@ class Server:
             self.proc.kill()
 
 
-def _render_time(browser, script: Path, env: dict, wait_for: str | None) -> tuple[float, "Server"]:
+def _render_time(browser, script: Path, env: dict, wait_for: str | None) -> tuple[float, Server]:
     server = Server(script, env)
     server.wait_healthy()
     page = browser.new_page()

@@ -118,8 +118,8 @@ if note:
 st.header("Confusion matrix")
 explain("Rows: true class; columns: predicted class. Click a cell to list exactly those test images "
         "in the browser below (or choose the pair there).", caption=True)
-event = st.vega_lite_chart(spec=confusion_spec(summary.confusion, classes, scale()), width="stretch", key="home_confusion",
-                           on_select="rerun", selection_mode="cell")
+event = st.vega_lite_chart(spec=confusion_spec(summary.confusion, classes, scale()), width="stretch",
+                           key="home_confusion", on_select="rerun", selection_mode="cell")
 export_button(slide_file_name("confusion-matrix", current.name),
               partial(confusion_slide, summary, current.pixels, current.title, guess, float(probabilities.max()),
                       slide_footer(ctx, current)), key="export_home")

@@ -77,7 +77,8 @@ def custom_kernel() -> np.ndarray:
     size = int(url_widget(st.number_input, f"Kernel size k (1–{MAX_KERNEL})", key="cv_size", default=3,
                           min_value=1, max_value=MAX_KERNEL))
     keys = [[f"cv_w_{r}_{c}" for c in range(size)] for r in range(size)]
-    if st.session_state.get("_cv_custom_size") != size or any(key not in st.session_state for row in keys for key in row):
+    missing = any(key not in st.session_state for row in keys for key in row)
+    if st.session_state.get("_cv_custom_size") != size or missing:
         last = np.asarray(st.session_state.get("_cv_last_kernel", []), dtype=np.float64)
         start = last if last.shape == (size, size) else default_custom_kernel(size)
         for r, row in enumerate(keys):

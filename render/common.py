@@ -10,7 +10,7 @@ would otherwise render tags inside annotations.
 from __future__ import annotations
 
 import html
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -151,7 +151,7 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
     return go.Figure(dict(data=traces, layout=layout_dict(title, height, top=top)), _validate=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def colorscale(name: str) -> tuple:
     """A named Plotly colour scale as [[position, "rgb(r, g, b)"], ...] (Plotly.js knows only a few
     names).

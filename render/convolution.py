@@ -122,7 +122,8 @@ def toy_figures(toy: ToyView) -> dict[str, go.Figure]:
     weight_limit = float(np.abs(toy.kernel).max()) or 1.0
     return {
         "cv_input": grid_figure(np.pad(toy.image, padding, constant_values=np.nan),
-                                f"Input {padded}×{padded}" + (f"<br>({side}×{side} + padding {padding})" if padding else ""),
+                                f"Input {padded}×{padded}"
+                                + (f"<br>({side}×{side} + padding {padding})" if padding else ""),
                                 signed=False, limit=1.0, window=(now.top, now.left, k), blank_text="0",
                                 frame=(padding, padding, side, side) if padding else None),
         "cv_kernel_grid": grid_figure(toy.kernel, f"Kernel {k}×{k}<br>({toy.kernel_name})", limit=weight_limit),

@@ -94,15 +94,15 @@ def _test_split(root: str) -> CifarSplit:
 
 
 @st.cache_resource(show_spinner=False)
-def _predictions(sha: str, root: str, _ctx: "Context", _split: CifarSplit):
+def _predictions(sha: str, root: str, _ctx: Context, _split: CifarSplit):
     from explain.testset import predictions
 
     bar = st.progress(0.0, text="Classifying the 10,000 test images (once per checkpoint)…")
     try:
         return predictions(lambda: _ctx.model, _split.images, _split.labels, _split.indices,
                            _ctx.card.meta, sha, cache_dir(),
-                           progress=lambda done, total: bar.progress(done / total,
-                                                                     text=f"Classifying test images: {done:,}/{total:,}"))
+                           progress=lambda done, total: bar.progress(
+                               done / total, text=f"Classifying test images: {done:,}/{total:,}"))
     finally:
         bar.empty()
 
@@ -121,7 +121,7 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarS
 
 
 @st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
-def _activations(sha: str, root: str, key: str, _pixels, _ctx: "Context") -> dict:
+def _activations(sha: str, root: str, key: str, _pixels, _ctx: Context) -> dict:
     """Every layer's C×H×W output for one 32×32 image (keyed on checkpoint, data set, image key)."""
     from explain.feature_maps import image_activations
 
@@ -129,7 +129,7 @@ def _activations(sha: str, root: str, key: str, _pixels, _ctx: "Context") -> dic
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _probabilities(sha: str, root: str, key: str, _pixels, _ctx: "Context"):
+def _probabilities(sha: str, root: str, key: str, _pixels, _ctx: Context):
     """Class probabilities (softmax of the logits) for one 32×32 image."""
     from model.inference import predict_logits, softmax
 
@@ -217,8 +217,8 @@ def load_or_stop(*, need_data: bool = True) -> Context:
     if tuple(split.classes) != card.classes:
         st.error(f"**The checkpoint and the data set name different classes.** The network was trained "
                  f"on {literal(', '.join(card.classes))}; the data set has "
-                 f"{literal(', '.join(split.classes))}. Start the dashboard with a checkpoint trained on this data set (`python -m model.train`) or "
-                 "with the data set the checkpoint was trained on.")
+                 f"{literal(', '.join(split.classes))}. Start the dashboard with a checkpoint trained on this "
+                 "data set (`python -m model.train`) or with the data set the checkpoint was trained on.")
         st.stop()
     if split.skipped:
         listed = "\n".join(f"- {literal(s)}" for s in split.skipped[:SHOWN_SKIPPED])
