@@ -156,27 +156,10 @@ def test_receptive_fields_of_the_lecture_network():
 
 
 def _gradient_extent(layer: str, row: int, col: int) -> tuple[int, int]:
-    """Rows and columns of the input that change one output pixel of ``layer``, measured by
-    backpropagation through a random-weight copy of the network (ReLU → identity and max → average
-    pooling, so no gradient is cut off by a negative activation or a losing pixel)."""
-    from explain.activations import layers
-
-    model = random_eval_model(seed=3)
-    x = torch.randn(1, 3, 32, 32, requires_grad=True)
-    h = x
-    for info in layers(model):
-        m = info.module
-        if isinstance(m, nn.ReLU):
-            m = nn.Identity()
-        elif isinstance(m, nn.MaxPool2d):
-            m = nn.AvgPool2d(m.kernel_size, m.stride)
-        h = m(h)
-        if info.name == layer:
-            break
-    h[0, :, row, col].sum().backward()
-    nonzero = x.grad[0].abs().sum(0) > 0
-    rows, cols = np.nonzero(nonzero.numpy())
-    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    """Rows and columns of the input that change one output pixel of ``layer`` (how wide), from
+    :func:`_gradient_support`."""
+    (top, bottom), (left, right) = _gradient_support(layer, row, col, seed=3)
+    return bottom - top + 1, right - left + 1
 
 
 @pytest.mark.parametrize("layer,row,col", [("block1.conv2", 10, 12), ("block2.pool", 4, 3),
@@ -236,12 +219,13 @@ def test_block3_conv2_position_i_covers_4i_minus_14_to_4i_plus_17_and_no_window_
         assert not any(lo <= 0 and hi >= 31 for lo, hi in map(f.covers, range(f.output_side)))
 
 
-def _gradient_support(layer: str, row: int, col: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(first, last) input row and column that change one output pixel of ``layer`` (as
-    _gradient_extent, but where, not how wide)."""
+def _gradient_support(layer: str, row: int, col: int, seed: int = 5) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(first, last) input row and column that change one output pixel of ``layer``, measured by
+    backpropagation through a random-weight copy of the network (ReLU → identity and max → average
+    pooling, so no gradient is cut off by a negative activation or a losing pixel)."""
     from explain.activations import layers
 
-    model = random_eval_model(seed=5)
+    model = random_eval_model(seed=seed)
     x = torch.randn(1, 3, 32, 32, requires_grad=True)
     h = x
     for info in layers(model):
