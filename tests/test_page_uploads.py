@@ -404,3 +404,18 @@ def test_no_photo_no_caption(page_env):
     at = make_app().run()
     assert not [c.value for c in at.sidebar.caption if c.value.startswith("Current photo")]
     assert not [b for b in at.button if b.key == "photo_forget"]
+
+
+def test_one_verdict_line_for_every_image():
+    from ui.state import CurrentImage
+
+    classes = ("cat", "dog")
+    pixels = np.zeros((32, 32, 3), np.uint8)
+    right = CurrentImage("test-1", pixels, "test #1 (cat)", 0, 1)
+    wrong = CurrentImage("test-2", pixels, "test #2 (cat)", 0, 2)
+    photo = CurrentImage("upload-x", pixels, "your photo: x.png", None, None)
+    p = np.array([0.39, 0.61])
+    assert right.verdict(classes, p[::-1]) == "true **cat** · :green[✓ predicted **cat** (61%)]"
+    assert wrong.verdict(classes, p) == "true **cat** · :red[✗ predicted **dog** (61%)]"
+    assert wrong.verdict(classes, p, say_truth=False) == ":red[✗ predicted **dog** (61%)]"
+    assert photo.verdict(classes, p) == "predicted **dog** (61%) · no true label"

@@ -171,15 +171,17 @@ class CurrentImage:
     def truth_name(self, classes: Sequence[str]) -> str:
         return NO_LABEL if self.truth is None else classes[self.truth]
 
-    def verdict(self, classes: Sequence[str], probabilities: np.ndarray) -> str:
+    def verdict(self, classes: Sequence[str], probabilities: np.ndarray, say_truth: bool = True) -> str:
         """The one line (Markdown) that says what the network made of this image, everywhere:
-        "true cat · :red[✗ predicted dog (61%)]", or for a photo "predicted dog (61%) · no true label"."""
+        "true cat · :red[✗ predicted dog (61%)]" (without "true cat · " where a caption already
+        says it), or for a photo "predicted dog (61%) · no true label"."""
         guess = int(np.argmax(probabilities))
         said = f"predicted **{classes[guess]}** ({float(probabilities[guess]):.0%})"
         if self.truth is None:
             return f"{said} · no true label"
         right = guess == self.truth
-        return f"true **{classes[self.truth]}** · :{'green' if right else 'red'}[{mark(right)} {said}]"
+        truth = f"true **{classes[self.truth]}** · " if say_truth else ""
+        return f"{truth}:{'green' if right else 'red'}[{mark(right)} {said}]"
 
 
 def current_test_index(ctx: Context) -> int:
@@ -313,8 +315,9 @@ def image_sidebar(ctx: Context) -> CurrentImage:
         bar.caption(f"Your photo stays in this browser session: it is not saved, and links to this page "
                     f"cannot include it (the link's `image={index}` opens test image #{index}).")
     else:
-        bar.image(display_pixels(current.pixels), caption=current.long_name, width=160, output_format="PNG")
-        bar.markdown(current.verdict(ctx.classes, probabilities))
+        bar.image(display_pixels(current.pixels), caption=f"#{index}: true {ctx.classes[current.truth]}",
+                  width=160, output_format="PNG")
+        bar.markdown(current.verdict(ctx.classes, probabilities, say_truth=False))  # the caption says it
     write_url(image=index)
     return current
 
