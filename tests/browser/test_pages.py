@@ -123,7 +123,8 @@ def test_home_in_a_browser(server, page):
     wait_for_run(page)
     heading(page, "h1", "What does a trained CNN see?")
     heading(page, "h3", "Current image: test #3")
-    assert page.get_by_text("True class airplane").count() == 1
+    # One verdict line (ui.state.CurrentImage.verdict): true class, then the prediction.
+    assert page.get_by_text("true airplane · ✓ predicted airplane").count() == 1
     accuracy = widget(page, "stMetric", "Test accuracy (top-1)")
     assert accuracy.locator('[data-testid="stMetricValue"]').inner_text() == "91.13%"
     # Vega-Lite, not Plotly, on the home page (render/home.py): per class, loss, accuracy, confusion.
