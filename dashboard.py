@@ -66,7 +66,7 @@ with st.container(border=True):
         c_img.caption("as the network sees it (32×32)")
         c_text.markdown(f"File {code(current.upload.name)}")
     c_text.markdown(current.verdict(classes, probabilities))
-    links = c_text.columns(3)
+    links = c_text.columns(2)  # three to a row cut "→ Convolution playground" at 1280 px
     link_params = {} if current.is_upload else {"image": str(current.test_index)}
     for n, (page, label) in enumerate([("pages/5_Convolution_playground.py", "Convolution playground"),
                                        ("pages/6_Shapes_and_parameters.py", "Shapes and parameters"),
@@ -74,14 +74,14 @@ with st.container(border=True):
                                        ("pages/2_Semantic_map.py", "Semantic map"),
                                        ("pages/3_1x1_weights.py", "1×1 weights"),
                                        ("pages/4_Prediction_heatmaps.py", "Prediction heatmaps")]):
-        links[n % 3].page_link(page, label=f"→ {label}", query_params=link_params)
+        links[n % 2].page_link(page, label=f"→ {label}", query_params=link_params)
 
 # --- Model card ---------------------------------------------------------------------------
 st.header("Model card")
 summary = test_set_summary(preds, classes)
 top1 = summary.accuracy
 table = ctx.card.architecture  # from the checkpoint's card: no torch on this page
-m1, m2, m3, m4 = st.columns(4)
+m1, m2, m3, m4 = st.columns([1.1, 1.1, 0.8, 1.3])  # room for the date when presenting
 m1.metric("Test accuracy (top-1)", f"{top1:.2%}", help=f"on {len(preds.labels):,} test images")
 parameters = sum(r["parameters"] for r in table)
 m2.metric("Parameters", f"{parameters:,}")

@@ -10,7 +10,7 @@ from explain.feature_maps import image_activations, layer_label
 from explain.semantic import rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
 from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
-from render.common import CATEGORY_COLOURS, OVERLAY_SCALE, contrast_text, overlay
+from render.common import CATEGORY_COLOURS, OVERLAY_SCALE, overlay
 from render.semantic import OTHER_COLOUR, semantic_legend, semantic_map_figure, semantic_slide
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
@@ -104,14 +104,17 @@ explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels 
 with c_legend:
     st.markdown(f"**Legend — winning channels of {layer}**")
     legend = pd.DataFrame(semantic_legend(view))
-    swatches = legend.style.map(lambda hex_: f"background-color: {hex_}; color: {contrast_text(hex_)}",
-                                subset=["colour"])
+    # Swatches without their hex code, so the names get the room (a name was cut to "backgr" when
+    # presenting at 1280 px).
+    swatches = legend.style.map(lambda hex_: f"background-color: {hex_}; color: {hex_}", subset=["colour"])
     st.dataframe(swatches, hide_index=True, width="stretch", height=min(38 + 35 * len(legend), 560),
                  column_config={
-                     "colour": st.column_config.TextColumn("colour", width="small"),
-                     "channel": st.column_config.NumberColumn("channel", format="%d"),
-                     "name": st.column_config.TextColumn("name"),
-                     "share": st.column_config.NumberColumn("positions won", format="percent"),
+                     # Pixel widths that fit the legend's column at 1280 px in presentation mode.
+                     "colour": st.column_config.TextColumn("", width=40),  # the swatch says it
+                     "channel": st.column_config.NumberColumn("channel", format="%d", width=76),
+                     "name": st.column_config.TextColumn("name", width=144),
+                     "share": st.column_config.NumberColumn("won", format="percent", width=70,
+                                                            help="Share of the positions this channel wins"),
                  })
     export_button(slide_file_name("semantic-map", img.name, layer),
                   partial(semantic_slide, view, image, img.title, opacity, slide_footer(ctx, img)),
@@ -183,7 +186,7 @@ for n, (p, heat) in enumerate(zip(top, examples)):
         truth = ctx.classes[int(ctx.split.labels[p])]
         st.image(overlay(ctx.split.images[p], heat, 0.7, 256, vmax=vmax, fade=True), width="stretch",
                  output_format="PNG", caption=f"#{idx} {truth} · max {float(scores[p, channel]):.2f}")
-        if st.button(f"Show #{idx}", key=f"sm_pick_{idx}", width="stretch",
+        if st.button("Show", key=f"sm_pick_{idx}", width="stretch", help=f"Make #{idx} the current image",
                      type="primary" if idx == img.test_index else "secondary"):
             set_current_image(idx)
             st.rerun()

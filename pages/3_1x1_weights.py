@@ -26,7 +26,7 @@ from render.one_by_one import (
     weight_matrix_figure,
 )
 from render.slide import slide_file_name
-from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
+from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 from ui.text import literal
@@ -109,7 +109,8 @@ with text_col:
 st.header("Why 1×1? Parameters and multiply-adds")
 number_formats = {"parameters": "{:,}", "multiply-adds": "{:,}", "× the 1×1": "{:g}×"}
 h, w = out_shape[2], out_shape[3]
-ours, lecture = st.columns(2)
+# Side by side the two tables do not fit at 1280 px in presentation mode: one under the other.
+ours, lecture = (st.container(), st.container()) if presenting() else st.columns(2)
 with ours:
     st.subheader(f"{layer} ({h}×{w}×{conv.in_channels} → {h}×{w}×{c_out}) against a 3×3 layer")
     st.table(pd.DataFrame(cost_rows(list(compare_with_3x3(conv.in_channels, c_out, h, w))))

@@ -61,9 +61,9 @@ preset = url_widget(st.radio, "Kernel", options=KERNEL_CHOICES, key="cv_kernel",
 
 # URL: transpose=0|1, pad=, stride= (so a link reopens the same geometry)
 c_img, c_pad, c_stride = st.columns([2, 1, 1])
-transpose = url_widget(c_img.toggle, "Transpose the image (the edge becomes horizontal)", key="cv_transpose",
-                       default=False, param="transpose", parse=lambda raw: {"0": False, "1": True}[raw],
-                       why="use 0 or 1", to_url=lambda on: str(int(on)))
+transpose = url_widget(c_img.toggle, "Transpose the image", key="cv_transpose", default=False, param="transpose",
+                       parse=lambda raw: {"0": False, "1": True}[raw], why="use 0 or 1",
+                       to_url=lambda on: str(int(on)), help="The vertical edge becomes horizontal.")
 padding = int(url_widget(c_pad.slider, "Padding p (zeros around the image)", key="cv_padding", default=0,
                          param="pad", parse=parse_int_in(0, MAX_PADDING), why=f"padding is 0–{MAX_PADDING}",
                          min_value=0, max_value=MAX_PADDING))
@@ -127,7 +127,7 @@ def move(by: int) -> None:
     st.session_state["cv_pos"] = min(total, max(1, int(st.session_state.get("cv_pos", 1)) + by))
 
 
-c_prev, c_slider, c_next = st.columns([1, 6, 1], vertical_alignment="bottom")
+c_prev, c_slider, c_next = st.columns([1.5, 5, 1.5], vertical_alignment="bottom")
 c_prev.button("← Previous", key="cv_prev", on_click=move, args=(-1,), disabled=st.session_state["cv_pos"] <= 1,
               width="stretch")
 c_next.button("Next →", key="cv_next", on_click=move, args=(1,), disabled=st.session_state["cv_pos"] >= total,

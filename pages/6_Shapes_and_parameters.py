@@ -33,7 +33,7 @@ from render.common import bar_figure
 from render.convolution import grid_figure
 from render.shapes import pooling_slide
 from render.slide import footer_text
-from ui.present import explain, export_button, fit, presentation_toggle, share_link
+from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link
 from ui.resources import load_or_stop
 from ui.state import url_widget
 from ui.text import literal
@@ -180,13 +180,10 @@ fields = [f for f in model_receptive_fields(ctx.model)
           if f.kind in ("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d")]
 explain(receptive_field_rule(fields))
 field_table = field_rows(fields, {name: s[1] for name, s in shapes.items()})
-left, right = st.columns([3, 2])
-with left:
-    _table(field_table, ("jump (pixels)",))
-with right:
-    st.plotly_chart(fit(bar_figure([f.layer for f in fields], [f.receptive_field for f in fields],
-                                   "Receptive field side (pixels)", "layer", "pixels", height=480)),
-                    width="stretch", key="sh_fields")
+_table(field_table, ("jump (pixels)",))
+st.plotly_chart(fit(bar_figure([f.layer for f in fields], [f.receptive_field for f in fields],
+                               "Receptive field side (pixels)", "layer", "pixels", height=420)),
+                width="stretch", key="sh_fields")
 first_wide = next(f for f in fields if f.receptive_field >= 32)
 explain(f"At {first_wide.layer}, one position sees {what_a_position_sees(first_wide)}. "
         f"Global average pooling ({fields[-1].layer}) sees {what_a_position_sees(fields[-1])}.", caption=True)
@@ -194,7 +191,8 @@ explain(f"At {first_wide.layer}, one position sees {what_a_position_sees(first_w
 # --- 4. Architectures -----------------------------------------------------------------------
 st.header("4. Architectures from the lecture")
 infos = _reference_architectures() + [describe("This network", ctx.model, "3×32×32")]
-_table(architecture_rows(infos), ("parameters",))
+_table([{k: v for k, v in row.items() if k != "note" or not presenting()} for row in architecture_rows(infos)],
+       ("parameters",))
 explain("Counted on the models themselves, built without weights (nothing downloaded): LeNet-5 as it is "
         "usually rebuilt today and torchvision's AlexNet, VGG-16 and GoogLeNet. Where that is not the network "
         "of the paper, the paper's network is counted too (“original network”). GoogLeNet is shown without "

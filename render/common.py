@@ -10,6 +10,7 @@ would otherwise render tags inside annotations.
 from __future__ import annotations
 
 import html
+import textwrap
 from functools import cache, lru_cache
 
 import numpy as np
@@ -40,6 +41,25 @@ def colorbar(title: str) -> dict:
 def text(value: str) -> str:
     """User text made safe for Plotly labels (shown literally, never as markup)."""
     return html.escape(str(value), quote=False)
+
+
+def wrap(title: str, chars: int | None) -> str:
+    """``title`` broken at spaces into lines of at most ``chars`` characters (its own "<br>" kept),
+    joined by "<br>"; unchanged for ``chars`` None. Plotly never wraps or shortens a title: at
+    1280 px in presentation mode, long ones ran off their figure (issue 11). About 12.5 px a
+    character at the projector's title size: a third of the page holds 20, half 32, all of it 64."""
+    if not chars:
+        return title
+    return "<br>".join(line for part in title.split("<br>") for line in _lines(part, chars))
+
+
+def _lines(line: str, chars: int) -> list[str]:
+    return textwrap.wrap(line, chars, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def title_top(title: str) -> int:
+    """Top margin (px) that holds ``title``'s lines above the plot."""
+    return 30 + 30 * (title.count("<br>") + 1)
 
 
 def upscale(image: np.ndarray, factor: int) -> np.ndarray:
@@ -112,10 +132,14 @@ def image_figure(image: np.ndarray, title: str, height: int = 360, top: int = 60
 def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: int = 360,
                    diverging: bool = False, *, limit: float | None = None, hover: str | None = None,
                    axis_titles: tuple[str, str] | None = None, shapes: list[dict] | None = None,
-                   top: int = 60) -> go.Figure:
+                   top: int = 60, title_chars: int | None = None) -> go.Figure:
     """A 2-D array as a heat map (rows down). ``diverging``: white at 0, blue/red either side,
-    symmetric to ``limit`` if given; ``axis_titles`` (x, y) also shows the tick labels.
+    symmetric to ``limit`` if given; ``axis_titles`` (x, y) also shows the tick labels;
+    ``title_chars`` wraps the title (:func:`wrap`).
     Built as one dict without Plotly's validation (tests/test_figures.py validates it)."""
+    if title_chars:
+        title = wrap(title, title_chars)
+        top = max(top, title_top(title))
     v = np.asarray(values, dtype=np.float32)
     trace = dict(type="heatmap", z=v, colorscale=colorscale(DIVERGING_SCALE if diverging else HEAT_SCALE),
                  colorbar=colorbar(colorbar_title),
@@ -134,11 +158,14 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
 
 
 def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: float,
-                   colorbar_title: str, height: int = 380, top: int = 60) -> go.Figure:
+                   colorbar_title: str, height: int = 380, top: int = 60, title_chars: int | None = None) -> go.Figure:
     """A heat map over the upscaled image. ``heat`` may have any H×W that divides the display
     size; it is sent at its own resolution and drawn as sharp cells over the image.
     Built as one dict without Plotly's validation (tests/test_figures.py validates it): the
     heat-map page draws three of these per rerun."""
+    if title_chars:
+        title = wrap(title, title_chars)
+        top = max(top, title_top(title) + 15)
     big = display_pixels(np.asarray(image, dtype=np.uint8))
     h = np.asarray(heat, dtype=np.float32)
     cell_y, cell_x = big.shape[0] / h.shape[0], big.shape[1] / h.shape[1]
@@ -146,9 +173,14 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
     traces = [dict(type="image", source=png_data_uri(big), hoverinfo="skip"),
               dict(type="heatmap", z=h, x0=cell_x / 2 - 0.5, dx=cell_x, y0=cell_y / 2 - 0.5, dy=cell_y,
                    opacity=opacity, colorscale=colorscale(OVERLAY_SCALE),
-                   colorbar=colorbar(colorbar_title),
+                   # Under the image, not beside it: three overlays side by side left the image a
+                   # third of its column at 1280 px in presentation mode.
+                   colorbar={**colorbar(colorbar_title), "orientation": "h", "y": -0.04, "yanchor": "top",
+                             "thickness": 16, "title": {"text": colorbar_title, "font": FONT, "side": "top"}},
                    hovertemplate="%{z:.3f}<extra></extra>")]
-    return go.Figure(dict(data=traces, layout=layout_dict(title, height, top=top)), _validate=False)
+    layout = layout_dict(title, height, top=top)
+    layout["margin"] = {**layout["margin"], "b": 90}
+    return go.Figure(dict(data=traces, layout=layout), _validate=False)
 
 
 @cache
@@ -202,8 +234,8 @@ def bar_figure(x: list, y: list, title: str, x_title: str, y_title: str, height:
         bar["marker"] = dict(color=list(colours))
     if hover is not None:
         bar["hovertemplate"] = hover
-    if labels is not None:
-        bar.update(texttemplate=labels, textposition="outside", textfont=FONT)
+    if labels is not None:  # drawn above the bars, also above the plot area (not cut at its top)
+        bar.update(texttemplate=labels, textposition="outside", textfont=FONT, cliponaxis=False)
     yaxis = dict(title=dict(text=y_title, font=FONT), tickfont=TICK_FONT)
     if y_range is not None:
         yaxis["range"] = list(y_range)
@@ -289,11 +321,13 @@ def contrast_text(hexcode: str) -> str:
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#FFFFFF"
 
 
-def titled(fig: go.Figure, *lines: str) -> go.Figure:
+def titled(fig: go.Figure, *lines: str, chars: int | None = 20) -> go.Figure:
     """Give ``fig`` a title of several lines (for narrow columns), with room above the plot.
 
-    Each line is shown literally (escaped), never as markup.
+    Each line is shown literally (escaped), never as markup, and wrapped at ``chars`` characters
+    (20: a third of the page at 1280 px in presentation mode; None: not wrapped).
     """
-    fig.update_layout(title=dict(text="<br>".join(text(line) for line in lines)),
-                      margin=dict(t=35 + 30 * len(lines)))
+    # Wrapped as the reader sees it, then escaped ("<b>" counts 3 characters, not "&lt;b&gt;"'s 9).
+    title = "<br>".join(text(part) for line in lines for part in (_lines(line, chars) if chars else [line]))
+    fig.update_layout(title=dict(text=title), margin=dict(t=35 + 30 * (title.count("<br>") + 1)))
     return fig

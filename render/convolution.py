@@ -129,7 +129,7 @@ def toy_figures(toy: ToyView) -> dict[str, go.Figure]:
         "cv_kernel_grid": grid_figure(toy.kernel, f"Kernel {k}×{k}<br>({toy.kernel_name})", limit=weight_limit),
         "cv_products": grid_figure(now.products, "Kernel × patch<br>(cell by cell)", limit=weight_limit),
         "cv_output": grid_figure(partial_output(full, toy.position - 1),
-                                 f"Output {full.shape[0]}×{full.shape[1]}<br>(filled up to step {toy.position})",
+                                 f"Output {full.shape[0]}×{full.shape[1]}<br>(up to step {toy.position})",
                                  limit=float(np.abs(full).max()) or 1.0, window=(now.row, now.col, 1)),
     }
 

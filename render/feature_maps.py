@@ -16,13 +16,15 @@ from render.common import (
     overlay,
     stretch_each,
     tile,
+    title_top,
     titled,
+    wrap,
 )
 from render.slide import GridPanel, MapPanel, input_panel, slide_png
 
 
 def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_channel_scale: bool,
-                        columns: int = 16, height: int | None = None) -> go.Figure:
+                        columns: int = 16, height: int | None = None, title_chars: int = 64) -> go.Figure:
     """All channels of a layer as one mosaic; each tile labelled with its channel number.
 
     ``maps`` is C'×H×W in display order and ``channels`` the channel index of each tile.
@@ -44,7 +46,9 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
               for ch, (y, x) in zip(channels, corners)]
     rows = (len(m) + columns - 1) // columns
     # One layout update: each Plotly update_* or add_annotation call re-walks the figure.
-    fig.update_layout(layout_dict(title, height or max(260, 60 + rows * 90), annotations=labels))
+    title = wrap(title, title_chars)
+    fig.update_layout(layout_dict(title, height or max(260, 60 + rows * 90), annotations=labels,
+                                  top=max(60, title_top(title))))
     return fig
 
 
@@ -53,8 +57,8 @@ def layer_grid_figure(view: FeatureMapsView, columns: int, height: int) -> go.Fi
     count = len(view.maps)
     scale = "per channel" if view.per_channel_scale else "shared"
     return feature_grid_figure(view.maps[view.order], view.order.tolist(),
-                               f"{view.layer}: all {count} channels ({format_shape(view.shape)}), by {view.sort}, "
-                               f"{scale} colour scale", per_channel_scale=view.per_channel_scale,
+                               f"{view.layer}: all {count} channels ({format_shape(view.shape)})<br>"
+                               f"by {view.sort}, {scale} colour scale", per_channel_scale=view.per_channel_scale,
                                columns=columns, height=height)
 
 
@@ -64,9 +68,9 @@ def channel_figures(view: FeatureMapsView, image: np.ndarray, image_title: str) 
     peak = float(one.max())
     return (titled(image_figure(image, ""), f"Input: {image_title}", "1×3×32×32"),
             titled(heatmap_figure(one, "", "activation", diverging=view.signed),
-                   f"{view.layer}, channel {view.channel}", f"one {h}×{w} map of {format_shape(view.shape)}"),
+                   f"Channel {view.channel}", f"one {h}×{w} map of {format_shape(view.shape)}"),
             titled(image_figure(overlay(image, one, 0.7, 256, vmax=peak, fade=True), ""),
-                   f"Channel {view.channel} over the input", f"clear = 0, yellow = {peak:.2f}"))
+                   "Over the input", f"0 clear, {peak:.2f} yellow"))
 
 
 def feature_maps_slide(view: FeatureMapsView, image: np.ndarray, name: str, footer: str) -> bytes:

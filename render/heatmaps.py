@@ -22,7 +22,7 @@ def top_classes_figure(top: list[tuple[int, float]], classes: tuple[str, ...], t
     colours = [TRUE_CLASS if i == true_class else NEUTRAL for i, _ in top]
     return bar_figure(names, [float(p) for _, p in top], title, "class (green = true class)", "probability",
                       height=height, colours=colours, hover="%{x}: %{y:.2%}<extra></extra>",
-                      labels="%{y:.1%}", y_range=[0, 1.1], y_format=".0%", top=90)
+                      labels="%{y:.1%}", y_range=[0, 1.15], y_format=".0%", top=90)
 
 
 HEATMAP_TITLES = {  # two short lines, so three figures fit side by side; then the colour-bar label
@@ -45,7 +45,7 @@ def heatmap_overlay_figure(image: np.ndarray, m: HeatMap, class_name: str, opaci
     title = "<br>".join(text(line) for line in heatmap_title(m, class_name))
     size = np.asarray(image).shape[0]
     return overlay_figure(image, upsample(m.values, size), title, opacity, HEATMAP_TITLES[m.method][1],
-                          height=height, top=90)
+                          height=height, top=90, title_chars=20)  # a third of the page
 
 
 def heatmaps_slide(image: np.ndarray, name: str, guess: str, class_name: str, result: ImageHeatMaps,

@@ -27,11 +27,9 @@ CELL_SELECTION = "cell"  # the confusion matrix's point selection (st.vega_lite_
 def _config(scale: float) -> dict:
     tick, axis_title, title = (round(f["size"] * scale) for f in (TICK_FONT, FONT, TITLE_FONT))
     return {
-        "axis": {"labelFontSize": tick, "titleFontSize": axis_title, "titleFontWeight": "normal"},
-        # Legends sit under the chart, one entry a line, never cut: the curves' names say how each
-        # was measured, and that is what a lecturer needs to read (issue 11).
-        "legend": {"labelFontSize": tick, "titleFontSize": tick, "orient": "bottom", "direction": "vertical",
-                   "labelLimit": 0},
+        # Streamlit's theme cuts axis labels at 100 px ("automo…" in presentation mode): no limit.
+        "axis": {"labelFontSize": tick, "titleFontSize": axis_title, "titleFontWeight": "normal", "labelLimit": 0},
+        "legend": {"labelFontSize": tick, "titleFontSize": tick, "orient": "top"},
         "title": {"fontSize": title, "anchor": "start", "fontWeight": "normal", "subtitleFontSize": tick},
         "view": {"stroke": None},
     }
@@ -82,9 +80,11 @@ def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, 
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "title": "epoch", "axis": {"tickMinStep": 1}},
             "y": y,
-            # A name may hold line breaks ("\n"): the legend writes it on several lines.
+            # The legend sits under the chart, one entry a line, never cut, and a name may hold line
+            # breaks ("\n"): the names say how each curve was measured (issue 11).
             "color": {"field": "split", "type": "nominal", "title": None, "sort": order,
-                      "legend": {"labelExpr": "split(datum.label, '\\n')"}},
+                      "legend": {"labelExpr": "split(datum.label, '\\n')", "orient": "bottom",
+                                 "direction": "vertical", "labelLimit": 0}},
             "strokeDash": {"field": "split", "type": "nominal", "title": None, "sort": order},
         },
         "config": _config(scale),
@@ -103,9 +103,11 @@ def confusion_spec(cm: np.ndarray, classes: Sequence[str], scale: float = 1.0) -
     return {
         "height": round(560 * scale), "data": {"values": values},
         "encoding": {
+            # Every class named: slanted labels 70 px apart do not touch, so Vega must not thin them out.
             "x": {"field": "predicted", "type": "nominal", "sort": order, "title": "predicted class",
-                  "axis": {"labelAngle": -40, "orient": "top"}},
-            "y": {"field": "true", "type": "nominal", "sort": order, "title": "true class"},
+                  "axis": {"labelAngle": -40, "orient": "top", "labelOverlap": False}},
+            "y": {"field": "true", "type": "nominal", "sort": order, "title": "true class",
+                  "axis": {"labelOverlap": False}},
         },
         "layer": [
             {"mark": {"type": "rect", "cursor": "pointer", "tooltip": True},

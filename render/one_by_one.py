@@ -24,6 +24,8 @@ from render.common import (
     colorscale,
     heatmap_figure,
     text,
+    title_top,
+    wrap,
 )
 from render.slide import GridPanel, MapPanel, slide_png
 
@@ -41,7 +43,7 @@ def weight_matrix_figure(weights: np.ndarray, layer: str, selected: int | None =
                           height=height, diverging=True, limit=float(np.abs(w).max()) or 1.0,
                           hover="output %{y} ← input %{x}: %{z:+.3f}<extra></extra>",
                           axis_titles=(f"input channel (0–{c_in - 1})", f"output channel (0–{c_out - 1})"),
-                          shapes=frame)
+                          shapes=frame, title_chars=32)  # half the page
 
 
 def input_weights_figure(weights: np.ndarray, layer: str, out_channel: int,
@@ -62,14 +64,17 @@ def _unit(a: float, b: float) -> list[float]:
 
 
 def _map_grid(panels: list[tuple[str, np.ndarray]], columns: int, title: str, colorbar_title: str,
-              limit: float, panel_height: int = 230) -> go.Figure:
-    """Small heat maps on one shared diverging colour scale (so sizes can be compared).
+              limit: float, panel_height: int = 230, title_chars: int = 64) -> go.Figure:
+    """Small heat maps on one shared diverging colour scale (so sizes can be compared). A panel's
+    name may hold line breaks ("\n"); the title is wrapped at ``title_chars``.
 
     The grid is laid out by hand as one figure dict (what ``make_subplots`` would build) and
     handed to Plotly in one piece: with make_subplots and per-axis updates this figure took
     ~90 ms, a third of a page rerun. tests/test_figures.py validates the result with Plotly."""
     rows = (len(panels) + columns - 1) // columns
-    h_gap, v_gap = 0.03, (0.12 if rows > 1 else 0.0)
+    title = wrap(title, title_chars)
+    lines = max(name.count("\n") + 1 for name, _ in panels)  # of the panels' names
+    h_gap, v_gap = 0.03, (0.06 + 0.07 * lines if rows > 1 else 0.0)
     width = (1 - h_gap * (columns - 1)) / columns
     height = (1 - v_gap * (rows - 1)) / rows
     limit = float(limit) or 1.0
@@ -77,8 +82,11 @@ def _map_grid(panels: list[tuple[str, np.ndarray]], columns: int, title: str, co
                 tickfont=TICK_FONT, title_font=FONT)
     traces, annotations = [], []
     layout = dict(
+        # Plotly centres the title in the top margin; the panels' names stand at its bottom. Twice the
+        # title's height plus the names' keeps them apart (a multi-line title anchored at the top
+        # edge is drawn partly above the figure).
         title=dict(text=title, font=TITLE_FONT), font=FONT, height=80 + rows * panel_height,
-        margin=dict(l=10, r=10, t=100, b=10),
+        margin=dict(l=10, r=10, t=2 * title_top(title) - 30 + 30 * lines, b=10),
         coloraxis=dict(colorscale=colorscale(DIVERGING_SCALE), cmin=-limit, cmax=limit, cmid=0.0,
                        colorbar=colorbar(colorbar_title)))
     for i, (name, values) in enumerate(panels):
@@ -92,7 +100,8 @@ def _map_grid(panels: list[tuple[str, np.ndarray]], columns: int, title: str, co
         traces.append(dict(type="heatmap", z=np.asarray(values, np.float32), coloraxis="coloraxis",
                            xaxis=f"x{n}", yaxis=f"y{n}",
                            hovertemplate="row %{y}, col %{x}: %{z:+.3f}<extra></extra>"))
-        annotations.append(dict(text=text(name), x=x0 + width / 2, y=y1, xref="paper", yref="paper",
+        annotations.append(dict(text="<br>".join(text(line) for line in name.split("\n")),
+                                x=x0 + width / 2, y=y1, xref="paper", yref="paper",
                                 xanchor="center", yanchor="bottom", showarrow=False,
                                 font=dict(size=SUBPLOT_TITLE_SIZE)))
     layout["annotations"] = annotations
@@ -113,19 +122,22 @@ def contributions_figure(top: TopContributions, layer: str, input_layer: str, in
     """"weight × map" for the strongest input maps, the rest summed, and the bias: they add up
     to the output channel."""
     panels = contribution_panels(top, input_shape[1])
+    # Names on two lines: four panels side by side leave a quarter of the page to each.
+    names = [f"{w:+.3f} ×\nmap {c}" for c, w in zip(top.channels, top.weights)]
+    names += [f"other {input_shape[1] - len(top.channels)} maps,\nsummed", f"bias\n{top.bias:+.3f}"]
     limit = max(float(np.abs(v).max()) for _, v in panels)
     title = (f"{layer}, output channel {out_channel} = Σ weight × map of {input_layer} "
              f"({format_shape(input_shape)}) + bias")
-    return _map_grid(panels, columns, title, "contribution", limit)
+    return _map_grid([(name, v) for name, (_, v) in zip(names, panels)], columns, title, "contribution", limit)
 
 
 def sum_check_figure(reconstructed: np.ndarray, actual: np.ndarray, layer: str, output_shape: tuple,
                      out_channel: int) -> go.Figure:
     """The weighted sum next to what the layer computed (one colour scale for both)."""
-    panels = [("Σ weight × map + bias", reconstructed), (f"{layer} output", actual)]
+    panels = [("Σ weight × map\n+ bias", reconstructed), (f"{layer}\noutput", actual)]
     limit = max(float(np.abs(reconstructed).max()), float(np.abs(actual).max()))
     title = f"Channel {out_channel}: sum by hand = {layer} ({format_shape(output_shape)})"
-    return _map_grid(panels, 2, title, "output value", limit, panel_height=330)
+    return _map_grid(panels, 2, title, "output value", limit, panel_height=330, title_chars=36)
 
 
 # --- Prediction heat maps ------------------------------------------------------------------

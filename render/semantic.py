@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -21,11 +23,18 @@ def winner_colours(shares: tuple[tuple[int, float], ...], palette: tuple[str, ..
             for rank, (ch, _) in enumerate(shares)}
 
 
-def map_label(channel: int, name: str | None, max_length: int = 8) -> str:
-    """Text written in a map cell: the channel's name (shortened) or "#17"."""
+def map_label(channel: int, name: str | None, line: int = 6) -> str:
+    """Text written in a map cell: "#17", or the channel's name on at most two lines of ``line``
+    characters ("\n" between them), the second cut with "…" if the name is longer. Six characters
+    fill a cell of an 8×8 map at 1280 px in presentation mode; "backgro…" on one line ran into the
+    next cells (issue 11)."""
     if not name:
         return f"#{channel}"
-    return name if len(name) <= max_length else name[:max_length - 1] + "…"
+    lines = textwrap.wrap(name, line, break_long_words=True, break_on_hyphens=False) or [name]
+    if len(lines) > 2:
+        rest = name[len(lines[0]):].strip()
+        lines = [lines[0], rest[:line - 1].rstrip() + "…"]
+    return "\n".join(lines)
 
 
 def legend_rows(shares: tuple[tuple[int, float], ...], colours: dict[int, str],
@@ -50,7 +59,8 @@ def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[in
     image_trace = dict(type="image", source=png_data_uri(blended.clip(0, 255).astype(np.uint8)), hoverinfo="skip")
     cell_labels = []
     if cell >= 40:  # label each cell when cells are big enough to read
-        cell_labels = [dict(x=c * cell + cell / 2, y=r * cell + cell / 2, text=text(labels[int(ch)]),
+        cell_labels = [dict(x=c * cell + cell / 2, y=r * cell + cell / 2,
+                            text="<br>".join(text(part) for part in labels[int(ch)].split("\n")),
                             showarrow=False, font=dict(size=14 if cell >= 60 else 11, color="white"),
                             bgcolor="rgba(0,0,0,0.5)")
                        for (r, c), ch in np.ndenumerate(channel_map)]
@@ -69,7 +79,8 @@ def semantic_map_figure(image: np.ndarray, view: SemanticView, opacity: float, h
     h, w = view.argmax.channel.shape
     return titled(semantic_figure(image, view.argmax.channel, semantic_colours(view), labels, "", opacity,
                                   height=height),
-                  f"Winning channel at each of the {h}×{w} positions", f"{view.layer} ({format_shape(view.shape)})")
+                  "Winning channel at each position", f"{view.layer}: {h}×{w} positions ({format_shape(view.shape)})",
+                  chars=40)
 
 
 def semantic_legend(view: SemanticView) -> list[dict]:

@@ -112,8 +112,10 @@ def test_grid_shape_gives_few_channels_big_tiles():
 def test_titled_writes_lines_literally_with_room_for_them():
     fig = titled(heatmap_figure(np.zeros((2, 2)), "old", "activation"),
                  "block3.conv3, channel 5", "a <b>c</b>")
-    assert fig.layout.title.text == "block3.conv3, channel 5<br>a &lt;b&gt;c&lt;/b&gt;"
-    assert fig.layout.margin.t == 95
+    assert fig.layout.title.text == "block3.conv3,<br>channel 5<br>a &lt;b&gt;c&lt;/b&gt;"  # 20 a line
+    assert fig.layout.margin.t == 35 + 3 * 30
+    assert titled(heatmap_figure(np.zeros((2, 2)), "old", "activation"), "block3.conv3, channel 5",
+                  chars=None).layout.title.text == "block3.conv3, channel 5"
     assert fig.layout.title.font.size == 22  # the projector font is kept
 
 
@@ -211,8 +213,11 @@ def test_names_labels_and_legend_rows():
     assert map_label(7, None) == "#7"
     assert map_label(7, "") == "#7"
     assert map_label(7, "ear") == "ear"
-    assert map_label(7, "dog face") == "dog face"
-    assert map_label(7, "<script>alert(1)</script>") == "<script…"
+    # Two lines of six characters at most: an 8×8 map's cell at 1280 px in presentation mode.
+    assert map_label(7, "dog face") == "dog\nface"
+    assert map_label(7, "background") == "backgr\nound"
+    assert map_label(7, "front paw left") == "front\npaw l…"
+    assert map_label(7, "<script>alert(1)</script>") == "<scrip\nt>ale…"
     rows = legend_rows(((17, 0.75), (3, 0.25)), {17: "#AA0DFE", 3: "#3283FE"}, {17: "grass"})
     assert rows == [{"colour": "#AA0DFE", "channel": 17, "name": "grass", "share": 0.75},
                     {"colour": "#3283FE", "channel": 3, "name": "", "share": 0.25}]

@@ -66,8 +66,9 @@ def test_default_view_names_layer_shape_and_channel(app, acts_of):
                 f"is the most above its mean on the 4-position border ({border[strongest]:.2f}), where the "
                 "zero padding shows.")
     assert reason == [expected]
-    assert title(figs["fm_channel_map"]) == (f"block1.relu1, channel {strongest}<br>"
-                                             "one 32×32 map of 1×32×32×32")
+    # Titles wrapped at 20 characters: a third of the page at 1280 px in presentation mode.
+    assert title(figs["fm_channel_map"]) == f"Channel {strongest}<br>one 32×32 map of<br>1×32×32×32"
+    assert title(figs["fm_overlay"]) == f"Over the input<br>0 clear, {maps[strongest].max():.2f} yellow"
     one = maps[strongest]
     assert f"mean **{one.mean():.3f}**, max **{one.max():.3f}**" in markdown(at)
     assert at.query_params["layer"] in ("block1.relu1", ["block1.relu1"])
@@ -135,7 +136,7 @@ def test_choosing_a_channel_enlarges_it_and_goes_in_the_url(app):
     at = app.run()
     at.number_input(key="fm_channel").set_value(5).run()
     assert not at.exception
-    assert title(charts(at)["fm_channel_map"]).startswith("block1.relu1, channel 5<br>")
+    assert title(charts(at)["fm_channel_map"]).startswith("Channel 5<br>")
     assert "Channel 5 of block1.relu1, beside the input" in [s.value for s in at.subheader]
     assert at.query_params["channel"] in ("5", ["5"])
 
@@ -148,8 +149,7 @@ def test_url_opens_layer_and_channel(app):
     assert not at.exception and not at.warning
     assert at.selectbox(key="fm_layer").value == "block2.conv3"
     assert at.number_input(key="fm_channel").value == 17
-    assert title(charts(at)["fm_channel_map"]) == ("block2.conv3, channel 17<br>"
-                                                   "one 16×16 map of 1×64×16×16")
+    assert title(charts(at)["fm_channel_map"]) == "Channel 17<br>one 16×16 map of<br>1×64×16×16"
     # A 1×1 convolution's output is signed: the enlarged map uses the diverging scale.
     assert charts(at)["fm_channel_map"]["data"][0]["zmid"] == 0
 
@@ -179,4 +179,4 @@ def test_channel_beyond_a_smaller_layer_falls_back(app):
     assert not at.exception
     channel = at.number_input(key="fm_channel").value
     assert 0 <= channel < 32
-    assert title(charts(at)["fm_channel_map"]).startswith(f"block1.conv1, channel {channel}<br>")
+    assert title(charts(at)["fm_channel_map"]) == f"Channel {channel}<br>one 32×32 map of<br>1×32×32×32"

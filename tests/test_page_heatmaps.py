@@ -35,7 +35,8 @@ def _charts(at) -> dict[str, dict]:
 
 
 def _title(spec: dict) -> str:
-    return spec["layout"]["title"]["text"]
+    """The title's text, its line breaks (wrapped to fit the column) read as spaces."""
+    return spec["layout"]["title"]["text"].replace("<br>", " ")
 
 
 def _thumbnails(at) -> list[tuple[int, str, str, str]]:

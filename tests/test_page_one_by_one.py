@@ -29,7 +29,8 @@ def _markdown(at) -> str:
 
 
 def _title(spec: dict) -> str:
-    return spec["layout"]["title"]["text"]
+    """The title's text, its line breaks (wrapped to fit the column) read as spaces."""
+    return spec["layout"]["title"]["text"].replace("<br>", " ")
 
 
 def _max_difference(at) -> float:

@@ -59,7 +59,7 @@ def test_default_map_legend_and_examples(app, acts_of, relu3_scores, test_split)
     assert not at.exception
     assert at.selectbox(key="sm_layer").value == "block3.relu3"
     fig = charts(at)["sm_map"]
-    assert title(fig) == "Winning channel at each of the 8×8 positions<br>block3.relu3 (1×128×8×8)"
+    assert title(fig) == "Winning channel at each position<br>block3.relu3: 8×8 positions (1×128×8×8)"
     # The legend is the argmax map computed here: channels, shares and one colour each by rank.
     maps = acts_of(3)["block3.relu3"]
     winner = maps.argmax(axis=0)
@@ -95,7 +95,7 @@ def test_changing_layer_and_opacity_changes_the_map(app):
     at.selectbox(key="sm_layer").set_value("block3.pool").run()
     assert not at.exception
     pooled = charts(at)["sm_map"]
-    assert title(pooled) == "Winning channel at each of the 4×4 positions<br>block3.pool (1×128×4×4)"
+    assert title(pooled) == "Winning channel at each position<br>block3.pool: 4×4 positions (1×128×4×4)"
     assert legend(at)["share"].sum() == pytest.approx(1.0)
     assert "winning channels of block3.pool" in markdown(at)
 
@@ -141,7 +141,7 @@ def test_saving_a_name_writes_the_file_and_shows_it_as_text(app, page_env):
     table = legend(at)
     assert table.loc[table["channel"] == top, "name"].tolist() == [XSS]
     spec = json.dumps(charts(at)["sm_map"], ensure_ascii=False)
-    assert "&lt;script…" in spec and "<script>" not in spec
+    assert "&lt;scrip<br>t&gt;ale…" in spec and "<script>" not in spec  # two short lines, shown literally
     assert f"{top} — “{XSS}”" in " ".join(at.selectbox(key="sm_channel").options)
     # Another channel: the field starts empty; saving an empty name removes a name.
     other = int(legend(at)["channel"][1])

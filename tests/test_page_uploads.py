@@ -208,14 +208,15 @@ def test_every_page_runs_with_the_photo_and_shows_no_true_class(page_env, photo,
 def test_feature_maps_page_shows_the_photo_and_its_activations(page_env, photo, photo_acts):
     at = with_photo(make_app(PAGES[0]), photo).run()
     figs = charts(at)
-    assert figs["fm_input"]["layout"]["title"]["text"].startswith("Input: your photo: my_cat.png")
+    # Wrapped to a third of the page (issue 11).
+    assert figs["fm_input"]["layout"]["title"]["text"].startswith("Input: your photo:<br>my_cat.png")
     maps = photo_acts["block1.relu1"]
-    # The default channel: mean inside the central 24×24 minus mean on the 4-wide ring (issue 11 item 10).
-    inside = maps[:, 4:28, 4:28].mean(axis=(1, 2))
-    ring = (maps.sum(axis=(1, 2)) - maps[:, 4:28, 4:28].sum(axis=(1, 2))) / (32 * 32 - 24 * 24)
-    picked = int(np.argmax(inside - ring))
-    assert at.number_input(key="fm_channel").value == picked
-    one = maps[picked]
+    # The default channel: mean inside the map (central 24×24) most above the mean on its 4-wide ring.
+    inside = maps[:, 4:28, 4:28].astype(np.float64).mean(axis=(1, 2))
+    ring = (maps.astype(np.float64).sum(axis=(1, 2)) - inside * 576) / (1024 - 576)
+    strongest = int(np.argmax(inside - ring))
+    assert at.number_input(key="fm_channel").value == strongest
+    one = maps[strongest]
     assert f"mean **{one.mean():.3f}**, max **{one.max():.3f}**" in text(at)
     z = array(figs["fm_channel_map"]["data"][0]["z"])
     assert np.allclose(z, one, atol=1e-5)

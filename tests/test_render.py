@@ -66,7 +66,9 @@ def test_map_grid_keeps_one_panel_per_subplot_with_titles_and_shared_scale():
     axes = [(t.xaxis, t.yaxis) for t in fig.data]
     assert len(set(axes)) == 5
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[0] == "+0.500 × map 4" and titles[-1] == "bias +0.100"
+    # Names on two lines: a quarter of the page each (issue 11).
+    assert titles[0] == "+0.500 ×<br>map 4" and titles[-2] == "other 5 maps,<br>summed"
+    assert titles[-1] == "bias<br>+0.100"
     # Panels sit side by side without overlapping: domains are ordered and inside [0, 1].
     first, second = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
     assert 0 <= first[0] < first[1] < second[0] < second[1] <= 1
@@ -129,3 +131,45 @@ def test_display_pixels_enlarges_by_the_longer_side():
     assert common.display_pixels(np.zeros((32, 32, 3), np.uint8)).shape == (256, 256, 3)  # × 8
     assert common.display_pixels(np.zeros((1, 512, 3), np.uint8)).shape == (1, 512, 3)  # not 256 × 131,072
     assert common.display_pixels(np.zeros((3, 40, 3), np.uint8)).shape == (18, 240, 3)  # × 6
+
+
+# --- Presentation mode at 1280 px (issue 11): nothing cut ------------------------------------------
+
+
+def test_wrap_keeps_every_line_within_its_budget_and_every_word():
+    title = "block3.conv3, output channel 0 = Σ weight × map of block3.relu2 (1×128×8×8) + bias"
+    wrapped = common.wrap(title, 32)
+    lines = wrapped.split("<br>")
+    assert all(len(line) <= 32 for line in lines) and len(lines) == 3
+    assert " ".join(lines) == title
+    assert common.wrap("a<br>b c", 1) == "a<br>b<br>c"  # existing breaks kept
+    assert common.wrap(title, None) == title
+    assert common.title_top("one") == 60 and common.title_top("one<br>two") == 90
+
+
+def test_narrow_titles_are_wrapped_with_room_above_the_plot():
+    fig = common.titled(common.image_figure(IMAGE, ""), "Input: your photo: my_house.jpg", "1×3×32×32")
+    assert fig.layout.title.text == "Input: your photo:<br>my_house.jpg<br>1×3×32×32"
+    assert fig.layout.margin.t == 35 + 30 * 3
+    overlay = heatmaps.heatmap_overlay_figure(
+        IMAGE, HeatMap("channel sum", RNG.random((4, 4)), "block3.pool", (1, 128, 4, 4)), "cat", 0.5)
+    assert overlay.layout.title.text == "Sum of all 128 maps<br>block3.pool<br>(1×128×4×4)"
+    assert overlay.layout.margin.t >= common.title_top(overlay.layout.title.text)
+
+
+def test_bar_labels_are_not_cut_at_the_top_of_the_plot():
+    fig = heatmaps.top_classes_figure([(3, 0.996), (5, 0.002)], tuple("abcdefghij"), 3, "t")
+    bar = fig.data[0]
+    assert bar.cliponaxis is False and bar.textposition == "outside"
+    assert fig.layout.yaxis.range[1] >= 1.15  # headroom above a 99.6 % bar for its label
+
+
+def test_vega_axis_labels_are_never_shortened():
+    from render.home import confusion_spec, per_class_spec
+
+    classes = ("airplane", "automobile", "bird")
+    spec = per_class_spec(classes, [0.9, 0.96, 0.87], "t")
+    assert spec["config"]["axis"]["labelLimit"] == 0  # Streamlit's theme would cut at 100 px: "automo…"
+    cm = confusion_spec(np.eye(3, dtype=int), classes)
+    assert cm["config"]["axis"]["labelLimit"] == 0
+    assert cm["encoding"]["x"]["axis"]["labelOverlap"] is False and cm["encoding"]["y"]["axis"]["labelOverlap"] is False

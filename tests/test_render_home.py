@@ -83,5 +83,6 @@ def test_presentation_scale_enlarges_fonts_and_heights():
 def test_curve_legend_writes_each_name_on_its_lines():
     spec = curve_spec({"epoch": [1], "train_loss": [1.0], "test_loss": [0.5]}, "loss", "Loss",
                       names={"train": "training:\nbatches", "test": "test:\nplain"})
-    assert spec["encoding"]["color"]["legend"]["labelExpr"] == "split(datum.label, '\\n')"
-    assert spec["config"]["legend"]["labelLimit"] == 0  # never cut
+    legend = spec["encoding"]["color"]["legend"]
+    assert legend["labelExpr"] == "split(datum.label, '\\n')"
+    assert legend["labelLimit"] == 0 and legend["orient"] == "bottom"  # under the chart, never cut

@@ -493,7 +493,8 @@ def test_a_too_long_name_is_cut_to_the_maximum(page_env):
     assert_no_traceback(at)
     table = legend(at)
     assert table.loc[table["channel"] == channel, "name"].tolist() == ["x" * MAX_NAME_LENGTH]
-    assert "xxxxxxx…" in {a["text"] for a in charts(at)["sm_map"]["layout"]["annotations"]}
+    # Two lines of six characters at most in a cell (issue 11).
+    assert "xxxxxx<br>xxxxx…" in {a["text"] for a in charts(at)["sm_map"]["layout"]["annotations"]}
 
 
 def test_markup_in_a_name_is_shown_as_text_everywhere(page_env):
@@ -509,7 +510,7 @@ def test_markup_in_a_name_is_shown_as_text_everywhere(page_env):
     option = at.selectbox(key="sm_channel").options[0]  # options are plain text
     assert option.startswith(f"{channel} — “{name}” — wins")
     cells = {a["text"] for a in charts(at)["sm_map"]["layout"]["annotations"]}
-    assert "[x](htt…" in cells  # shortened to fit the cell
+    assert "[x](ht<br>tp://…" in cells  # two short lines to fit the cell, shown literally
     spec = str(charts(at)["sm_map"])
     assert "<img" not in spec and "**b** &lt;img src=x&gt;" not in spec  # Plotly gets escaped text
     for kind in MARKDOWN_ELEMENTS:

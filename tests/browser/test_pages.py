@@ -200,23 +200,24 @@ def test_url_round_trip(server, page):
 
 def feature_maps(page, image: int) -> None:
     heading(page, "h1", "Feature maps")
-    plot_title(page, "block1.relu1: all 32 channels (1×32×32×32), by channel index, shared colour scale")
+    plot_title(page, "block1.relu1: all 32 channels (1×32×32×32)")
+    plot_title(page, "by channel index, shared colour scale")
     choose(page, select_box(page, "Layer"), "block2 · relu1")
     plot_title(page, "block2.relu1: all 64 channels (1×64×16×16)")
     pick_radio(page, "Order channels by", "max activation")
-    plot_title(page, "block2.relu1: all 64 channels (1×64×16×16), by max activation")
+    plot_title(page, "by max activation")
     set_number(page, "Channel to enlarge", 5)
     heading(page, "h3", "Channel 5 of block2.relu1, beside the input")
-    plot_title(page, "block2.relu1, channel 5")
+    plot_title(page, "Channel 5")
     assert query(page) == {"image": str(image), "layer": "block2.relu1", "channel": "5"}
 
 
 def semantic_map(page, image: int) -> None:
     heading(page, "h1", "Semantic map")
-    plot_title(page, "Winning channel at each of the 8×8 positions")
+    plot_title(page, "block3.relu3: 8×8 positions")
     assert nudge_slider(page, "Colour opacity over the image", "ArrowRight") == "0.60"
     choose(page, select_box(page, "Layer"), "block2 · relu3")
-    plot_title(page, "Winning channel at each of the 16×16 positions")
+    plot_title(page, "block2.relu3: 16×16 positions")
     page.get_by_text("Legend — winning channels of block2.relu3").wait_for()
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     heading(page, "h2", "Name a channel")
