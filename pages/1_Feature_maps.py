@@ -9,6 +9,7 @@ from explain.feature_maps import SORTS, channel_order, grid_shape, layer_label, 
 from render.common import OVERLAY_SCALE, heatmap_figure, image_figure, overlay, titled
 from render.feature_maps import feature_grid_figure, feature_maps_slide
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
@@ -16,6 +17,7 @@ from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 st.set_page_config(page_title="Feature maps", page_icon="🧩", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
+lecture_bar()
 img = image_sidebar(ctx)
 DEFAULT_LAYER = "block1.relu1"
 SCALES = ("shared", "per channel")

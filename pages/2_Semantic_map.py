@@ -20,6 +20,7 @@ from render.semantic import (
     winner_colours,
 )
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
@@ -27,6 +28,7 @@ from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_imag
 st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
+lecture_bar()
 img = image_sidebar(ctx)
 DEFAULT_LAYER = "block3.relu3"
 EXAMPLES = 12  # top activating test images shown for the chosen channel

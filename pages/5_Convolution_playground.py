@@ -37,6 +37,7 @@ from render.convolution import (
     signed_map_figure,
 )
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_state, url_widget, write_url
@@ -45,6 +46,7 @@ st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout
 ctx = load_or_stop()
 chosen = image_sidebar(ctx)
 presentation_toggle()
+lecture_bar()
 
 st.title("Convolution playground")
 explain("A convolution slides a small grid of weights — the **kernel** or **filter** — over the image. "

@@ -31,6 +31,7 @@ from render.common import bar_figure
 from render.convolution import grid_figure
 from render.shapes import pooling_slide
 from render.slide import footer_text
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import url_widget
@@ -42,6 +43,7 @@ NUMBERS = "{:,}"
 
 ctx = load_or_stop()
 presentation_toggle()
+lecture_bar()
 
 
 @st.cache_data(show_spinner="Counting the parameters of AlexNet, VGG-16 and GoogLeNet…")
