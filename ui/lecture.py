@@ -46,7 +46,9 @@ CSS = """
 .st-key-lecture_bar { position: fixed; bottom: 0.6rem; right: 1rem; z-index: 999990; width: auto !important;
   max-width: 60vw; background: var(--background-color, #fff); border: 1px solid rgba(128,128,128,.45);
   border-radius: 0.6rem; padding: 0.25rem 0.6rem; box-shadow: 0 2px 8px rgba(0,0,0,.15); }
-.st-key-lecture_bar p { margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.st-key-lecture_bar p { margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  font-size: 0.8rem; }
+.st-key-lecture_bar button { min-height: 0; padding: 0.15rem 0.6rem; }
 .st-key-lecture_exit { position: fixed; top: 0.5rem; right: 1rem; z-index: 999991; width: auto !important; }
 [data-testid="stMainBlockContainer"] { padding-bottom: 4.5rem !important; }
 </style>
@@ -226,13 +228,12 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
     count = len(deck) if deck is not None else 0
     here = number if isinstance(number, int) and 1 <= number <= count else None
     with st.container(key="lecture_bar", horizontal=True, vertical_alignment="center", gap="small"):
-        back = st.button("◀", key="lecture_prev", disabled=here is None and count == 0 or here == 1,
-                         help="Previous slide (← or PageUp)")
+        # No tooltips: a key press focuses the button, and its tooltip would cover the slide.
+        back = st.button("◀", key="lecture_prev", disabled=here is None and count == 0 or here == 1)
         label = f"**{number} / {count}**" if here is not None else f"**– / {count}**"
         title = deck.slide(here).title if here is not None else "no such slide"
         st.markdown(f"{label} · {title}", width="content")
-        forward = st.button("▶", key="lecture_next", disabled=count == 0 or here == count,
-                            help="Next slide (→, PageDown or Space)")
+        forward = st.button("▶", key="lecture_next", disabled=count == 0 or here == count)
         leave = st.button(LEAVE_LABEL, key="lecture_leave", type="tertiary",
                           help="Stay on this view without the lecture bar.")
     add_shortcuts(lecture_next=NEXT_KEYS, lecture_prev=BACK_KEYS)
