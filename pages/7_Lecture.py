@@ -72,18 +72,20 @@ if not presenting():
 
     if deck is not None:
         for i, slide in enumerate(deck.slides):
-            c_no, c_title, c_play, c_up, c_down, c_del = st.columns([0.4, 7, 0.7, 0.5, 0.5, 0.5],
+            c_no, c_title, c_play, c_up, c_down, c_del = st.columns([0.4, 8, 0.8, 0.8, 0.8, 0.8],
                                                                     vertical_alignment="center")
             c_no.markdown(f"**{i + 1}**")
             state = " ".join(f"`{k}={v}`" for k, v in slide.state.items())
             c_title.markdown(f"**{slide.title}** — {slide.page} {state}")
-            if c_play.button("Play", key=f"lecture_play_{i}", icon=":material/play_arrow:"):
+            # Icon-only buttons: four of them fit beside the title at 1280 pixels.
+            if c_play.button(":material/play_arrow:", key=f"lecture_play_{i}", help=f"Play slide {i + 1}"):
                 go_to(deck, i + 1)
-            c_up.button("↑", key=f"lecture_up_{i}", disabled=i == 0, on_click=move, args=(i, -1),
-                        help="Move up")
-            c_down.button("↓", key=f"lecture_down_{i}", disabled=i == len(deck) - 1, on_click=move,
-                          args=(i, 1), help="Move down")
-            c_del.button("✕", key=f"lecture_delete_{i}", on_click=delete, args=(i,), help="Delete this slide")
+            c_up.button(":material/arrow_upward:", key=f"lecture_up_{i}", disabled=i == 0, on_click=move,
+                        args=(i, -1), help="Move up")
+            c_down.button(":material/arrow_downward:", key=f"lecture_down_{i}", disabled=i == len(deck) - 1,
+                          on_click=move, args=(i, 1), help="Move down")
+            c_del.button(":material/delete:", key=f"lecture_delete_{i}", on_click=delete, args=(i,),
+                         help="Delete this slide")
 
     c_dl, c_reset, c_empty = st.columns(3)
     c_dl.download_button("Download the deck (.toml)", data=dump_deck(deck) if deck else "",
