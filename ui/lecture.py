@@ -6,7 +6,8 @@ Every page calls :func:`lecture_bar` once, right after ``presentation_toggle()``
   exactly as "Copy link to this view" has them, appended to the session's deck;
 - when the URL has ``slide=N`` (the page is being played as slide N of the deck), a small bar
   pinned to the bottom right: ◀ N / K ▶, the slide's title and "Leave the lecture"; → PageDown
-  Space go forward, ← PageUp go back (presentation clickers send PageUp/PageDown);
+  Space go forward, ← PageUp go back (presentation clickers send PageUp/PageDown), with
+  Streamlit's own button shortcuts;
 - in presentation mode, **Exit presentation** pinned to the top right of the page, so a
   collapsed sidebar (whose re-open arrow presentation mode hides with the header) never strands
   anyone, also after a reload, since ``present=1`` in the URL brings both back together.
@@ -35,8 +36,8 @@ DECK_NAME_KEY = "_lecture_deck_name"  # where it came from, for the Lecture page
 ADD_LABEL = "Add this view to the deck"
 EXIT_LABEL = "Exit presentation"
 LEAVE_LABEL = "Leave the lecture"
-NEXT_KEYS = ["arrowright", "pagedown", " "]   # " " is Space (KeyboardEvent.key)
-BACK_KEYS = ["arrowleft", "pageup"]
+NEXT_KEYS = ["PageDown", "Right", "Space"]  # the first is shown on the ▶ button
+BACK_KEYS = ["PageUp", "Left"]
 _FILE_NAME = re.compile(r"[0-9]*[_ -]*(.*)\.py")  # Streamlit's rule: 3_1x1_weights.py → /1x1_weights
 
 # Our own constant, never user text: the bar and the exit control float over the page, so they
@@ -49,6 +50,7 @@ CSS = """
 .st-key-lecture_bar p { margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
   font-size: 0.8rem; }
 .st-key-lecture_bar button { min-height: 0; padding: 0.15rem 0.6rem; }
+.st-key-lecture_keys { display: none !important; }
 .st-key-lecture_exit { position: fixed; top: 0.5rem; right: 1rem; z-index: 999991; width: auto !important; }
 [data-testid="stMainBlockContainer"] { padding-bottom: 4.5rem !important; }
 </style>
@@ -210,9 +212,9 @@ def add_to_deck_button() -> None:
 def lecture_bar(*, add_button: bool = True) -> int | None:
     """The lecture controls for this page (see the module docstring). Returns the slide number
     being played, or None."""
-    from streamlit_shortcuts import add_shortcuts
-
-    st.html(CSS)
+    number = requested_slide()
+    if number is not None or presenting():
+        st.html(CSS)
     if presenting():
         with st.container(key="lecture_exit"):
             st.button(EXIT_LABEL, key="lecture_exit_button", on_click=_exit_presentation,
@@ -220,23 +222,29 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
                       help="Back to the normal page: sidebar, explanations, normal text size.")
     if add_button:
         add_to_deck_button()
-    number = requested_slide()
     if number is None:
         return None
     deck = current_deck()
     problem = slide_problem(deck, number) if deck is not None else "The deck is empty."
     count = len(deck) if deck is not None else 0
     here = number if isinstance(number, int) and 1 <= number <= count else None
+    no_back = here is None and count == 0 or here == 1
+    no_next = count == 0 or here == count
     with st.container(key="lecture_bar", horizontal=True, vertical_alignment="center", gap="small"):
-        # No tooltips: a key press focuses the button, and its tooltip would cover the slide.
-        back = st.button("◀", key="lecture_prev", disabled=here is None and count == 0 or here == 1)
+        # Streamlit's own button shortcuts (one key per button). No tooltips: a key press focuses
+        # the button, and its tooltip would cover the slide.
+        back = st.button("◀", key="lecture_prev", disabled=no_back, shortcut=BACK_KEYS[0])
         label = f"**{number} / {count}**" if here is not None else f"**– / {count}**"
         title = deck.slide(here).title if here is not None else "no such slide"
         st.markdown(f"{label} · {title}", width="content")
-        forward = st.button("▶", key="lecture_next", disabled=count == 0 or here == count)
+        forward = st.button("▶", key="lecture_next", disabled=no_next, shortcut=NEXT_KEYS[0])
         leave = st.button(LEAVE_LABEL, key="lecture_leave", type="tertiary",
                           help="Stay on this view without the lecture bar.")
-    add_shortcuts(lecture_next=NEXT_KEYS, lecture_prev=BACK_KEYS)
+    with st.container(key="lecture_keys"):  # hidden (CSS): the other keys, one button each
+        for i, key in enumerate(NEXT_KEYS[1:]):
+            forward |= st.button(f"Next ({key})", key=f"lecture_next_{i}", disabled=no_next, shortcut=key)
+        for i, key in enumerate(BACK_KEYS[1:]):
+            back |= st.button(f"Back ({key})", key=f"lecture_prev_{i}", disabled=no_back, shortcut=key)
     if problem and current_page()[0] != LECTURE_PAGE:  # the Lecture page says it in the slide's place
         st.error(problem, icon=":material/error:")
     elif here is not None and deck.slide(here).notes and not presenting():
@@ -251,4 +259,3 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         if back:
             go_to(deck, (here or count + 1) - 1)
     return here
-

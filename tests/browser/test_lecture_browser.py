@@ -64,14 +64,34 @@ def test_keys_step_through_the_deck_and_the_url_follows(server, projector):
     press(page, "PageDown", 3)
     assert "pos=2" in page.url  # slide 3's own state
     press(page, "ArrowLeft", 2)
-    press(page, " ", 3)
+    press(page, "Space", 3)
     press(page, "ArrowRight", 4)
     press(page, "PageUp", 3)
+    # Across pages: slide 7 is on Shapes and parameters, 6 and 8 on the playground.
+    for number in (4, 5, 6, 7):
+        press(page, "PageDown", number)
+    assert "/Shapes_and_parameters?" in page.url
+    press(page, "ArrowLeft", 6)
+    press(page, "Space", 7)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.locator(BAR).get_by_role("button", name="▶").click()
-    page.wait_for_function("() => new URLSearchParams(location.search).get('slide') === '4'")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('slide') === '8'")
     settle(page)
-    assert counter(page) == f"4 / {len(DECK)}"
+    assert counter(page) == f"8 / {len(DECK)}" and "/Convolution_playground?" in page.url
+
+    # Leaving the lecture also removes its keys: → and Space are the page's own again.
+    page.locator(BAR).get_by_role("button", name="Leave the lecture").click()
+    page.wait_for_function("() => !location.search.includes('slide=')")
+    settle(page)
+    assert page.locator(BAR).count() == 0
+    swallowed = """(key) => { const e = new KeyboardEvent('keydown', {key, bubbles: true, cancelable: true});
+        document.body.dispatchEvent(e); return e.defaultPrevented; }"""
+    page.wait_for_timeout(1000)
+    assert page.evaluate(swallowed, " ") is False and page.evaluate(swallowed, "ArrowRight") is False
+    url = page.url
+    page.keyboard.press("PageDown")
+    page.wait_for_timeout(1500)
+    assert page.url == url
 
 
 def test_past_the_end_is_a_message_with_the_range(server, projector):
