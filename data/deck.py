@@ -42,7 +42,7 @@ _SLIDE_KEYS = {"title", "page", "notes", "state"}
 _PAGE = re.compile(r"[A-Za-z0-9_]{0,64}")
 _PARAM = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 # Parameters the player sets itself: a slide's own value for them is dropped when it is played.
-PLAYER_PARAMS = ("slide", "present")
+PLAYER_PARAMS = ("slide", "present", "deck")
 
 
 class DeckError(ValueError):

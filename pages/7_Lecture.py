@@ -10,11 +10,13 @@ import streamlit as st
 from data.deck import MAX_BYTES, Deck, DeckError, dump_deck, parse_deck
 from ui.lecture import (
     ADD_LABEL,
+    LOST_DECK,
     current_deck,
     deck_name,
     default_deck,
     go_to,
     lecture_bar,
+    lost_own_deck,
     requested_slide,
     set_deck,
     slide_problem,
@@ -25,7 +27,8 @@ st.set_page_config(page_title="Lecture", page_icon="🎓", layout="wide")
 presentation_toggle()
 number = requested_slide()
 deck = current_deck()
-if number is not None and deck is not None and slide_problem(deck, number) is None:
+lost = lost_own_deck()  # deck=own in the URL, but a reload ended the session that held that deck
+if number is not None and deck is not None and not lost and slide_problem(deck, number) is None:
     go_to(deck, number)  # the view itself, drawn by its own page
 lecture_bar(add_button=False)
 
@@ -36,8 +39,8 @@ if isinstance(shipped, str):
 
 # --- A slide that cannot be played: say why, in its place --------------------------------------
 if number is not None:
-    st.error(slide_problem(deck, number), icon=":material/error:")
-    if deck is not None and isinstance(number, int) and 1 <= number <= len(deck):
+    st.error(LOST_DECK if lost else slide_problem(deck, number), icon=":material/error:")
+    if not lost and deck is not None and isinstance(number, int) and 1 <= number <= len(deck):
         slide = deck.slide(number)
         st.subheader(slide.title)
         if slide.notes and not presenting():

@@ -218,3 +218,27 @@ def test_every_slide_of_the_shipped_deck_is_accepted_by_its_page(env, number):
     assert "slide" not in errors(at)  # (the heat-map page shows a mistake as an error: that is its content)
     assert {k: at.query_params[k] for k in slide.state} == slide.state  # the page took every value
     assert counter(at) == f"**{number} / {len(DECK)}** · {slide.title}"
+
+
+def test_own_deck_slides_say_so_after_a_reload_ends_the_session(env):
+    mine = Deck((Slide("Mine 1", "Feature_maps", {"image": "3"}), Slide("Mine 2", "Home", {"image": "4"})))
+    at = app(LECTURE, slide="2")
+    at.session_state[DECK_KEY] = mine
+    at = at.run()
+    assert not at.exception and at.query_params["deck"] == "own" and at.query_params["image"] == "4"
+    # A reload: a new session (no deck of its own) opens the same URL.
+    again = app("dashboard.py", **{k: at.query_params[k] for k in at.query_params}).run()
+    assert not again.exception
+    assert "Your own deck was in the browser session that a reload ended" in errors(again)
+    assert counter(again).startswith("**– / 0**")
+    lecture = app(LECTURE, slide="2", deck="own").run()
+    assert not lecture.exception and lecture.title[0].value == "Lecture"  # not the shipped deck's slide 2
+    assert "reload ended" in errors(lecture)
+
+
+def test_speaker_notes_are_in_the_sidebar_except_when_presenting(env):
+    at = follow(app(LECTURE, slide="11").run())
+    (notes,) = [e for e in at.sidebar.expander if e.label == "Speaker notes, slide 11"]
+    assert "3613" in "\n".join(m.value for m in notes.markdown)
+    at = follow(app(LECTURE, slide="11", present="1").run())
+    assert not [e for e in at.sidebar.expander if e.label.startswith("Speaker notes")]

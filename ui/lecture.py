@@ -36,6 +36,9 @@ DECK_NAME_KEY = "_lecture_deck_name"  # where it came from, for the Lecture page
 ADD_LABEL = "Add this view to the deck"
 EXIT_LABEL = "Exit presentation"
 LEAVE_LABEL = "Leave the lecture"
+LOST_DECK = ("Your own deck was in the browser session that a reload ended: open its file on the "
+             "Lecture page, or leave the lecture.")
+OWN_DECK = "own"  # URL deck=own: the slide belongs to the user's deck, not the shipped one
 NEXT_KEYS = ["PageDown", "Right", "Space"]  # the first is shown on the ▶ button
 BACK_KEYS = ["PageUp", "Left"]
 _FILE_NAME = re.compile(r"[0-9]*[_ -]*(.*)\.py")  # Streamlit's rule: 3_1x1_weights.py → /1x1_weights
@@ -169,11 +172,24 @@ def go_to(deck: Deck, number: int) -> None:
     drop_url(*params)
     if presenting():
         params["present"] = "1"
+    if not _is_shipped(deck):
+        params["deck"] = OWN_DECK  # so that a reload, which ends the session and its deck, can say so
     params["slide"] = str(number)
     if target is None:
-        params = {k: params[k] for k in ("present", "slide") if k in params}
+        params = {k: params[k] for k in PLAYER_PARAMS if k in params}
         target = _lecture_script()
     st.switch_page(target, query_params=params)
+
+
+def _is_shipped(deck: Deck) -> bool:
+    shipped = default_deck()
+    return isinstance(shipped, Deck) and deck == shipped
+
+
+def lost_own_deck() -> bool:
+    """The URL plays the user's own deck, which this session does not have (a reload ended the
+    session that held it)."""
+    return st.query_params.get("deck") == OWN_DECK and not isinstance(st.session_state.get(DECK_KEY), Deck)
 
 
 def _lecture_script() -> str:
@@ -224,8 +240,9 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         add_to_deck_button()
     if number is None:
         return None
-    deck = current_deck()
-    problem = slide_problem(deck, number) if deck is not None else "The deck is empty."
+    lost = lost_own_deck()
+    deck = None if lost else current_deck()
+    problem = LOST_DECK if lost else slide_problem(deck, number)
     count = len(deck) if deck is not None else 0
     here = number if isinstance(number, int) and 1 <= number <= count else None
     no_back = here is None and count == 0 or here == 1
