@@ -63,11 +63,12 @@ def test_lecture_slide_1_opens_the_first_view_with_its_state(env):
     assert at.title[0].value == "Convolution playground"
 
 
-@pytest.mark.parametrize("raw", ["99", "0", "abc"])
-def test_a_slide_number_outside_the_deck_gets_a_clear_message(env, raw):
+@pytest.mark.parametrize("raw, shown", [("99", "99"), ("0", "0"), ("abc", "`abc`"),
+                                        ("`x`\n# y", "`'x' # y`")])
+def test_a_slide_number_outside_the_deck_gets_a_clear_message(env, raw, shown):
     at = app(LECTURE, slide=raw).run()
     assert not at.exception
-    assert f"There is no slide {raw}: this deck has slides 1–{len(DECK)}" in errors(at)
+    assert f"There is no slide {shown}: this deck has slides 1–{len(DECK)}" in errors(at)
     assert counter(at).startswith(f"**– / {len(DECK)}**")
     at = at.button(key="lecture_next").click().run()  # ▶ from nowhere: the first slide
     assert not at.exception and at.query_params["slide"] == "1"

@@ -141,8 +141,8 @@ def requested_slide() -> int | str | None:
         return None
     try:
         return int(raw.strip())
-    except ValueError:
-        return raw[:20]
+    except ValueError:  # shown in a Markdown code span: no backtick may end it, no line break
+        return " ".join(raw.replace("`", "'").split())[:20]
 
 
 def slide_problem(deck: Deck | None, number: int | str) -> str | None:
@@ -150,7 +150,8 @@ def slide_problem(deck: Deck | None, number: int | str) -> str | None:
     if deck is None or len(deck) == 0:
         return "The deck is empty: open the Lecture page to load one, or add views to it."
     if isinstance(number, str) or not 1 <= number <= len(deck):
-        return (f"There is no slide {number}: this deck has slides 1–{len(deck)}. "
+        shown = f"`{number}`" if isinstance(number, str) else number
+        return (f"There is no slide {shown}: this deck has slides 1–{len(deck)}. "
                 "Use ◀ ▶ or open the Lecture page.")
     slide = deck.slide(number)
     if page_of(slide) is None:
@@ -251,7 +252,7 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         # Streamlit's own button shortcuts (one key per button). No tooltips: a key press focuses
         # the button, and its tooltip would cover the slide.
         back = st.button("◀", key="lecture_prev", disabled=no_back, shortcut=BACK_KEYS[0])
-        label = f"**{number} / {count}**" if here is not None else f"**– / {count}**"
+        label = f"**{here} / {count}**" if here is not None else f"**– / {count}**"
         title = deck.slide(here).title if here is not None else "no such slide"
         st.markdown(f"{label} · {title}", width="content")
         forward = st.button("▶", key="lecture_next", disabled=no_next, shortcut=NEXT_KEYS[0])
