@@ -28,9 +28,10 @@ from render.home import (
     selected_cell,
 )
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, presentation_toggle, scale, share_link, slide_footer
 from ui.resources import import_torch_in_background, load_or_stop
-from ui.state import image_sidebar, set_current_image
+from ui.state import image_sidebar, parse_choice, set_current_image, url_widget
 from ui.text import code
 
 st.set_page_config(page_title="CIFAR-10 CNN explained", page_icon="🔎", layout="wide")
@@ -41,6 +42,7 @@ PER_PAGE = 24
 
 ctx = load_or_stop()
 presentation_toggle()
+lecture_bar()
 preds = ctx.predictions()
 current = image_sidebar(ctx)
 classes = ctx.classes
@@ -134,8 +136,11 @@ if cell and st.session_state.get("home_last_cell") != cell:
 # --- Image browser ---------------------------------------------------------------------
 st.header("Test-image browser")
 f1, f2, f3, f4 = st.columns(4)
-true_name = f1.selectbox("True class", (ANY, *classes), key="home_true")
-pred_name = f2.selectbox("Predicted class", (ANY, *classes), key="home_pred")
+# URL: true=, pred= (a link, or a lecture slide, can open a confusion-matrix cell drilled down)
+true_name = url_widget(f1.selectbox, "True class", options=(ANY, *classes), key="home_true", default=ANY,
+                       param="true", parse=parse_choice((ANY, *classes)), why="unknown class")
+pred_name = url_widget(f2.selectbox, "Predicted class", options=(ANY, *classes), key="home_pred", default=ANY,
+                       param="pred", parse=parse_choice((ANY, *classes)), why="unknown class")
 correctness = f3.radio("Predictions", CORRECTNESS, key="home_correct", horizontal=True)
 sort = f4.selectbox("Sort by", SORTS, key="home_sort")
 positions = select_images(preds.labels, preds.predicted, preds.confidence,

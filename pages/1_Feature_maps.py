@@ -16,6 +16,7 @@ from explain.feature_maps import (
 from render.common import OVERLAY_SCALE
 from render.feature_maps import channel_figures, feature_maps_slide, layer_grid_figure
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
@@ -23,6 +24,7 @@ from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 st.set_page_config(page_title="Feature maps", page_icon="🧩", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
+lecture_bar()
 img = image_sidebar(ctx)
 DEFAULT_LAYER = "block1.relu1"
 SCALES = ("shared", "per channel")

@@ -13,6 +13,7 @@ from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_name
 from render.common import CATEGORY_COLOURS, OVERLAY_SCALE, overlay
 from render.semantic import OTHER_COLOUR, semantic_legend, semantic_map_figure, semantic_slide
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
@@ -21,6 +22,7 @@ from ui.text import literal
 st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
+lecture_bar()
 img = image_sidebar(ctx)
 DEFAULT_LAYER = "block3.relu3"
 EXAMPLES = 12  # top activating test images shown for the chosen channel

@@ -26,6 +26,7 @@ from render.one_by_one import (
     weight_matrix_figure,
 )
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
@@ -37,6 +38,7 @@ TOP = 6  # strongest weighted maps shown one by one
 
 ctx = load_or_stop()
 presentation_toggle()
+lecture_bar()
 img = image_sidebar(ctx)
 sha = ctx.card.sha256
 convs = {info.name: info.module for info in one_by_one_layers(ctx.model)}

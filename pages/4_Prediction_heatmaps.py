@@ -16,6 +16,7 @@ from model.inference import to_tensor
 from render.common import display_pixels, overlay
 from render.heatmaps import heatmap_overlay_figure, heatmaps_slide, top_classes_figure
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, set_current_image, url_widget
@@ -30,6 +31,7 @@ SORT_LABELS = dict(zip(SORTS, ("most confident first", "least confident first", 
 
 ctx = load_or_stop()
 presentation_toggle()
+lecture_bar()
 img = image_sidebar(ctx)
 sha = ctx.card.sha256
 meta = ctx.card.meta

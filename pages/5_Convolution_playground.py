@@ -37,6 +37,7 @@ from render.convolution import (
     toy_figures,
 )
 from render.slide import slide_file_name
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_state, url_widget, write_url
@@ -45,6 +46,7 @@ from ui.text import literal
 st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
 ctx = load_or_stop(need_data=False)  # without CIFAR-10 the drawn house stands in for a test image
 presentation_toggle()  # first in the sidebar, as on every page
+lecture_bar()
 chosen = image_sidebar(ctx) if ctx.split is not None else None
 
 st.title("Convolution playground")

@@ -33,6 +33,7 @@ from render.common import bar_figure
 from render.convolution import grid_figure
 from render.shapes import pooling_slide
 from render.slide import footer_text
+from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link
 from ui.resources import load_or_stop
 from ui.state import url_widget
@@ -45,6 +46,7 @@ NUMBERS = "{:,}"
 
 ctx = load_or_stop(need_data=False)  # the checkpoint only: no test image is shown here
 presentation_toggle()
+lecture_bar()
 
 
 @st.cache_data(show_spinner="Counting the parameters of AlexNet, VGG-16 and GoogLeNet…")

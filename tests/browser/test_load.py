@@ -38,7 +38,7 @@ MAIN = '[data-testid="stMain"]'
 
 PAGE_FILES = sorted((PROJECT / "pages").glob("*.py"))
 PATHS = {p.stem: page_icon_and_name(p)[1] for p in PAGE_FILES}
-NO_IMAGE_SIDEBAR = {"6_Shapes_and_parameters"}
+NO_IMAGE_SIDEBAR = {"6_Shapes_and_parameters", "7_Lecture"}  # the Lecture page shows no image
 # Start pages (home and every page with the image sidebar) and the pages a session moves through.
 STARTS = ["home"] + [p.stem for p in PAGE_FILES if p.stem not in NO_IMAGE_SIDEBAR]
 HOPS = [p.stem for p in PAGE_FILES]

@@ -1,0 +1,202 @@
+"""A lecture deck: an ordered list of views of the app, each with a title and speaker notes.
+
+A deck is a TOML file, meant to be edited by hand::
+
+    title = "Convolutional networks, with a real CIFAR-10 model"
+
+    [[slide]]
+    title = "Block 1: strokes"
+    page = "Feature_maps"          # the page's URL path; "Home" (or "") is the home page
+    notes = '''What to say.'''
+    [slide.state]                  # the page's URL query parameters, as its share link has them
+    image = 3613
+    layer = "block1.relu1"
+
+:func:`parse_deck` reads one (from the shipped file or an upload) and refuses a file that is not a
+deck with a :class:`DeckError` whose message is one line saying what is wrong; :func:`dump_deck`
+writes one that :func:`parse_deck` reads back to the same :class:`Deck`. Page names and state
+values are not checked against the app here (a deck may come from another version of it): the
+player says, in the slide's place, when a page is unknown, and each page already says when a value
+in its URL is not valid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_BYTES = 256 * 1024       # a 200-slide deck with long notes is about 100 kB
+MAX_SLIDES = 200
+MAX_TITLE = 200
+MAX_NOTES = 4000
+MAX_STATE = 32               # query parameters per slide
+MAX_VALUE = 200              # characters of one parameter value (pages refuse more than 64 themselves)
+HOME_NAMES = ("", "Home", "dashboard")
+DEFAULT_DECK = Path(__file__).resolve().parent.parent / "decks" / "lecture.toml"
+
+_DECK_KEYS = {"title", "slide"}
+_SLIDE_KEYS = {"title", "page", "notes", "state"}
+_PAGE = re.compile(r"[A-Za-z0-9_]{0,64}")
+_PARAM = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+# Parameters the player sets itself: a slide's own value for them is dropped when it is played.
+PLAYER_PARAMS = ("slide", "present", "deck")
+
+
+class DeckError(ValueError):
+    """A file that cannot be used as a deck; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Slide:
+    title: str
+    page: str                    # the page's URL path ("Feature_maps"); "Home" for the home page
+    state: dict[str, str] = field(default_factory=dict)  # the page's query parameters
+    notes: str = ""
+
+    @property
+    def is_home(self) -> bool:
+        return self.page in HOME_NAMES
+
+
+@dataclass(frozen=True)
+class Deck:
+    slides: tuple[Slide, ...]
+    title: str = ""
+
+    def __len__(self) -> int:
+        return len(self.slides)
+
+    def slide(self, number: int) -> Slide:
+        """Slide ``number``, counted from 1 (IndexError outside 1…len)."""
+        if not 1 <= number <= len(self.slides):
+            raise IndexError(number)
+        return self.slides[number - 1]
+
+    def with_slides(self, slides) -> Deck:
+        return Deck(tuple(slides), self.title)
+
+
+def _text(value, where: str, limit: int, *, one_line: bool = False) -> str:
+    if not isinstance(value, str):
+        raise DeckError(f"{where} must be text in quotes, not {type(value).__name__}")
+    if len(value) > limit:
+        raise DeckError(f"{where} is too long ({len(value):,} characters; at most {limit:,})")
+    if one_line and ("\n" in value or "\r" in value):
+        raise DeckError(f"{where} must be one line")
+    return value
+
+
+def _state(value, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise DeckError(f"{where} must be a table of page settings ([slide.state])")
+    if len(value) > MAX_STATE:
+        raise DeckError(f"{where} has {len(value)} settings; at most {MAX_STATE}")
+    state = {}
+    for key, raw in value.items():
+        if not _PARAM.fullmatch(key):
+            raise DeckError(f"{where} has a setting named {key[:40]!r}; names are letters, digits and _")
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            raise DeckError(f"{where}: {key} must be text or a whole number, not {type(raw).__name__}")
+        text = str(raw)
+        if len(text) > MAX_VALUE or "\n" in text or "\r" in text:
+            raise DeckError(f"{where}: {key} must be one short line")
+        state[key] = text
+    return state
+
+
+def _slide(raw, number: int) -> Slide:
+    where = f"slide {number}"
+    if not isinstance(raw, dict):
+        raise DeckError(f"{where} is not a table; write each slide as [[slide]]")
+    unknown = sorted(set(raw) - _SLIDE_KEYS)
+    if unknown:
+        raise DeckError(f"{where} has unknown key {unknown[0]!r}; a slide has title, page, notes and state")
+    if "page" not in raw:
+        raise DeckError(f"{where} has no page (e.g. page = \"Feature_maps\")")
+    page = _text(raw["page"], f"{where}'s page", 64)
+    if not _PAGE.fullmatch(page):
+        raise DeckError(f"{where}'s page {page[:40]!r} is not a page name (letters, digits and _)")
+    title = _text(raw.get("title", ""), f"{where}'s title", MAX_TITLE, one_line=True)
+    notes = _text(raw.get("notes", ""), f"{where}'s notes", MAX_NOTES)
+    return Slide(title.strip() or f"Slide {number}", page, _state(raw.get("state", {}), f"{where}'s state"),
+                 notes.strip())
+
+
+def parse_deck(data: bytes) -> Deck:
+    """The deck in ``data`` (the bytes of a TOML file); DeckError with a one-line reason otherwise."""
+    if len(data) > MAX_BYTES:
+        raise DeckError(f"the file is too big ({len(data):,} bytes; a deck is at most "
+                        f"{MAX_BYTES // 1024} kB)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DeckError("the file is not text (UTF-8); a deck is a .toml text file") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeckError(f"the file is not valid TOML ({' '.join(str(exc).split())})") from None
+    unknown = sorted(set(doc) - _DECK_KEYS)
+    if unknown:
+        raise DeckError(f"this is not a lecture deck: unknown key {unknown[0][:40]!r} "
+                        "(a deck has a title and [[slide]] tables)")
+    slides = doc.get("slide")
+    if slides is None or slides == []:
+        raise DeckError("the deck has no slides; add at least one [[slide]] table")
+    if not isinstance(slides, list):
+        raise DeckError("slide must be a list of tables; write each slide as [[slide]]")
+    if len(slides) > MAX_SLIDES:
+        raise DeckError(f"the deck has {len(slides)} slides; at most {MAX_SLIDES}")
+    title = _text(doc.get("title", ""), "the deck's title", MAX_TITLE, one_line=True)
+    return Deck(tuple(_slide(raw, n) for n, raw in enumerate(slides, 1)), title.strip())
+
+
+def load_default_deck(path: Path = DEFAULT_DECK) -> Deck:
+    """The deck shipped with the app (DeckError if it is missing or broken)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DeckError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    return parse_deck(data)
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+def _basic(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, except that TOML also escapes DEL."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _string(text: str) -> str:
+    # Notes read best as a multi-line literal string, when nothing in them needs escaping.
+    printable = all(ch in "\n\t" or (ch.isprintable() and ch != "\x7f") for ch in text)
+    if "\n" in text and printable and "'''" not in text and not text.endswith("'"):
+        return "'''\n" + text + "'''"
+    return _basic(text)
+
+
+def _value(text: str) -> str:
+    # Whole numbers stay numbers (image = 3613), as a person would write them.
+    if re.fullmatch(r"0|[1-9][0-9]{0,8}", text):
+        return text
+    return _basic(text)
+
+
+def dump_deck(deck: Deck) -> str:
+    """``deck`` as TOML text that :func:`parse_deck` reads back to an equal deck."""
+    lines = ["# A lecture deck for the CIFAR-10 dashboard: open it on the Lecture page.",
+             "# Each [[slide]] is a page of the app (page = its URL path) with the settings in its link.",
+             ""]
+    if deck.title:
+        lines += [f"title = {_basic(deck.title)}", ""]
+    for slide in deck.slides:
+        lines += ["[[slide]]", f"title = {_basic(slide.title)}", f"page = {_basic(slide.page)}"]
+        if slide.notes:
+            lines.append(f"notes = {_string(slide.notes)}")
+        if slide.state:
+            lines.append("[slide.state]")
+            lines += [f"{key} = {_value(value)}" for key, value in slide.state.items()]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,125 @@
+"""Lecture: play a deck of views (?slide=N opens slide N), and make, reorder, download or open one.
+
+Playing slide N sends the browser to the slide's page with its settings and ``slide=N``; that
+page's lecture bar (ui/lecture.py) steps on. This page is where a slide that cannot be played is
+explained, and where the deck is edited.
+"""
+
+import streamlit as st
+
+from data.deck import MAX_BYTES, Deck, DeckError, dump_deck, parse_deck
+from ui.lecture import (
+    ADD_LABEL,
+    LOST_DECK,
+    current_deck,
+    deck_name,
+    default_deck,
+    go_to,
+    lecture_bar,
+    lost_own_deck,
+    requested_slide,
+    set_deck,
+    slide_problem,
+)
+from ui.present import explain, presentation_toggle, presenting
+from ui.text import code, literal
+
+st.set_page_config(page_title="Lecture", page_icon="🎓", layout="wide")
+presentation_toggle()
+number = requested_slide()
+deck = current_deck()
+lost = lost_own_deck()  # deck=own in the URL, but a reload ended the session that held that deck
+if number is not None and deck is not None and not lost and slide_problem(deck, number) is None:
+    go_to(deck, number)  # the view itself, drawn by its own page
+lecture_bar(add_button=False)
+
+st.title("Lecture")
+shipped = default_deck()
+if isinstance(shipped, str):
+    st.error(f"The lecture deck shipped with the app cannot be read: {shipped}. Open a deck file below.")
+
+# --- A slide that cannot be played: say why, in its place --------------------------------------
+if number is not None:
+    st.error(LOST_DECK if lost else slide_problem(deck, number), icon=":material/error:")
+    if not lost and deck is not None and isinstance(number, int) and 1 <= number <= len(deck):
+        slide = deck.slide(number)
+        st.subheader(slide.title)
+        if slide.notes and not presenting():
+            with st.expander("Speaker notes"):
+                st.markdown(slide.notes)
+
+# --- The deck -----------------------------------------------------------------------------------
+if deck is None or len(deck) == 0:
+    st.info(f"The deck is empty. On any page, **{ADD_LABEL}** in the sidebar adds that view.")
+else:
+    c_start, c_text = st.columns([1, 4], vertical_alignment="center")
+    if c_start.button("Start the lecture", key="lecture_start", type="primary", icon=":material/slideshow:"):
+        go_to(deck, 1)
+    c_text.markdown(f"**{deck.title or 'Untitled deck'}** — {len(deck)} slides ({deck_name()}). "
+                    "Keys: **→**, **PageDown** or **Space** next; **←** or **PageUp** back.")
+explain("Each slide is a page of the app with its settings, exactly as its **Copy link to this view** "
+        "address has them. Playing a slide opens that page; the bar at the bottom right steps through "
+        "the deck. A presentation clicker's buttons send PageUp and PageDown.")
+
+if not presenting():
+    st.header("Edit the deck")
+
+    def move(index: int, by: int) -> None:
+        slides = list(current_deck().slides)
+        slides[index], slides[index + by] = slides[index + by], slides[index]
+        set_deck(current_deck().with_slides(slides), "your deck")
+
+    def delete(index: int) -> None:
+        slides = list(current_deck().slides)
+        del slides[index]
+        set_deck(current_deck().with_slides(slides), "your deck")
+
+    if deck is not None:
+        for i, slide in enumerate(deck.slides):
+            c_no, c_title, c_play, c_up, c_down, c_del = st.columns([0.4, 8, 0.8, 0.8, 0.8, 0.8],
+                                                                    vertical_alignment="center")
+            c_no.markdown(f"**{i + 1}**")
+            state = " ".join(f"`{k}={v}`" for k, v in slide.state.items())
+            c_title.markdown(f"**{slide.title}** — {slide.page} {state}")
+            # Icon-only buttons: four of them fit beside the title at 1280 pixels.
+            if c_play.button(":material/play_arrow:", key=f"lecture_play_{i}", help=f"Play slide {i + 1}"):
+                go_to(deck, i + 1)
+            c_up.button(":material/arrow_upward:", key=f"lecture_up_{i}", disabled=i == 0, on_click=move,
+                        args=(i, -1), help="Move up")
+            c_down.button(":material/arrow_downward:", key=f"lecture_down_{i}", disabled=i == len(deck) - 1,
+                          on_click=move, args=(i, 1), help="Move down")
+            c_del.button(":material/delete:", key=f"lecture_delete_{i}", on_click=delete, args=(i,),
+                         help="Delete this slide")
+
+    c_dl, c_reset, c_empty = st.columns(3)
+    c_dl.download_button("Download the deck (.toml)", data=dump_deck(deck) if deck else "",
+                         file_name="lecture-deck.toml", mime="application/toml", key="lecture_download",
+                         on_click="ignore", disabled=not deck, icon=":material/download:",
+                         help="A text file: edit titles and notes in any editor, then open it below.")
+    if isinstance(shipped, Deck):
+        c_reset.button("Back to the shipped deck", key="lecture_reset",
+                       on_click=lambda: set_deck(shipped, "the lecture deck shipped with the app"))
+    c_empty.button("Start an empty deck", key="lecture_empty",
+                   on_click=lambda: set_deck(Deck(()), "your deck"),
+                   help=f"Then use **{ADD_LABEL}** on each page you want to show.")
+
+    file = st.file_uploader("Open a deck file (.toml)", type=["toml"], key="lecture_upload",
+                            max_upload_size=1, help=f"A deck downloaded here, up to {MAX_BYTES // 1024} kB.")
+    deck_label = code(file.name[:60]) if file else ""  # shown literally, whatever it holds
+    if file is not None and st.session_state.get("_lecture_seen_file") != file.file_id:
+        st.session_state["_lecture_seen_file"] = file.file_id
+        try:
+            opened = parse_deck(file.getvalue())
+        except DeckError as exc:
+            st.session_state["_lecture_upload_message"] = (
+                file.file_id, f"{deck_label} cannot be opened: {literal(exc)}. The current deck is kept.")
+        else:
+            set_deck(opened, deck_label)
+            st.session_state["_lecture_upload_message"] = (file.file_id, None)
+            st.rerun()
+    message = st.session_state.get("_lecture_upload_message")
+    if message and file is not None and message[0] == file.file_id:
+        if message[1]:
+            st.error(message[1], icon=":material/error:")
+        else:
+            st.success(f"Opened {deck_label}: {len(current_deck())} slides.", icon=":material/check:")

@@ -1,0 +1,279 @@
+"""Lecture mode (Streamlit glue): play a deck of views, add views to it, and always a way out.
+
+Every page calls :func:`lecture_bar` once, right after ``presentation_toggle()``. It draws
+
+- in the sidebar, **Add this view to the deck**: the page and its URL query parameters, captured
+  exactly as "Copy link to this view" has them, appended to the session's deck;
+- when the URL has ``slide=N`` (the page is being played as slide N of the deck), a small bar
+  pinned to the bottom right: ◀ N / K ▶, the slide's title and "Leave the lecture"; → PageDown
+  Space go forward, ← PageUp go back (presentation clickers send PageUp/PageDown), with
+  Streamlit's own button shortcuts;
+- in presentation mode, **Exit presentation** pinned to the top right of the page, so a
+  collapsed sidebar (whose re-open arrow presentation mode hides with the header) never strands
+  anyone, also after a reload, since ``present=1`` in the URL brings both back together.
+
+Playing slide N means going to its page with its state plus ``slide=N`` (``st.switch_page``):
+the view is drawn by its own page, exactly as a link to it would draw it. The deck lives in the
+browser session (the shipped ``decks/lecture.toml`` until the user edits or opens another); the
+Lecture page (pages/7_Lecture.py) lists, reorders, downloads and opens decks.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import streamlit as st
+
+from data.deck import HOME_NAMES, PLAYER_PARAMS, Deck, DeckError, Slide, load_default_deck
+from ui.present import presenting
+from ui.state import drop_url
+
+PROJECT = Path(__file__).resolve().parent.parent
+LECTURE_PAGE = "Lecture"
+DECK_KEY = "_lecture_deck"          # the session's Deck
+DECK_NAME_KEY = "_lecture_deck_name"  # where it came from, for the Lecture page
+ADD_LABEL = "Add this view to the deck"
+EXIT_LABEL = "Exit presentation"
+LEAVE_LABEL = "Leave the lecture"
+LOST_DECK = ("Your own deck was in the browser session that a reload ended: open its file on the "
+             "Lecture page, or leave the lecture.")
+OWN_DECK = "own"  # URL deck=own: the slide belongs to the user's deck, not the shipped one
+NEXT_KEYS = ["PageDown", "Right", "Space"]  # the first is shown on the ▶ button
+BACK_KEYS = ["PageUp", "Left"]
+_FILE_NAME = re.compile(r"[0-9]*[_ -]*(.*)\.py")  # Streamlit's rule: 3_1x1_weights.py → /1x1_weights
+
+# Our own constant, never user text: the bar and the exit control float over the page, so they
+# cost the figures no height and stay on screen when the page scrolls.
+CSS = """
+<style>
+.st-key-lecture_bar { position: fixed; bottom: 0.6rem; right: 1rem; z-index: 999990; width: auto !important;
+  max-width: 60vw; background: var(--background-color, #fff); border: 1px solid rgba(128,128,128,.45);
+  border-radius: 0.6rem; padding: 0.25rem 0.6rem; box-shadow: 0 2px 8px rgba(0,0,0,.15); }
+.st-key-lecture_bar p { margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  font-size: 0.8rem; }
+.st-key-lecture_bar button { min-height: 0; padding: 0.15rem 0.6rem; }
+.st-key-lecture_keys { display: none !important; }
+.st-key-lecture_exit { position: fixed; top: 0.5rem; right: 1rem; z-index: 999991; width: auto !important; }
+[data-testid="stMainBlockContainer"] { padding-bottom: 4.5rem !important; }
+</style>
+"""
+
+
+# --- Pages and decks ----------------------------------------------------------------------------
+
+def page_files() -> dict[str, str]:
+    """{URL path: script path relative to the entry point} of every page a slide may open, read
+    from the file names the way Streamlit names pages ("Home" is the entry point, dashboard.py)."""
+    files = {"Home": "dashboard.py"}
+    for path in sorted((PROJECT / "pages").glob("*.py")):
+        match = _FILE_NAME.fullmatch(path.name)
+        if match and match.group(1) and match.group(1) != LECTURE_PAGE:
+            files[match.group(1)] = f"pages/{path.name}"
+    return files
+
+
+def page_of(slide: Slide) -> str | None:
+    """The script a slide opens, or None if this app has no such page."""
+    return page_files().get("Home" if slide.is_home else slide.page)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _default_deck(mtime_ns: int) -> Deck | str:
+    try:
+        return load_default_deck()
+    except DeckError as exc:
+        return str(exc)
+
+
+def default_deck() -> Deck | str:
+    """The shipped deck, or the one-line reason it cannot be read (re-read when the file changes)."""
+    from data.deck import DEFAULT_DECK
+
+    try:
+        mtime = DEFAULT_DECK.stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return _default_deck(mtime)
+
+
+def current_deck() -> Deck | None:
+    """The session's deck (the shipped one until the user changes it); None if there is none."""
+    deck = st.session_state.get(DECK_KEY)
+    if isinstance(deck, Deck):
+        return deck
+    shipped = default_deck()
+    return shipped if isinstance(shipped, Deck) else None
+
+
+def set_deck(deck: Deck, name: str) -> None:
+    st.session_state[DECK_KEY] = deck
+    st.session_state[DECK_NAME_KEY] = name
+
+
+def deck_name() -> str:
+    return st.session_state.get(DECK_NAME_KEY, "the lecture deck shipped with the app")
+
+
+# --- Where we are -----------------------------------------------------------------------------
+
+def current_page() -> tuple[str, str]:
+    """(URL path, title) of the page this run draws, e.g. ("Feature_maps", "Feature maps"); the home
+    page is ("Home", "Home"). Streamlit's page registry is internal API: without it, ("Home", "")."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        info = ctx.pages_manager.get_pages().get(ctx.pages_manager.current_page_script_hash, {})
+        path, name = info.get("url_pathname", ""), info.get("page_name", "")
+    except Exception:  # internal API; a slide of the home page is still a usable slide
+        return "Home", ""
+    if not path or path in HOME_NAMES:
+        return "Home", "Home"
+    return path, name.replace("_", " ")
+
+
+def requested_slide() -> int | str | None:
+    """The slide number asked for in the URL (``slide=N``), the raw text if it is not a number,
+    or None when the page is not being played."""
+    raw = st.query_params.get("slide")
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:  # shown in a Markdown code span: no backtick may end it, no line break
+        return " ".join(raw.replace("`", "'").split())[:20]
+
+
+def slide_problem(deck: Deck | None, number: int | str) -> str | None:
+    """Why ``slide=number`` cannot be played (one line), or None if it can."""
+    if deck is None or len(deck) == 0:
+        return "The deck is empty: open the Lecture page to load one, or add views to it."
+    if isinstance(number, str) or not 1 <= number <= len(deck):
+        shown = f"`{number}`" if isinstance(number, str) else number
+        return (f"There is no slide {shown}: this deck has slides 1–{len(deck)}. "
+                "Use ◀ ▶ or open the Lecture page.")
+    slide = deck.slide(number)
+    if page_of(slide) is None:
+        names = ", ".join(page_files())
+        return (f"Slide {number} ({slide.title}) opens page {slide.page!r}, which this app does not have "
+                f"(pages: {names}).")
+    return None
+
+
+def go_to(deck: Deck, number: int) -> None:
+    """Open slide ``number`` of ``deck``: its page with its state and ``slide=N`` (never returns).
+    A slide that cannot be played opens the Lecture page, which says why in the slide's place."""
+    number = max(1, min(number, len(deck)))
+    slide = deck.slide(number)
+    target = page_of(slide)
+    params = {k: v for k, v in slide.state.items() if k not in PLAYER_PARAMS}
+    # Forget what this session last wrote for these parameters, so the slide's values are adopted
+    # even when equal to a value written on another page (ui.state adopts only new URL values).
+    drop_url(*params)
+    if presenting():
+        params["present"] = "1"
+    if not _is_shipped(deck):
+        params["deck"] = OWN_DECK  # so that a reload, which ends the session and its deck, can say so
+    params["slide"] = str(number)
+    if target is None:
+        params = {k: params[k] for k in PLAYER_PARAMS if k in params}
+        target = _lecture_script()
+    st.switch_page(target, query_params=params)
+
+
+def _is_shipped(deck: Deck) -> bool:
+    shipped = default_deck()
+    return isinstance(shipped, Deck) and deck == shipped
+
+
+def lost_own_deck() -> bool:
+    """The URL plays the user's own deck, which this session does not have (a reload ended the
+    session that held it)."""
+    return st.query_params.get("deck") == OWN_DECK and not isinstance(st.session_state.get(DECK_KEY), Deck)
+
+
+def _lecture_script() -> str:
+    return next((f"pages/{p.name}" for p in sorted((PROJECT / "pages").glob("*.py"))
+                 if (m := _FILE_NAME.fullmatch(p.name)) and m.group(1) == LECTURE_PAGE), "dashboard.py")
+
+
+# --- Drawing ------------------------------------------------------------------------------------
+
+def _exit_presentation() -> None:
+    from ui.present import _ON  # the session's presentation flag; the sidebar switch shows it
+
+    st.session_state[_ON] = False
+
+
+def _capture_view() -> Slide:
+    """This view as a slide: its page and its URL query parameters, as its share link has them."""
+    path, name = current_page()
+    state = {k: v for k, v in st.query_params.to_dict().items() if k not in PLAYER_PARAMS}
+    details = " · ".join(f"{k} {v}" for k, v in state.items())
+    title = f"{name or path}{' · ' + details if details else ''}"
+    return Slide(title[:200], path, state, "")
+
+
+def add_to_deck_button() -> None:
+    if st.sidebar.button(ADD_LABEL, key="lecture_add", icon=":material/playlist_add:",
+                         help="Append this page with its current settings (as in its link) to the "
+                              "session's lecture deck; edit, play or download the deck on the Lecture page."):
+        deck = current_deck() or Deck(())
+        slide = _capture_view()
+        set_deck(deck.with_slides((*deck.slides, slide)),
+                 "your deck" if DECK_KEY not in st.session_state else deck_name())
+        st.sidebar.success(f"Added as slide {len(deck) + 1}: {slide.title}", icon=":material/check:")
+
+
+def lecture_bar(*, add_button: bool = True) -> int | None:
+    """The lecture controls for this page (see the module docstring). Returns the slide number
+    being played, or None."""
+    number = requested_slide()
+    if number is not None or presenting():
+        st.html(CSS)
+    if presenting():
+        with st.container(key="lecture_exit"):
+            st.button(EXIT_LABEL, key="lecture_exit_button", on_click=_exit_presentation,
+                      icon=":material/close_fullscreen:",
+                      help="Back to the normal page: sidebar, explanations, normal text size.")
+    if add_button:
+        add_to_deck_button()
+    if number is None:
+        return None
+    lost = lost_own_deck()
+    deck = None if lost else current_deck()
+    problem = LOST_DECK if lost else slide_problem(deck, number)
+    count = len(deck) if deck is not None else 0
+    here = number if isinstance(number, int) and 1 <= number <= count else None
+    no_back = here is None and count == 0 or here == 1
+    no_next = count == 0 or here == count
+    with st.container(key="lecture_bar", horizontal=True, vertical_alignment="center", gap="small"):
+        # Streamlit's own button shortcuts (one key per button). No tooltips: a key press focuses
+        # the button, and its tooltip would cover the slide.
+        back = st.button("◀", key="lecture_prev", disabled=no_back, shortcut=BACK_KEYS[0])
+        label = f"**{here} / {count}**" if here is not None else f"**– / {count}**"
+        title = deck.slide(here).title if here is not None else "no such slide"
+        st.markdown(f"{label} · {title}", width="content")
+        forward = st.button("▶", key="lecture_next", disabled=no_next, shortcut=NEXT_KEYS[0])
+        leave = st.button(LEAVE_LABEL, key="lecture_leave", type="tertiary",
+                          help="Stay on this view without the lecture bar.")
+    with st.container(key="lecture_keys"):  # hidden (CSS): the other keys, one button each
+        for i, key in enumerate(NEXT_KEYS[1:]):
+            forward |= st.button(f"Next ({key})", key=f"lecture_next_{i}", disabled=no_next, shortcut=key)
+        for i, key in enumerate(BACK_KEYS[1:]):
+            back |= st.button(f"Back ({key})", key=f"lecture_prev_{i}", disabled=no_back, shortcut=key)
+    if problem and current_page()[0] != LECTURE_PAGE:  # the Lecture page says it in the slide's place
+        st.error(problem, icon=":material/error:")
+    elif here is not None and deck.slide(here).notes and not presenting():
+        with st.sidebar.expander(f"Speaker notes, slide {here}"):
+            st.markdown(deck.slide(here).notes)
+    if leave:
+        drop_url("slide")
+        st.rerun()
+    if deck is not None and count:
+        if forward:
+            go_to(deck, (here or 0) + 1)
+        if back:
+            go_to(deck, (here or count + 1) - 1)
+    return here
