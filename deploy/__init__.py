@@ -31,6 +31,31 @@ def haproxy_config(port: int, replica_ports: list[int], host: str = "127.0.0.1")
     return Template(TEMPLATE.read_text()).substitute(bind=f"{host}:{port}", servers=servers)
 
 
+def free_port_block(n: int) -> int:
+    """A port p with p … p + n - 1 all free on the loopback address (HAProxy and its replicas)."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + n >= 65535:
+            continue
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no block of free ports")
+
+
 def wait_http(url: str, proc: subprocess.Popen, timeout: float, what: str) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:

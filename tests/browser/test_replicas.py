@@ -8,45 +8,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 
 import pytest
 
-from deploy import HAPROXY, Deployment
+from deploy import HAPROXY, Deployment, free_port_block
 from tests.browser.conftest import CHROMIUM, TIMEOUT_MS, _need, screenshot, wait_for_run
 from tests.browser.test_upload_browser import UPLOAD_INPUT, photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _free_block(n: int) -> int:
-    """A port p with p … p + n - 1 all free on the loopback address."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + n >= 65535:
-            continue
-        try:
-            socks = []
-            for p in range(base, base + n):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no block of free ports")
-
-
 @pytest.fixture
 def deployment(cifar_root):
     if not (shutil.which("haproxy") or os.path.exists(HAPROXY)):
         _need("HAProxy (apt-get install haproxy)")
-    dep = Deployment(2, _free_block(3), env={**os.environ, "CIFAR10_ROOT": str(cifar_root)})
+    dep = Deployment(2, free_port_block(3), env={**os.environ, "CIFAR10_ROOT": str(cifar_root)})
     try:
         dep.start(timeout=180)
     except (RuntimeError, OSError) as exc:
