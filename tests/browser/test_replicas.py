@@ -89,14 +89,18 @@ def test_two_replicas_sticky_upload_and_failover(deployment, browser, tmp_path):
         # the script: the old page stays drawn. The next interaction runs in a fresh session there.
         page.wait_for_timeout(3000)
         print("\nwebsockets opened (frames received each):", [f[0] for f in sockets])
-        page.get_by_text("Test image", exact=True).click()
+        # A click (the image-number "+"), then what the student sees: the fresh session shows the
+        # link's test image #3 (the URL wins), the photo is gone although the uploader widget still
+        # lists its file name (browser-side state), and no message says why.
+        page.locator('[data-testid="stSidebar"] [data-testid="stNumberInputStepUp"]').first.click()
         page.evaluate("() => { window.__idleSince = null; }")
         page.wait_for_timeout(1000)
         wait_for_run(page)
         screenshot(page, "replica_failover")
-        print("After the failover and one click the sidebar shows:",
-              page.locator('[data-testid="stSidebar"]').inner_text()[:800])
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        print("After the failover and one click the sidebar shows:", sidebar[:900])
         assert page.locator('[data-testid="stException"]').count() == 0
+        assert "Your photo: before.jpg" not in sidebar, "the photo survived in another replica?"
         page.locator('[data-testid="stSidebar"] [data-testid="stImageCaption"]').filter(has_text="#3:").wait_for()
         assert _replica_of(context) == second
 
