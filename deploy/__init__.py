@@ -131,6 +131,7 @@ class Deployment:
                 self.haproxy.kill()
         for r in self.replicas:
             r.stop()
+        shutil.rmtree(self.config.parent, ignore_errors=True)
 
     def __enter__(self) -> Deployment:
         try:
