@@ -13,6 +13,11 @@ Each figure is measured side by side with its baseline in the same run:
   size and memory format.
 * cache_reload_s: all test-set predictions on a second launch (from the disk cache).
 * peak_rss_mb: the server's peak resident memory after visiting every page.
+* classroom, classroom_one_replica (only with ``--classroom N``): N students (``loadgen.py``,
+  Streamlit's websocket protocol) arriving within ``--within`` s, each viewing 3 images on the
+  Feature maps page 2 s apart, through HAProxy in front of ``--replicas`` replicas and in front
+  of one replica (``deploy``); per-view p50/p95, errors, the replicas' summed peak RSS and the
+  memory per session. Each replica first serves one view, so the figures are warm.
 """
 
 from __future__ import annotations
@@ -247,11 +252,42 @@ def bench_interaction(root: str, repeats: int) -> dict:
     return {"interaction_ms": out}
 
 
+def bench_classroom(env: dict, students: int, within: float, replicas: int, timeout: float = 600) -> dict:
+    """The class of ``loadgen`` through ``deploy``'s HAProxy in front of ``replicas`` replicas."""
+    import asyncio
+
+    from deploy import Deployment, free_port_block
+    from loadgen import run_class
+
+    with Deployment(replicas, free_port_block(replicas + 1), env=env) as dep:
+        # One view per replica first (round-robin sends consecutive students to each replica).
+        warm = asyncio.run(run_class(dep.url, replicas, 0, 1, 0, "Feature_maps", "layer=block3.relu3", timeout))
+        pids = [r.proc.pid for r in dep.replicas]
+        idle = sum(tree_memory_mb(p, "VmRSS") for p in pids)
+        load_before = os.getloadavg()
+        out = asyncio.run(run_class(dep.url, students, within, 3, 2, "Feature_maps", "layer=block3.relu3",
+                                    timeout))
+        peak = sum(tree_memory_mb(p, "VmHWM") for p in pids)
+        load_after = os.getloadavg()
+    return {"students": students, "within_s": within, "views_each": 3, "replicas": replicas,
+            "p50_s": out["p50_s"], "p95_s": out["p95_s"], "max_s": out["max_s"], "errors": out["errors"],
+            "error_samples": out["error_samples"], "peak_rss_mb": round(peak, 1),
+            "rss_warm_idle_mb": round(idle, 1),
+            "rss_per_session_mb": round(max(peak - idle, 0) / students, 1),
+            "students_per_replica": out["students_per_replica"], "warm_up_errors": warm["errors"],
+            "wall_s": out["wall_s"], "loadavg_1m_before_after": [round(load_before[0], 1), round(load_after[0], 1)]}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--json", action="store_true", help="print one JSON object (always on)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--data", help="CIFAR-10 root (default: $CIFAR10_ROOT or ../shared/cifar10)")
+    p.add_argument("--classroom", type=int, default=0, metavar="N",
+                   help="also run the class of N students (loadgen) through HAProxy; 0 (default) skips it")
+    p.add_argument("--within", type=float, default=10, help="the class arrives within this many seconds")
+    p.add_argument("--replicas", type=int, default=2, help="replicas behind HAProxy for the classroom figure")
+    p.add_argument("--only-classroom", action="store_true", help="skip every other figure")
     args = p.parse_args(argv)
 
     from data.cifar10 import resolve_root
@@ -260,6 +296,14 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "CIFAR10_ROOT": root}
     started = time.perf_counter()
     result: dict = {}
+    if args.classroom:
+        for key, n in (("classroom", args.replicas), ("classroom_one_replica", 1)):
+            log(f"classroom: {args.classroom} students within {args.within} s, {n} replica(s) behind HAProxy…")
+            result[key] = bench_classroom(env, args.classroom, args.within, n)
+        if args.only_classroom:
+            result["bench_seconds"] = round(time.perf_counter() - started, 1)
+            print(json.dumps(result))
+            return 0
     log("test-set throughput and cache reload…")
     result.update(bench_throughput(root))
     log("interaction medians (AppTest)…")
