@@ -7,11 +7,11 @@ import streamlit as st
 
 from explain.activations import map_layers
 from explain.feature_maps import image_activations, layer_label
-from explain.semantic import rank_in_column, rank_of_score, semantic_view
+from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
 from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
-from render.common import CATEGORY_COLOURS, OVERLAY_SCALE, contrast_text, overlay
-from render.semantic import OTHER_COLOUR, semantic_legend, semantic_map_figure, semantic_slide
+from render.common import OVERLAY_SCALE, overlay
+from render.semantic import DEFAULT_OPACITY, semantic_legend, semantic_map_figure, semantic_slide, strip
 from render.slide import slide_file_name
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
@@ -25,6 +25,7 @@ img = image_sidebar(ctx)
 DEFAULT_LAYER = "block3.relu3"
 EXAMPLES = 12  # top activating test images shown for the chosen channel
 PER_ROW = 6
+STRIP = 4  # top test images per legend row
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -77,41 +78,52 @@ except NamesFileError as exc:
     st.warning(f"Channel names are not shown: {literal(exc)}")
     all_names = {}
 
-# --- Layer (URL: layer=) and opacity --------------------------------------------------------
-c_layer, c_opacity = st.columns([3, 2])
+# --- Layer (URL: layer=), colours (URL: top=) and opacity -------------------------------------
+c_layer, c_top, c_opacity = st.columns([3, 2, 2])
 layer = url_widget(c_layer.selectbox, "Layer (block · layer — output N×C×H×W)", options=names_list, key="sm_layer",
                    default=DEFAULT_LAYER, valid=names_list.__contains__, param="layer",
                    parse=parse_choice(names_list), why="unknown layer; pick one from the list",
                    format_func=lambda n: layer_label(n, shapes[n]))
-opacity = url_widget(c_opacity.slider, "Colour opacity over the image", key="sm_opacity", default=0.55,
-                     min_value=0.0, max_value=1.0, step=0.05)
+top_n = int(url_widget(c_top.slider, "Channels in colour (most frequent winners)", key="sm_top",
+                       default=DEFAULT_TOP_N, min_value=1, max_value=16, step=1, param="top",
+                       parse=parse_int_in(1, 16), why="use a number of colours from 1 to 16",
+                       valid=lambda n: isinstance(n, int) and 1 <= n <= 16,
+                       help="The other winners share one grey: fewer colours read more easily."))
+opacity = url_widget(c_opacity.slider, "Colour opacity over the image", key="sm_opacity",
+                     default=DEFAULT_OPACITY, min_value=0.0, max_value=1.0, step=0.05)
 maps = acts[layer]
 count = maps.shape[0]
-view = semantic_view(maps, layer, all_names)
+view = semantic_view(maps, layer, all_names, top_n)
 result, named = view.argmax, view.names
+scores = ctx.channel_scores(layer)
 
 # --- The map and its legend -----------------------------------------------------------------
-c_map, c_legend = st.columns([3, 2])
+c_map, c_legend = st.columns([5, 4])
 h, w = result.channel.shape
-c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity)), width="stretch", key="sm_map")
+c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=580)), width="stretch", key="sm_map")
 top_channel, top_share = view.top
 explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels win at least one position; "
-        f"channel {top_channel} wins the most ({top_share:.0%})."
-        + (" Cells are labelled with the channel's name or #number." if h <= 8 else
-           " The cells are too small to label: read the colours in the legend.")
-        + (f" Winners beyond the {len(CATEGORY_COLOURS)}th share grey ({OTHER_COLOUR})."
-           if len(result.shares) > len(CATEGORY_COLOURS) else ""), caption=True, container=c_map)
+        f"channel {top_channel} wins the most ({top_share:.0%}). The {len(view.shown)} most frequent winners "
+        "have their own colours, the same on every image and slide; "
+        + (f"the other {len(view.others)} share grey. " if view.others else "")
+        + ("Each region is labelled with the channel's name or #number." if h <= 16 else
+           "The cells are too small to label: read the colours in the legend."),
+        caption=True, container=c_map)
 with c_legend:
     st.markdown(f"**Legend — winning channels of {layer}**")
-    legend = pd.DataFrame(semantic_legend(view))
-    swatches = legend.style.map(lambda hex_: f"background-color: {hex_}; color: {contrast_text(hex_)}",
-                                subset=["colour"])
-    st.dataframe(swatches, hide_index=True, width="stretch", height=min(38 + 35 * len(legend), 560),
+    strips = {ch: strip(ctx.split.images[top_k(scores, ch, STRIP)]) for ch in view.shown}
+    legend = pd.DataFrame(semantic_legend(view, strips))
+    st.dataframe(legend, hide_index=True, width="stretch", height=60 + 42 * len(legend), row_height=42,
+                 column_order=["colour", "channel", "name", "share", "top test images"],
                  column_config={
-                     "colour": st.column_config.TextColumn("colour", width="small"),
-                     "channel": st.column_config.NumberColumn("channel", format="%d"),
+                     "colour": st.column_config.ImageColumn("colour", width=44),
+                     "channel": st.column_config.TextColumn("channel", width=60),
                      "name": st.column_config.TextColumn("name"),
-                     "share": st.column_config.NumberColumn("positions won", format="percent"),
+                     "share": st.column_config.NumberColumn("won", format="percent", width=70,
+                                                            help="Share of this map's positions"),
+                     "top test images": st.column_config.ImageColumn(
+                         "top test images", width=140,
+                         help=f"The {STRIP} test images where the channel fires most"),
                  })
     export_button(slide_file_name("semantic-map", img.name, layer),
                   partial(semantic_slide, view, image, img.title, opacity, slide_footer(ctx, img)),
@@ -155,7 +167,6 @@ with c_pick:
     if message:
         (st.success if message[0] == "success" else st.error)(message[1])
 
-scores = ctx.channel_scores(layer)
 top = top_k(scores, channel, EXAMPLES)
 examples = example_maps(sha, root, layer, channel, tuple(int(p) for p in top), ctx)
 vmax = max(float(examples.max()), float(maps[channel].max()), 1e-6)
