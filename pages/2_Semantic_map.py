@@ -13,6 +13,7 @@ from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_name
 from render.common import OVERLAY_SCALE, overlay
 from render.semantic import DEFAULT_OPACITY, semantic_legend, semantic_map_figure, semantic_slide, strip
 from render.slide import slide_file_name
+from ui.links import atlas_link, atlas_url
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
@@ -25,7 +26,7 @@ img = image_sidebar(ctx)
 DEFAULT_LAYER = "block3.relu3"
 EXAMPLES = 12  # top activating test images shown for the chosen channel
 PER_ROW = 6
-STRIP = 4  # top test images per legend row
+STRIP = 3  # top test images per legend row
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -112,17 +113,19 @@ explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels 
 with c_legend:
     st.markdown(f"**Legend — winning channels of {layer}**")
     strips = {ch: strip(ctx.split.images[top_k(scores, ch, STRIP)]) for ch in view.shown}
-    legend = pd.DataFrame(semantic_legend(view, strips))
+    legend = pd.DataFrame(semantic_legend(view, strips, {ch: atlas_url(layer, ch) for ch in view.shown}))
     st.dataframe(legend, hide_index=True, width="stretch", height=60 + 42 * len(legend), row_height=42,
-                 column_order=["colour", "channel", "name", "share", "top test images"],
+                 column_order=["colour", "atlas", "label", "share", "top test images"],
                  column_config={
                      "colour": st.column_config.ImageColumn("colour", width=44),
-                     "channel": st.column_config.TextColumn("channel", width=60),
-                     "name": st.column_config.TextColumn("name"),
-                     "share": st.column_config.NumberColumn("won", format="percent", width=70,
+                     "atlas": st.column_config.LinkColumn(
+                         "channel", display_text=r"channel=(\d+)", width=60,
+                         help="Click a channel to open its page in the channel atlas"),
+                     "label": st.column_config.TextColumn("name"),
+                     "share": st.column_config.NumberColumn("won", format="percent", width=68,
                                                             help="Share of this map's positions"),
                      "top test images": st.column_config.ImageColumn(
-                         "top test images", width=140,
+                         "top test images", width=105,
                          help=f"The {STRIP} test images where the channel fires most"),
                  })
     export_button(slide_file_name("semantic-map", img.name, layer),
@@ -166,6 +169,7 @@ with c_pick:
     message = st.session_state.pop("_sm_message", None)
     if message:
         (st.success if message[0] == "success" else st.error)(message[1])
+    atlas_link(layer, channel)
 
 top = top_k(scores, channel, EXAMPLES)
 examples = example_maps(sha, root, layer, channel, tuple(int(p) for p in top), ctx)

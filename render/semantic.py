@@ -167,17 +167,18 @@ def other_label(view: SemanticView) -> str:
 def semantic_legend(view: SemanticView, strips: dict[int, str] | None = None,
                     links: dict[int, str] | None = None) -> list[dict]:
     """The legend's rows, largest share first, then one "other" row (if any channel is outside the
-    top N; its channel is "other", the caption says how many): colour swatch (an image, never a hex
-    code), channel ("#17"), name, share of positions won,
-    and optionally a strip of the channel's top test images and a link to its atlas page."""
+    top N; its channel is "other"): colour swatch (an image, never a hex code), channel ("#17"),
+    its atlas link, name, the text shown for it ("label": the name, or "other (24 channels)"),
+    share of positions won, and a strip of the channel's top test images."""
     strips, links = strips or {}, links or {}
     shares = dict(view.argmax.shares)
-    rows = [{"colour": swatch(channel_colour(ch)), "channel": f"#{ch}", "name": view.names.get(ch, ""),
-             "share": float(shares[ch]), "top test images": strips.get(ch), "atlas": links.get(ch)}
+    rows = [{"colour": swatch(channel_colour(ch)), "channel": f"#{ch}", "atlas": links.get(ch),
+             "name": view.names.get(ch, ""), "label": view.names.get(ch, ""), "share": float(shares[ch]),
+             "top test images": strips.get(ch, BLANK)}
             for ch in view.shown]
     if view.others:
-        rows.append({"colour": swatch(OTHER_COLOUR), "channel": "other", "name": "",
-                     "share": view.other_share, "top test images": BLANK, "atlas": None})
+        rows.append({"colour": swatch(OTHER_COLOUR), "channel": "other", "atlas": "", "name": "",
+                     "label": other_label(view), "share": view.other_share, "top test images": BLANK})
     return rows
 
 

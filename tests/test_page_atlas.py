@@ -1,0 +1,184 @@
+"""Issue 13: the channel atlas (explain/atlas.py, render/atlas.py, pages/8_Channel.py) against the real
+checkpoint and test set; names are written only beside a temporary copy of the checkpoint."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from explain.atlas import (
+    class_means,
+    fire_mask,
+    selectivity_index,
+    suggest_name,
+    top_class_counts,
+    where_it_fires,
+)
+from model.names import load_names, names_path
+from render.atlas import OUTLINE_RGB, outlined
+from tests.conftest import CHECKPOINT
+from tests.test_page_feature_maps import charts, make_app, markdown, warnings
+
+PAGE = "pages/8_Channel.py"
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def app(page_env):
+    return make_app(PAGE)
+
+
+@pytest.fixture(autouse=True)
+def real_names_file_untouched():
+    real = names_path(CHECKPOINT)
+    before = real.read_bytes() if real.exists() else None
+    yield
+    assert (real.read_bytes() if real.exists() else None) == before
+
+
+def captions(at) -> list[str]:
+    return [i.caption for el in at.main.get("image") for i in el.proto.imgs if i.caption.startswith("#")]
+
+
+# --- maths, by hand ----------------------------------------------------------------------------------
+
+def test_class_means_selectivity_and_counts_by_hand():
+    scores = np.array([[1.0, 0.0], [3.0, 2.0], [5.0, 2.0], [0.0, 2.0]])
+    labels = np.array([0, 0, 1, 2])
+    np.testing.assert_allclose(class_means(scores, labels, 0, 3), [2.0, 5.0, 0.0])
+    assert selectivity_index(np.array([2.0, 5.0, 0.0])) == pytest.approx((5 - 1) / (5 + 1))
+    assert selectivity_index(np.array([1.0, 1.0, 1.0])) == 0.0
+    assert selectivity_index(np.array([0.0, 4.0, 0.0])) == 1.0
+    assert selectivity_index(np.zeros(3)) == 0.0
+    assert top_class_counts(scores, labels, 0, 3, pool=2).tolist() == [1, 1, 0]
+
+
+def test_where_it_fires_and_the_suggestion():
+    maps = np.zeros((3, 8, 8), np.float32)
+    maps[:, 3:5, 3:5] = 1.0
+    assert where_it_fires(maps) == "centre"
+    top = np.zeros((2, 8, 8), np.float32)
+    top[:, 0, 0:2] = 1.0
+    assert where_it_fires(top) == "top left"
+    assert where_it_fires(np.ones((2, 8, 8))) == "everywhere"
+    classes = ["cat", "dog", "car"]
+    assert suggest_name(classes, np.array([10, 80, 10]), "centre") == "dog, centre"
+    assert suggest_name(classes, np.array([35, 40, 25]), "top") == "dog/cat, top"
+    spread = suggest_name([*classes, "ship"], np.array([25, 25, 25, 25]), "everywhere")
+    assert spread == "mixed classes, everywhere"
+
+
+def test_outline_marks_where_it_fires():
+    image = np.full((32, 32, 3), 200, np.uint8)
+    heat = np.zeros((8, 8), np.float32)
+    heat[2:4, 2:4] = 1.0
+    mask = fire_mask(heat)
+    assert mask.sum() == 4
+    out = outlined(image, heat, 128)
+    assert tuple(out[32, 40]) == OUTLINE_RGB          # the region's top edge
+    assert (out[40, 40] == 200).all()                 # inside: unchanged
+    assert (out[100, 100] < 200).all()                # outside: dimmed
+
+
+# --- the page ----------------------------------------------------------------------------------------
+
+def test_atlas_top_k_equals_an_independent_top_k(app, reference_predictions, test_split):
+    app.query_params["layer"] = "block3.relu3"
+    app.query_params["channel"] = "17"
+    at = app.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="ch_layer").value == "block3.relu3"
+    assert at.number_input(key="ch_channel").value == 17
+    column = reference_predictions.relu3_max[:, 17]  # plain torch, computed in conftest
+    expected = sorted(range(len(column)), key=lambda p: (-column[p], p))[:12]
+    shown = [int(re.match(r"#(\d+) ", c).group(1)) for c in captions(at)]
+    assert shown == [int(test_split.indices[expected[n]]) for col in range(6) for n in (col, col + 6)]
+    figs = charts(at)
+    means = np.array(figs["ch_means"]["data"][0]["y"])
+    labels = test_split.labels
+    np.testing.assert_allclose(means, [column[labels == k].mean() for k in range(10)], rtol=1e-4)
+    assert "selectivity" in figs["ch_selectivity"]["layout"]["title"]["text"]
+    assert "Suggested" in markdown(at)
+    # Links to the semantic maps where it wins.
+    links = [el.proto for el in at.main.get("page_link")]
+    assert all("Semantic_map" in link.page for link in links)
+
+
+@pytest.mark.parametrize("param, value, notice", [
+    ("layer", "nope", "Ignored `layer=nope` in the link: unknown layer"),
+    ("channel", "128", "Ignored `channel=128` in the link: block3.relu3 has channels 0–127"),
+    ("channel", "-1", "Ignored `channel=-1`"),
+    ("channel", "x", "Ignored `channel=x`"),
+])
+def test_bad_layer_or_channel_in_the_url_is_reported(app, param, value, notice):
+    app.query_params[param] = value
+    at = app.run()
+    assert not at.exception
+    assert notice in warnings(at)
+    assert at.selectbox(key="ch_layer").value == "block3.relu3"
+    assert at.number_input(key="ch_channel").value == 0
+
+
+def test_a_channel_of_a_smaller_layer_from_the_url(app):
+    app.query_params["layer"] = "block1.relu1"
+    app.query_params["channel"] = "31"
+    at = app.run()
+    assert not at.exception and not at.warning
+    assert at.number_input(key="ch_channel").value == 31
+    assert "channel 31 of block1.relu1 fires most" in at.subheader[0].value
+
+
+def test_a_script_name_renders_as_text_and_names_can_be_accepted_edited_cleared(app, page_env):
+    names_path(page_env).write_text(json.dumps({"block3.relu3": {"0": XSS}}), encoding="utf-8")
+    at = app.run()
+    assert not at.exception
+    name_line = next(m.value for m in at.markdown if m.value.startswith("**Name:**"))
+    assert "<script>" not in name_line and r"\<script\>" in name_line  # shown literally, never as HTML
+    assert at.text_input(key="ch_name").value == XSS
+    # Accept the suggestion.
+    at.button(key="ch_accept").click().run()
+    assert not at.exception
+    suggestion = load_names(names_path(page_env))["block3.relu3"]["0"]
+    assert suggestion != XSS and "," in suggestion
+    # Edit, then clear.
+    at.text_input(key="ch_name").input("left ear")
+    at.button(key="ch_save").click().run()
+    assert load_names(names_path(page_env)) == {"block3.relu3": {"0": "left ear"}}
+    at.text_input(key="ch_name").input("")
+    at.button(key="ch_save").click().run()
+    assert load_names(names_path(page_env)) == {}
+
+
+def test_conflict_protection_holds_on_the_atlas(app, page_env):
+    a = app.run()
+    b = make_app(PAGE).run()
+    a.text_input(key="ch_name").input("ear")
+    a.button(key="ch_save").click().run()
+    b.button(key="ch_accept").click().run()  # B never saw "ear"
+    assert not b.exception
+    assert load_names(names_path(page_env)) == {"block3.relu3": {"0": "ear"}}
+    assert any("another browser" in e.value for e in b.error)
+
+
+def test_every_legend_entry_and_the_enlarged_feature_map_link_to_the_atlas(page_env):
+    at = make_app("pages/2_Semantic_map.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["label"].iloc[-1].startswith("other (")
+    for ch, url in zip(table["channel"], table["atlas"]):
+        if ch == "other":
+            assert url == ""  # no atlas page for "other"
+        else:
+            assert url == f"Channel?layer=block3.relu3&channel={ch[1:]}"
+    channel = at.selectbox(key="sm_channel").value
+    links = [el.proto for el in at.main.get("page_link")]
+    assert any(link.page == "Channel" and link.query_string == f"layer=block3.relu3&channel={channel}"
+               for link in links), [(link.page, link.query_string) for link in links]
+    fm = make_app("pages/1_Feature_maps.py").run()
+    channel = fm.number_input(key="fm_channel").value
+    links = [el.proto for el in fm.main.get("page_link")]
+    assert any(link.page == "Channel" and link.query_string == f"layer=block1.relu1&channel={channel}"
+               for link in links), [(link.page, link.query_string) for link in links]
