@@ -6,12 +6,21 @@ import pandas as pd
 import streamlit as st
 
 from explain.activations import map_layers
+from explain.concepts import DEFAULT_K, FIT_IMAGES, K_RANGE, concept_map
 from explain.feature_maps import image_activations, layer_label
 from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
 from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
 from render.common import OVERLAY_SCALE, overlay
-from render.semantic import DEFAULT_OPACITY, semantic_legend, semantic_map_figure, semantic_slide, strip
+from render.semantic import (
+    DEFAULT_OPACITY,
+    concept_legend,
+    concept_map_figure,
+    semantic_legend,
+    semantic_map_figure,
+    semantic_slide,
+    strip,
+)
 from render.slide import slide_file_name
 from ui.links import atlas_link, atlas_url
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
@@ -131,6 +140,51 @@ with c_legend:
     export_button(slide_file_name("semantic-map", img.name, layer),
                   partial(semantic_slide, view, image, img.title, opacity, slide_footer(ctx, img)),
                   key="export_sm")
+
+# --- Concepts (URL: concepts=1, k=): the argmax over k NMF concepts beside the one over channels --
+def _flag(raw: str) -> bool:
+    if raw.strip().lower() not in ("0", "1"):
+        raise ValueError(raw)
+    return raw.strip() == "1"
+
+
+c_toggle, c_k = st.columns([2, 3])
+with_concepts = url_widget(c_toggle.toggle, "Compare with concepts (NMF)", key="sm_concepts", default=False,
+                           param="concepts", parse=_flag, why="use concepts=1 (on) or concepts=0 (off)",
+                           to_url=lambda on: "1" if on else "0",
+                           help="Beside the argmax over channels, the argmax over k concepts: non-negative "
+                                "mixes of channels found by NMF over the layer's activations on test images.")
+if with_concepts:
+    k = int(url_widget(c_k.slider, "Concepts (k)", key="sm_k", default=DEFAULT_K, min_value=K_RANGE[0],
+                       max_value=K_RANGE[1], step=1, param="k", parse=parse_int_in(*K_RANGE),
+                       why=f"use k from {K_RANGE[0]} to {K_RANGE[1]}",
+                       valid=lambda n: isinstance(n, int) and K_RANGE[0] <= n <= K_RANGE[1]))
+    concepts = ctx.concepts(layer, k)
+    cmap = concept_map(maps, concepts.components)
+    c_channels, c_concepts = st.columns(2)
+    c_channels.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=520)), width="stretch",
+                            key="sm_map_channels")
+    c_concepts.plotly_chart(fit(concept_map_figure(image, cmap, concepts, opacity, height=520)),
+                            width="stretch", key="sm_concept_map")
+    explain(f"Left: the strongest of {count} channels at each position (top {len(view.shown)} in colour). "
+            f"Right: the strongest of {k} concepts. NMF writes the layer's activations at every position of "
+            f"{concepts.fit_images:,} test images as non-negative mixes of {k} concepts "
+            f"(reconstruction error {concepts.rel_error:.0%} of the activations' size); the names are "
+            "suggestions from each concept's top images.", caption=True)
+    rows = concept_legend(concepts, cmap, {j: strip(ctx.split.images[concepts.top[j][:STRIP]])
+                                           for j in range(concepts.k)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=60 + 42 * len(rows),
+                 row_height=42,
+                 column_config={
+                     "colour": st.column_config.ImageColumn("colour", width=44),
+                     "concept": st.column_config.TextColumn("concept", width=70),
+                     "suggested name": st.column_config.TextColumn("suggested name"),
+                     "share": st.column_config.NumberColumn("here", format="percent", width=68),
+                     "top channels": st.column_config.TextColumn("top channels"),
+                     "top test images": st.column_config.ImageColumn("top test images", width=105),
+                 })
+else:
+    c_k.caption(f"Concepts are found once per layer and k over {FIT_IMAGES:,} test images (NMF).")
 
 # --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
 st.header("Name a channel")

@@ -9,12 +9,14 @@ most frequent winners are drawn in their colours; the other winners share one ne
 from __future__ import annotations
 
 import colorsys
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
 
 from explain.activations import format_shape
+from explain.concepts import Concepts
 from explain.semantic import OTHER, SemanticView, label_cell, regions
 from render.common import layout_dict, png_data_uri, text, titled, upscale
 from render.slide import OTHER_COLOUR, CategoryPanel, input_panel, slide_png
@@ -78,12 +80,12 @@ def strip(images: np.ndarray, size: int = 32) -> str:
     return png_data_uri(out)
 
 
-def colour_image(codes: np.ndarray) -> np.ndarray:
-    """H×W×3 float32: each code's colour (:data:`OTHER` and any unknown code: grey)."""
+def colour_image(codes: np.ndarray, colour_of: Callable[[int], str] = channel_colour) -> np.ndarray:
+    """H×W×3 float32: each code's colour (by default a channel's; :data:`OTHER`: grey)."""
     codes = np.asarray(codes)
     out = np.empty((*codes.shape, 3), np.float32)
     for code in np.unique(codes):
-        out[codes == code] = rgb(channel_colour(int(code)))
+        out[codes == code] = rgb(colour_of(int(code)))
     return out
 
 
@@ -109,28 +111,28 @@ def region_borders(codes: np.ndarray, cell: int, width: int = 2) -> np.ndarray:
 
 
 def semantic_pixels(image: np.ndarray, codes: np.ndarray, opacity: float, size: int = 512,
-                    borders: bool = True) -> np.ndarray:
+                    borders: bool = True, colour_of: Callable[[int], str] = channel_colour) -> np.ndarray:
     """uint8 size×size×3: ``codes``' colours over the upscaled image, with region borders."""
     img = np.asarray(image, dtype=np.uint8)
     cell = size // codes.shape[0]
     big = upscale(img, size // img.shape[0]).astype(np.float32)
     alpha = np.where(np.asarray(codes) == OTHER, opacity * OTHER_OPACITY, opacity).astype(np.float32)
     alpha = upscale(alpha, cell)[..., None]
-    blended = (1 - alpha) * big + alpha * upscale(colour_image(codes), cell)
+    blended = (1 - alpha) * big + alpha * upscale(colour_image(codes, colour_of), cell)
     if borders:
         blended[region_borders(codes, cell, width=max(2, cell // 16))] = BORDER_RGB
     return blended.round().clip(0, 255).astype(np.uint8)
 
 
 def semantic_figure(image: np.ndarray, codes: np.ndarray, labels: dict[int, str], title: str, opacity: float,
-                    height: int = 520) -> go.Figure:
+                    height: int = 520, colour_of: Callable[[int], str] = channel_colour) -> go.Figure:
     """Each position's code as its colour over the image, borders between regions, and one label
     per region (not on "other") when the cells are big enough to read."""
     size = 512
     codes = np.asarray(codes)
     cell = size // codes.shape[0]
-    image_trace = dict(type="image", source=png_data_uri(semantic_pixels(image, codes, opacity, size)),
-                       hoverinfo="skip")
+    image_trace = dict(type="image", hoverinfo="skip",
+                       source=png_data_uri(semantic_pixels(image, codes, opacity, size, colour_of=colour_of)))
     region_labels = []
     if cell >= 32:
         for code, cells in regions(codes):
@@ -201,3 +203,33 @@ def semantic_slide(view: SemanticView, image: np.ndarray, name: str, opacity: fl
         f"{name}",
         [input_panel(image, f"Input: {name}"), semantic_panel(view, image, opacity)],
         footer)
+
+
+# --- Concept maps (NMF): the argmax over k concepts, beside the argmax over channels ---------------
+# Concepts are not channels: they get their own 12 colours (Plotly's Bold + Prism, distinct).
+CONCEPT_COLOURS = ("#7F3C8D", "#11A579", "#3969AC", "#F2B701", "#E73F74", "#80BA5A", "#E68310", "#008695",
+                   "#CF1C90", "#F97B72", "#4B4B8F", "#5F4690")
+
+
+def concept_colour(concept: int) -> str:
+    return CONCEPT_COLOURS[int(concept) % len(CONCEPT_COLOURS)]
+
+
+def concept_map_figure(image: np.ndarray, cmap: np.ndarray, concepts: Concepts,
+                       opacity: float = DEFAULT_OPACITY, height: int = 580) -> go.Figure:
+    """Each position's strongest concept as a colour over the image, one label per region."""
+    labels = {j: map_label(j, None).replace("#", "C") for j in range(concepts.k)}
+    h, w = cmap.shape
+    return titled(semantic_figure(image, cmap, labels, "", opacity, height=height, colour_of=concept_colour),
+                  f"Strongest of {concepts.k} concepts at each of the {h}×{w} positions",
+                  f"{concepts.layer}: NMF of its channels")
+
+
+def concept_legend(concepts: Concepts, cmap: np.ndarray, strips: dict[int, str] | None = None) -> list[dict]:
+    """One row per concept: swatch, "C3", suggested name, share of this map, top channels, top images."""
+    strips = strips or {}
+    cmap = np.asarray(cmap)
+    return [{"colour": swatch(concept_colour(j)), "concept": f"C{j}", "suggested name": concepts.names[j],
+             "share": float((cmap == j).mean()),
+             "top channels": ", ".join(f"#{c}" for c in concepts.top_channels(j)),
+             "top test images": strips.get(j, BLANK)} for j in range(concepts.k)]

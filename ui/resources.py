@@ -120,6 +120,16 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarS
         bar.empty()
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _concepts(sha: str, root: str, layer: str, k: int, _checkpoint, _split: CifarSplit):
+    from explain.concepts import FIT_IMAGES, cached_concepts
+
+    with st.spinner(f"Finding {k} concepts of {layer} by NMF over {FIT_IMAGES:,} test images (once; "
+                    "up to half a minute)…"):
+        return cached_concepts(_checkpoint.model, _split.images, _split.labels, tuple(_split.classes),
+                               _checkpoint.meta, layer, k, sha, cache_dir())
+
+
 @st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
 def _activations(sha: str, root: str, key: str, _pixels, _ctx: "Context") -> dict:
     """Every layer's C×H×W output for one 32×32 image (keyed on checkpoint, data set, image key)."""
@@ -181,6 +191,11 @@ class Context:
     def channel_scores(self, layer: str):
         return _channel_scores(self.card.sha256, str(self.settings.data_root), layer,
                                self.checkpoint, self.split)
+
+    def concepts(self, layer: str, k: int):
+        """The ``k`` NMF concepts of ``layer`` (explain.concepts), once per checkpoint, layer and k."""
+        return _concepts(self.card.sha256, str(self.settings.data_root), layer, int(k), self.checkpoint,
+                         self.split)
 
 
 def load_or_stop(*, need_data: bool = True) -> Context:
