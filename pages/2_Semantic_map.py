@@ -10,7 +10,16 @@ from explain.concepts import DEFAULT_K, FIT_IMAGES, K_RANGE, concept_map
 from explain.feature_maps import image_activations, layer_label
 from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
-from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
+from model.names import (
+    MAX_NAME_LENGTH,
+    NameConflict,
+    NamesFileError,
+    load_names,
+    names_path,
+    seed_names,
+    set_name,
+    starter_path,
+)
 from render.common import OVERLAY_SCALE, overlay
 from render.semantic import (
     DEFAULT_OPACITY,
@@ -58,6 +67,7 @@ explain("At every position of a layer, the channel with the largest activation w
 
 # --- Names file (beside the checkpoint) ----------------------------------------------------
 names_file = names_path(ctx.card.path)
+seed_names(names_file, starter_path(ctx.card.path))  # the names shipped with the checkpoint
 
 
 def save_name(layer: str, channel: int) -> None:

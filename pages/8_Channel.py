@@ -6,7 +6,16 @@ from explain.activations import map_layers
 from explain.atlas import POOL, channel_atlas
 from explain.feature_maps import image_activations, layer_label
 from explain.testset import top_k
-from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
+from model.names import (
+    MAX_NAME_LENGTH,
+    NameConflict,
+    NamesFileError,
+    load_names,
+    names_path,
+    seed_names,
+    set_name,
+    starter_path,
+)
 from render.atlas import class_means_figure, outlined, selectivity_figure
 from ui.present import explain, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
@@ -55,6 +64,7 @@ atlas = channel_atlas(layer, channel, scores, ctx.split.labels, ctx.classes,
 
 # --- Name: current, suggested; accept, edit or clear ------------------------------------------
 names_file = names_path(ctx.card.path)
+seed_names(names_file, starter_path(ctx.card.path))  # the names shipped with the checkpoint
 try:
     all_names = load_names(names_file)
 except NamesFileError as exc:

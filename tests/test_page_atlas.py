@@ -182,3 +182,37 @@ def test_every_legend_entry_and_the_enlarged_feature_map_link_to_the_atlas(page_
     links = [el.proto for el in fm.main.get("page_link")]
     assert any(link.page == "Channel" and link.query_string == f"layer=block1.relu1&channel={channel}"
                for link in links), [(link.page, link.query_string) for link in links]
+
+
+# --- Starter names shipped with the checkpoint ---------------------------------------------------
+
+def test_the_shipped_starter_names_cover_the_24_most_frequent_block3_winners(frozen_checkpoint, test_split):
+    from explain.concepts import layer_outputs
+    from model.names import starter_path
+
+    starter = load_names(starter_path(CHECKPOINT))["block3.relu3"]
+    counts = np.zeros(128, np.int64)
+    for start in range(0, len(test_split.images), 1000):
+        maps = layer_outputs(frozen_checkpoint.model, test_split.images[start:start + 1000],
+                             frozen_checkpoint.meta, "block3.relu3")
+        counts += np.bincount(maps.argmax(axis=1).ravel(), minlength=128)
+    top24 = np.argsort(-counts, kind="stable")[:24]
+    assert {str(c) for c in top24} <= set(starter), sorted(set(map(str, top24)) - set(starter))
+    assert all(name.strip() and not name.startswith("#") for name in starter.values())
+
+
+def test_starter_names_seed_the_shared_file_once_and_can_be_cleared(app, page_env):
+    from model.names import seed_names, starter_path
+
+    starter_path(page_env).write_text(json.dumps({"block3.relu3": {"0": "cat face", "5": "sky"}}))
+    at = app.run()
+    assert not at.exception
+    assert load_names(names_path(page_env)) == {"block3.relu3": {"0": "cat face", "5": "sky"}}
+    assert at.text_input(key="ch_name").value == "cat face"
+    assert "“cat face”" in next(m.value for m in at.markdown if m.value.startswith("**Name:**"))
+    at.text_input(key="ch_name").input("")  # the lecturer clears a starter name: it stays cleared
+    at.button(key="ch_save").click().run()
+    at.run()
+    assert load_names(names_path(page_env)) == {"block3.relu3": {"5": "sky"}}
+    assert at.text_input(key="ch_name").value == ""
+    assert not seed_names(names_path(page_env), starter_path(page_env))  # never seeded twice
