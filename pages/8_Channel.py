@@ -5,6 +5,7 @@ import streamlit as st
 from explain.activations import map_layers
 from explain.atlas import POOL, channel_atlas
 from explain.feature_maps import image_activations, layer_label
+from explain.maximise import JITTER, STEPS
 from explain.testset import top_k
 from model.names import (
     MAX_NAME_LENGTH,
@@ -17,6 +18,7 @@ from model.names import (
     starter_path,
 )
 from render.atlas import class_means_figure, outlined, selectivity_figure
+from render.common import display_pixels
 from ui.present import explain, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
@@ -134,6 +136,27 @@ for n, (p, heat) in enumerate(zip(atlas.top, atlas.top_maps)):
         if st.button(f"Show #{idx}", key=f"ch_pick_{idx}", width="stretch"):
             set_current_image(idx)
             st.rerun()
+
+# --- The input that maximises it ------------------------------------------------------------------------
+st.subheader("A synthetic input that maximises it")
+c_max, c_note = st.columns([1, 3])
+ready = ctx.maximised_ready(layer)
+if ready or st.button(f"Compute the maximising inputs of all {count} channels of {layer}", key="ch_maximise",
+                      help="Once per layer; kept on disk."):
+    best = ctx.maximised(layer)
+    top1 = float(atlas.top_scores[0]) if len(atlas.top_scores) else 0.0
+    reached = float(best.activation[channel])
+    c_max.image(display_pixels(best.images[channel], 256), width="stretch", output_format="PNG",
+                caption=f"Channel {channel}: max {reached:.2f}"
+                        + (f" = {reached / top1:.1f}× its best test image ({top1:.2f})" if top1 > 0 else ""))
+    c_note.caption(f"Found by gradient ascent on the input ({STEPS} steps of Adam, jitter ±{JITTER} px, "
+                   "fixed seed) in a Fourier parametrisation with 1/f scaling and decorrelated colours, for "
+                   f"all {count} channels of {layer} at once; that took {best.seconds:.0f} s on this machine "
+                   "and is done once per checkpoint and layer (then read from disk). It shows what the "
+                   "channel responds to, exaggerated; it is not a photo.")
+else:
+    c_note.caption(f"Not computed yet for {layer}: about {STEPS} gradient steps for all {count} channels at "
+                   "once (tens of seconds on 2 CPU cores), then kept on disk.")
 
 # --- Classes ---------------------------------------------------------------------------------------
 st.subheader("Which classes it prefers")

@@ -216,3 +216,50 @@ def test_starter_names_seed_the_shared_file_once_and_can_be_cleared(app, page_en
     assert load_names(names_path(page_env)) == {"block3.relu3": {"5": "sky"}}
     assert at.text_input(key="ch_name").value == ""
     assert not seed_names(names_path(page_env), starter_path(page_env))  # never seeded twice
+
+
+# --- Activation maximisation --------------------------------------------------------------------
+
+RATIO = 2.0  # the maximising input beats the channel's best test image by at least this factor
+
+
+def test_the_maximising_input_far_exceeds_the_best_test_image_and_is_deterministic(frozen_checkpoint,
+                                                                                   reference_predictions):
+    from explain.maximise import maximise_layer
+
+    channels = [1, 63, 68, 114]
+    model, meta = frozen_checkpoint.model, frozen_checkpoint.meta
+    first = maximise_layer(model, meta, "block3.relu3", channels=channels)
+    top1 = reference_predictions.relu3_max[:, channels].max(axis=0)
+    assert (first.activation / top1 >= RATIO).all(), first.activation / top1
+    # The reported activation is the saved picture's (uint8), recomputed independently here.
+    import torch
+
+    x = torch.from_numpy(first.images).permute(0, 3, 1, 2).float() / 255.0
+    mean = torch.tensor(meta["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(meta["std"]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        out = model.block3(model.block2(model.block1((x - mean) / std)))  # ends with pool3
+    assert first.images.shape == (4, 32, 32, 3) and first.images.dtype == np.uint8
+    assert (out[torch.arange(4), torch.tensor(channels)].amax(dim=(1, 2)).numpy() > 0).all()
+    again = maximise_layer(model, meta, "block3.relu3", channels=channels)
+    np.testing.assert_array_equal(again.images, first.images)
+    other = maximise_layer(model, meta, "block3.relu3", channels=channels, seed=1)
+    assert not np.array_equal(other.images, first.images)
+
+
+def test_the_atlas_computes_the_maximising_inputs_on_request_and_says_their_cost(page_env, monkeypatch,
+                                                                                  tmp_path):
+    monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path))
+    app = make_app(PAGE)
+    app.query_params.update({"layer": "block1.relu1", "channel": "3"})
+    at = app.run()
+    assert not at.exception
+    assert any("Not computed yet for block1.relu1" in c.value for c in at.caption)
+    at.button(key="ch_maximise").click().run(timeout=600)
+    assert not at.exception
+    shown = [i.caption for el in at.main.get("image") for i in el.proto.imgs
+             if i.caption.startswith("Channel 3:")]
+    assert len(shown) == 1 and "× its best test image" in shown[0]
+    assert any("took" in c.value and "once per checkpoint and layer" in c.value for c in at.caption)
+    assert list(tmp_path.glob("maximise-*-block1_relu1-*.npz"))
