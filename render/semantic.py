@@ -125,9 +125,11 @@ def semantic_pixels(image: np.ndarray, codes: np.ndarray, opacity: float, size: 
 
 
 def semantic_figure(image: np.ndarray, codes: np.ndarray, labels: dict[int, str], title: str, opacity: float,
-                    height: int = 520, colour_of: Callable[[int], str] = channel_colour) -> go.Figure:
+                    height: int = 520, colour_of: Callable[[int], str] = channel_colour,
+                    short: dict[int, str] | None = None) -> go.Figure:
     """Each position's code as its colour over the image, borders between regions, and one label
-    per region (not on "other") when the cells are big enough to read."""
+    per region (not on "other") when the cells are big enough to read; a one-cell region gets the
+    ``short`` label (e.g. "#17") if given, so long names do not run into the next cell."""
     size = 512
     codes = np.asarray(codes)
     cell = size // codes.shape[0]
@@ -139,7 +141,8 @@ def semantic_figure(image: np.ndarray, codes: np.ndarray, labels: dict[int, str]
             if code == OTHER or code not in labels:
                 continue
             r, c = label_cell(cells)
-            region_labels.append(dict(x=c * cell + cell / 2, y=r * cell + cell / 2, text=text(labels[code]),
+            shown = (short or {}).get(code, labels[code]) if len(cells) == 1 else labels[code]
+            region_labels.append(dict(x=c * cell + cell / 2, y=r * cell + cell / 2, text=text(shown),
                                       showarrow=False, bgcolor="rgba(0,0,0,0.55)",
                                       font=dict(size=14 if cell >= 60 else 11, color="white")))
     layout = layout_dict(title, height, annotations=region_labels)
@@ -156,7 +159,8 @@ def semantic_map_figure(image: np.ndarray, view: SemanticView, opacity: float = 
     """The page's map: the top-N winners in their colours, the rest grey, one label per region."""
     labels = {ch: map_label(ch, view.names.get(ch)) for ch in view.shown}
     h, w = view.argmax.channel.shape
-    return titled(semantic_figure(image, view.grouped, labels, "", opacity, height=height),
+    short = {ch: f"#{ch}" for ch in view.shown}
+    return titled(semantic_figure(image, view.grouped, labels, "", opacity, height=height, short=short),
                   f"Winning channel at each of the {h}×{w} positions",
                   f"{view.layer} ({format_shape(view.shape)})")
 
