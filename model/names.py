@@ -38,6 +38,32 @@ def names_path(checkpoint_path: str | os.PathLike) -> Path:
     return p.with_name(p.stem + ".channel_names.json")
 
 
+def starter_path(checkpoint_path: str | os.PathLike) -> Path:
+    """The read-only starter names shipped (committed) with a checkpoint: names a person gave the
+    channels after looking at their top images. The shared, editable names file starts as a copy."""
+    p = Path(checkpoint_path)
+    return p.with_name(p.stem + ".starter_names.json")
+
+
+def seed_names(path: str | os.PathLike, starter: str | os.PathLike) -> bool:
+    """If there is no names file at ``path`` yet, start it as a copy of the ``starter`` names (under
+    the lock, so two sessions seed once). Afterwards the starter file is never read again for it:
+    a lecturer's edits and clearings in the shared file stand. True if the file was seeded."""
+    path, starter = Path(path), Path(starter)
+    if path.exists() or not starter.is_file():
+        return False
+    try:
+        names = load_names(starter)
+    except NamesFileError:
+        return False  # a broken starter file is no reason to stop the page
+    with _locked(path):
+        if path.exists():
+            return False
+        with atomic_write(path) as tmp:
+            tmp.write_text(json.dumps(names, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    return True
+
+
 def clean_name(name: str) -> str:
     """Printable text only, single-spaced, at most MAX_NAME_LENGTH characters."""
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(name))

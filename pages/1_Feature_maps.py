@@ -17,6 +17,7 @@ from render.common import OVERLAY_SCALE
 from render.feature_maps import channel_figures, feature_maps_slide, layer_grid_figure
 from render.slide import slide_file_name
 from ui.lecture import lecture_bar
+from ui.links import atlas_link
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
@@ -69,6 +70,7 @@ explain("Each tile is one channel's map, labelled with its channel number (hover
 st.subheader(f"Channel {channel} of {layer}, beside the input")
 if channel == pick.channel:
     st.caption(pick.reason)
+atlas_link(layer, channel)
 one = view.one
 for col, fig, key in zip(st.columns(3), channel_figures(view, img.pixels, img.title),
                          ("fm_input", "fm_channel_map", "fm_overlay")):

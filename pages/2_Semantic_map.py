@@ -6,14 +6,33 @@ import pandas as pd
 import streamlit as st
 
 from explain.activations import map_layers
+from explain.concepts import DEFAULT_K, FIT_IMAGES, K_RANGE, concept_map
 from explain.feature_maps import image_activations, layer_label
-from explain.semantic import rank_in_column, rank_of_score, semantic_view
+from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
-from model.names import MAX_NAME_LENGTH, NameConflict, NamesFileError, load_names, names_path, set_name
-from render.common import CATEGORY_COLOURS, OVERLAY_SCALE, overlay
-from render.semantic import OTHER_COLOUR, semantic_legend, semantic_map_figure, semantic_slide
+from model.names import (
+    MAX_NAME_LENGTH,
+    NameConflict,
+    NamesFileError,
+    load_names,
+    names_path,
+    seed_names,
+    set_name,
+    starter_path,
+)
+from render.common import OVERLAY_SCALE, overlay
+from render.semantic import (
+    DEFAULT_OPACITY,
+    concept_legend,
+    concept_map_figure,
+    semantic_legend,
+    semantic_map_figure,
+    semantic_slide,
+    strip,
+)
 from render.slide import slide_file_name
 from ui.lecture import lecture_bar
+from ui.links import atlas_link, atlas_url
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
@@ -27,6 +46,7 @@ img = image_sidebar(ctx)
 DEFAULT_LAYER = "block3.relu3"
 EXAMPLES = 12  # top activating test images shown for the chosen channel
 PER_ROW = 6
+STRIP = 3  # top test images per legend row
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -49,6 +69,7 @@ explain("At every position of a layer, the channel with the largest activation w
 
 # --- Names file (beside the checkpoint) ----------------------------------------------------
 names_file = names_path(ctx.card.path)
+seed_names(names_file, starter_path(ctx.card.path))  # the names shipped with the checkpoint
 
 
 def save_name(layer: str, channel: int) -> None:
@@ -79,48 +100,103 @@ except NamesFileError as exc:
     st.warning(f"Channel names are not shown: {literal(exc)}")
     all_names = {}
 
-# --- Layer (URL: layer=) and opacity --------------------------------------------------------
-c_layer, c_opacity = st.columns([3, 2])
+# --- Layer (URL: layer=), colours (URL: top=) and opacity -------------------------------------
+c_layer, c_top, c_opacity = st.columns([3, 2, 2])
 layer = url_widget(c_layer.selectbox, "Layer (block · layer — output N×C×H×W)", options=names_list, key="sm_layer",
                    default=DEFAULT_LAYER, valid=names_list.__contains__, param="layer",
                    parse=parse_choice(names_list), why="unknown layer; pick one from the list",
                    format_func=lambda n: layer_label(n, shapes[n]))
-opacity = url_widget(c_opacity.slider, "Colour opacity over the image", key="sm_opacity", default=0.55,
-                     min_value=0.0, max_value=1.0, step=0.05)
+top_n = int(url_widget(c_top.slider, "Channels in colour (most frequent winners)", key="sm_top",
+                       default=DEFAULT_TOP_N, min_value=1, max_value=16, step=1, param="top",
+                       parse=parse_int_in(1, 16), why="use a number of colours from 1 to 16",
+                       valid=lambda n: isinstance(n, int) and 1 <= n <= 16,
+                       help="The other winners share one grey: fewer colours read more easily."))
+opacity = url_widget(c_opacity.slider, "Colour opacity over the image", key="sm_opacity",
+                     default=DEFAULT_OPACITY, min_value=0.0, max_value=1.0, step=0.05)
 maps = acts[layer]
 count = maps.shape[0]
-view = semantic_view(maps, layer, all_names)
+view = semantic_view(maps, layer, all_names, top_n)
 result, named = view.argmax, view.names
+scores = ctx.channel_scores(layer)
 
 # --- The map and its legend -----------------------------------------------------------------
-c_map, c_legend = st.columns([3, 2])
+c_map, c_legend = st.columns([5, 4])
 h, w = result.channel.shape
-c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity)), width="stretch", key="sm_map")
+c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=580)), width="stretch", key="sm_map")
 top_channel, top_share = view.top
 explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels win at least one position; "
-        f"channel {top_channel} wins the most ({top_share:.0%})."
-        + (" Cells are labelled with the channel's name or #number." if h <= 8 else
-           " The cells are too small to label: read the colours in the legend.")
-        + (f" Winners beyond the {len(CATEGORY_COLOURS)}th share grey ({OTHER_COLOUR})."
-           if len(result.shares) > len(CATEGORY_COLOURS) else ""), caption=True, container=c_map)
+        f"channel {top_channel} wins the most ({top_share:.0%}). The {len(view.shown)} most frequent winners "
+        "have their own colours, the same on every image and slide; "
+        + (f"the other {len(view.others)} share grey. " if view.others else "")
+        + ("Each region is labelled with the channel's name or #number." if h <= 16 else
+           "The cells are too small to label: read the colours in the legend."),
+        caption=True, container=c_map)
 with c_legend:
     st.markdown(f"**Legend — winning channels of {layer}**")
-    legend = pd.DataFrame(semantic_legend(view))
-    # Swatches without their hex code, so the names get the room (a name was cut to "backgr" when
-    # presenting at 1280 px).
-    swatches = legend.style.map(lambda hex_: f"background-color: {hex_}; color: {hex_}", subset=["colour"])
-    st.dataframe(swatches, hide_index=True, width="stretch", height=min(38 + 35 * len(legend), 560),
+    strips = {ch: strip(ctx.split.images[top_k(scores, ch, STRIP)]) for ch in view.shown}
+    legend = pd.DataFrame(semantic_legend(view, strips, {ch: atlas_url(layer, ch) for ch in view.shown}))
+    st.dataframe(legend, hide_index=True, width="stretch", height=60 + 42 * len(legend), row_height=42,
+                 column_order=["colour", "atlas", "label", "share", "top test images"],
                  column_config={
-                     # Pixel widths that fit the legend's column at 1280 px in presentation mode.
-                     "colour": st.column_config.TextColumn("", width=40),  # the swatch says it
-                     "channel": st.column_config.NumberColumn("channel", format="%d", width=76),
-                     "name": st.column_config.TextColumn("name", width=144),
-                     "share": st.column_config.NumberColumn("won", format="percent", width=70,
-                                                            help="Share of the positions this channel wins"),
+                     "colour": st.column_config.ImageColumn("colour", width=44),
+                     "atlas": st.column_config.LinkColumn(
+                         "channel", display_text=r"channel=(\d+)", width=60,
+                         help="Click a channel to open its page in the channel atlas"),
+                     "label": st.column_config.TextColumn("name"),
+                     "share": st.column_config.NumberColumn("won", format="percent", width=68,
+                                                            help="Share of this map's positions"),
+                     "top test images": st.column_config.ImageColumn(
+                         "top test images", width=105,
+                         help=f"The {STRIP} test images where the channel fires most"),
                  })
     export_button(slide_file_name("semantic-map", img.name, layer),
                   partial(semantic_slide, view, image, img.title, opacity, slide_footer(ctx, img)),
                   key="export_sm")
+
+# --- Concepts (URL: concepts=1, k=): the argmax over k NMF concepts beside the one over channels --
+def _flag(raw: str) -> bool:
+    if raw.strip().lower() not in ("0", "1"):
+        raise ValueError(raw)
+    return raw.strip() == "1"
+
+
+c_toggle, c_k = st.columns([2, 3])
+with_concepts = url_widget(c_toggle.toggle, "Compare with concepts (NMF)", key="sm_concepts", default=False,
+                           param="concepts", parse=_flag, why="use concepts=1 (on) or concepts=0 (off)",
+                           to_url=lambda on: "1" if on else "0",
+                           help="Beside the argmax over channels, the argmax over k concepts: non-negative "
+                                "mixes of channels found by NMF over the layer's activations on test images.")
+if with_concepts:
+    k = int(url_widget(c_k.slider, "Concepts (k)", key="sm_k", default=DEFAULT_K, min_value=K_RANGE[0],
+                       max_value=K_RANGE[1], step=1, param="k", parse=parse_int_in(*K_RANGE),
+                       why=f"use k from {K_RANGE[0]} to {K_RANGE[1]}",
+                       valid=lambda n: isinstance(n, int) and K_RANGE[0] <= n <= K_RANGE[1]))
+    concepts = ctx.concepts(layer, k)
+    cmap = concept_map(maps, concepts.components)
+    c_channels, c_concepts = st.columns(2)
+    c_channels.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=520)), width="stretch",
+                            key="sm_map_channels")
+    c_concepts.plotly_chart(fit(concept_map_figure(image, cmap, concepts, opacity, height=520)),
+                            width="stretch", key="sm_concept_map")
+    explain(f"Left: the strongest of {count} channels at each position (top {len(view.shown)} in colour). "
+            f"Right: the strongest of {k} concepts. NMF writes the layer's activations at every position of "
+            f"{concepts.fit_images:,} test images as non-negative mixes of {k} concepts "
+            f"(reconstruction error {concepts.rel_error:.0%} of the activations' size); the names are "
+            "suggestions from each concept's top images.", caption=True)
+    rows = concept_legend(concepts, cmap, {j: strip(ctx.split.images[concepts.top[j][:STRIP]])
+                                           for j in range(concepts.k)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=60 + 42 * len(rows),
+                 row_height=42,
+                 column_config={
+                     "colour": st.column_config.ImageColumn("colour", width=44),
+                     "concept": st.column_config.TextColumn("concept", width=70),
+                     "suggested name": st.column_config.TextColumn("suggested name"),
+                     "share": st.column_config.NumberColumn("here", format="percent", width=68),
+                     "top channels": st.column_config.TextColumn("top channels"),
+                     "top test images": st.column_config.ImageColumn("top test images", width=105),
+                 })
+else:
+    c_k.caption(f"Concepts are found once per layer and k over {FIT_IMAGES:,} test images (NMF).")
 
 # --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
 st.header("Name a channel")
@@ -159,8 +235,8 @@ with c_pick:
     message = st.session_state.pop("_sm_message", None)
     if message:
         (st.success if message[0] == "success" else st.error)(message[1])
+    atlas_link(layer, channel)
 
-scores = ctx.channel_scores(layer)
 top = top_k(scores, channel, EXAMPLES)
 examples = example_maps(sha, root, layer, channel, tuple(int(p) for p in top), ctx)
 vmax = max(float(examples.max()), float(maps[channel].max()), 1e-6)

@@ -1,26 +1,58 @@
-"""Figures, colours and slide of the Semantic map page. No Streamlit here."""
+"""Figures, colours and slide of the Semantic map page. No Streamlit here.
+
+Colours are stable: a channel has one colour, chosen from a fixed palette by its channel number
+alone (:func:`channel_colour`), on every image, page, slide and deck. Only the view's ``top_n``
+most frequent winners are drawn in their colours; the other winners share one neutral grey
+(:data:`OTHER_COLOUR`), and borders are drawn where the winner changes, so parts read as shapes.
+"""
 
 from __future__ import annotations
 
+import colorsys
 import textwrap
+from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
 
 from explain.activations import format_shape
-from explain.semantic import SemanticView
-from render.common import CATEGORY_COLOURS, layout_dict, png_data_uri, text, titled, upscale
+from explain.concepts import Concepts
+from explain.semantic import OTHER, SemanticView, label_cell, regions
+from render.common import layout_dict, png_data_uri, text, titled, upscale
 from render.slide import OTHER_COLOUR, CategoryPanel, input_panel, slide_png
 
+PALETTE_SIZE = 128  # one entry per channel of the widest layer (block 3)
+DEFAULT_OPACITY = 0.4  # the colours over the image: at this opacity the animal stays visible
+OTHER_OPACITY = 0.3  # "other" positions are tinted this fraction of the opacity: the image shows through
+BORDER_RGB = (255, 255, 255)  # region borders on the page's map
+_GOLDEN = 0.6180339887498949
+BLANK = png_data_uri(np.full((1, 1, 3), 255, np.uint8))  # an empty legend cell that is not "None"
 
-def winner_colours(shares: tuple[tuple[int, float], ...], palette: tuple[str, ...]) -> dict[int, str]:
-    """One palette colour per winning channel, by rank (largest share first).
 
-    With more winners than colours, the smallest winners all get OTHER_COLOUR rather than
-    reusing a colour, so no two channels on the map can be confused.
-    """
-    return {int(ch): palette[rank] if rank < len(palette) else OTHER_COLOUR
-            for rank, (ch, _) in enumerate(shares)}
+@lru_cache(maxsize=1)
+def palette() -> tuple[str, ...]:
+    """PALETTE_SIZE saturated colours ("#RRGGBB"), built once. Hues step by the golden ratio, so
+    neighbouring channel numbers get far-apart hues (≈ 222°), and three lightness levels take
+    turns; none is grey, so no channel can be mistaken for "other"."""
+    levels = ((0.45, 0.85), (0.62, 0.80), (0.33, 0.90))  # (lightness, saturation)
+    colours = []
+    for i in range(PALETTE_SIZE):
+        light, sat = levels[i % 3]
+        r, g, b = colorsys.hls_to_rgb((i * _GOLDEN) % 1.0, light, sat)
+        colours.append("#{:02X}{:02X}{:02X}".format(*(round(255 * v) for v in (r, g, b))))
+    return tuple(colours)
+
+
+def channel_colour(channel: int) -> str:
+    """The colour of ``channel`` ("#RRGGBB"): the same on every image, page and slide of a layer."""
+    if int(channel) == OTHER:
+        return OTHER_COLOUR
+    return palette()[int(channel) % PALETTE_SIZE]
+
+
+def rgb(hexcol: str) -> tuple[int, int, int]:
+    return tuple(int(hexcol[i:i + 2], 16) for i in (1, 3, 5))
 
 
 def map_label(channel: int, name: str | None, line: int = 6) -> str:
@@ -37,66 +69,180 @@ def map_label(channel: int, name: str | None, line: int = 6) -> str:
     return "\n".join(lines)
 
 
-def legend_rows(shares: tuple[tuple[int, float], ...], colours: dict[int, str],
-                names: dict[int, str]) -> list[dict]:
-    """One row per winning channel, largest share first: colour, channel, name, share (0–1)."""
-    return [{"colour": colours[ch], "channel": int(ch), "name": names.get(int(ch), ""), "share": float(share)}
-            for ch, share in shares]
+@lru_cache(maxsize=256)
+def swatch(hexcol: str, size: int = 24) -> str:
+    """A small square of ``hexcol`` with a dark edge, as a PNG data URI (the legend's colour)."""
+    tile = np.empty((size, size, 3), np.uint8)
+    tile[:] = 40
+    tile[2:-2, 2:-2] = rgb(hexcol)
+    return png_data_uri(tile)
 
 
-def semantic_figure(image: np.ndarray, channel_map: np.ndarray, colours: dict[int, str],
-                    labels: dict[int, str], title: str, opacity: float, height: int = 520) -> go.Figure:
-    """Winning channel at each position as a colour over the image, labelled in each cell."""
+def strip(images: np.ndarray, size: int = 32) -> str:
+    """Test images side by side (K×32×32×3 → one 32·K×32 strip, 1 px gaps), as a PNG data URI."""
+    imgs = np.asarray(images, dtype=np.uint8)
+    k = len(imgs)
+    out = np.full((size, max(1, k * (size + 1) - 1), 3), 255, np.uint8)
+    for i, im in enumerate(imgs):
+        out[:, i * (size + 1):i * (size + 1) + size] = upscale(im, max(1, size // im.shape[0]))[:size, :size]
+    return png_data_uri(out)
+
+
+def colour_image(codes: np.ndarray, colour_of: Callable[[int], str] = channel_colour) -> np.ndarray:
+    """H×W×3 float32: each code's colour (by default a channel's; :data:`OTHER`: grey)."""
+    codes = np.asarray(codes)
+    out = np.empty((*codes.shape, 3), np.float32)
+    for code in np.unique(codes):
+        out[codes == code] = rgb(colour_of(int(code)))
+    return out
+
+
+def region_borders(codes: np.ndarray, cell: int, width: int = 2) -> np.ndarray:
+    """Boolean (H·cell)×(W·cell): True on a line about ``width`` pixels wide (at least 2) wherever
+    the code changes between neighbouring cells."""
+    big = upscale(np.asarray(codes), cell)
+    edge = np.zeros(big.shape, bool)
+    vertical = big[:, 1:] != big[:, :-1]
+    horizontal = big[1:, :] != big[:-1, :]
+    edge[:, 1:] |= vertical
+    edge[:, :-1] |= vertical
+    edge[1:, :] |= horizontal
+    edge[:-1, :] |= horizontal
+    for _ in range(max(0, width // 2 - 1)):  # grow by one pixel on each side
+        grown = edge.copy()
+        grown[1:, :] |= edge[:-1, :]
+        grown[:-1, :] |= edge[1:, :]
+        grown[:, 1:] |= edge[:, :-1]
+        grown[:, :-1] |= edge[:, 1:]
+        edge = grown
+    return edge
+
+
+def semantic_pixels(image: np.ndarray, codes: np.ndarray, opacity: float, size: int = 512,
+                    borders: bool = True, colour_of: Callable[[int], str] = channel_colour) -> np.ndarray:
+    """uint8 size×size×3: ``codes``' colours over the upscaled image, with region borders."""
     img = np.asarray(image, dtype=np.uint8)
-    size = 512
-    cell = size // channel_map.shape[0]
+    cell = size // codes.shape[0]
     big = upscale(img, size // img.shape[0]).astype(np.float32)
-    colour_img = np.zeros((channel_map.shape[0], channel_map.shape[1], 3), np.float32)
-    for ch, hexcol in colours.items():
-        rgb = np.array([int(hexcol[i:i + 2], 16) for i in (1, 3, 5)], np.float32)
-        colour_img[channel_map == ch] = rgb
-    blended = (1 - opacity) * big + opacity * upscale(colour_img, cell)
-    image_trace = dict(type="image", source=png_data_uri(blended.clip(0, 255).astype(np.uint8)), hoverinfo="skip")
-    cell_labels = []
-    if cell >= 40:  # label each cell when cells are big enough to read
-        cell_labels = [dict(x=c * cell + cell / 2, y=r * cell + cell / 2,
-                            text="<br>".join(text(part) for part in labels[int(ch)].split("\n")),
-                            showarrow=False, font=dict(size=14 if cell >= 60 else 11, color="white"),
-                            bgcolor="rgba(0,0,0,0.5)")
-                       for (r, c), ch in np.ndenumerate(channel_map)]
-    layout = layout_dict(title, height, annotations=cell_labels)
+    alpha = np.where(np.asarray(codes) == OTHER, opacity * OTHER_OPACITY, opacity).astype(np.float32)
+    alpha = upscale(alpha, cell)[..., None]
+    blended = (1 - alpha) * big + alpha * upscale(colour_image(codes, colour_of), cell)
+    if borders:
+        blended[region_borders(codes, cell, width=max(2, cell // 16))] = BORDER_RGB
+    return blended.round().clip(0, 255).astype(np.uint8)
+
+
+def semantic_figure(image: np.ndarray, codes: np.ndarray, labels: dict[int, str], title: str, opacity: float,
+                    height: int = 520, colour_of: Callable[[int], str] = channel_colour,
+                    short: dict[int, str] | None = None) -> go.Figure:
+    """Each position's code as its colour over the image, borders between regions, and one label
+    per region (not on "other") when the cells are big enough to read; a one-cell region gets the
+    ``short`` label (e.g. "#17") if given, so long names do not run into the next cell."""
+    size = 512
+    codes = np.asarray(codes)
+    cell = size // codes.shape[0]
+    image_trace = dict(type="image", hoverinfo="skip",
+                       source=png_data_uri(semantic_pixels(image, codes, opacity, size, colour_of=colour_of)))
+    region_labels = []
+    if cell >= 32:
+        for code, cells in regions(codes):
+            if code == OTHER or code not in labels:
+                continue
+            r, c = label_cell(cells)
+            shown = (short or {}).get(code, labels[code]) if len(cells) == 1 else labels[code]
+            lines = "<br>".join(text(part) for part in shown.split("\n"))  # map_label's two lines
+            region_labels.append(dict(x=c * cell + cell / 2, y=r * cell + cell / 2, text=lines,
+                                      showarrow=False, bgcolor="rgba(0,0,0,0.55)",
+                                      font=dict(size=14 if cell >= 60 else 11, color="white")))
+    layout = layout_dict(title, height, annotations=region_labels)
     return go.Figure(dict(data=[image_trace], layout=layout), _validate=False)  # validated in tests
 
 
 def semantic_colours(view: SemanticView) -> dict[int, str]:
-    """{winning channel: colour} of the view, largest share first."""
-    return winner_colours(view.argmax.shares, CATEGORY_COLOURS)
+    """{shown channel: its colour}, largest share first ("other" is :data:`OTHER_COLOUR`)."""
+    return {ch: channel_colour(ch) for ch in view.shown}
 
 
-def semantic_map_figure(image: np.ndarray, view: SemanticView, opacity: float, height: int = 660) -> go.Figure:
-    """The page's map: each position's winner as a colour over the image, labelled with its name or #."""
-    labels = {ch: map_label(ch, view.names.get(ch)) for ch, _ in view.argmax.shares}
+def semantic_map_figure(image: np.ndarray, view: SemanticView, opacity: float = DEFAULT_OPACITY,
+                        height: int = 660) -> go.Figure:
+    """The page's map: the top-N winners in their colours, the rest grey, one label per region."""
+    labels = {ch: map_label(ch, view.names.get(ch)) for ch in view.shown}
     h, w = view.argmax.channel.shape
-    return titled(semantic_figure(image, view.argmax.channel, semantic_colours(view), labels, "", opacity,
-                                  height=height),
+    short = {ch: f"#{ch}" for ch in view.shown}
+    return titled(semantic_figure(image, view.grouped, labels, "", opacity, height=height, short=short),
                   "Winning channel at each position", f"{view.layer}: {h}×{w} positions ({format_shape(view.shape)})",
                   chars=40)
 
 
-def semantic_legend(view: SemanticView) -> list[dict]:
-    """The legend's rows: colour, channel, name, share of positions won."""
-    return legend_rows(view.argmax.shares, semantic_colours(view), view.names)
+def other_label(view: SemanticView) -> str:
+    n = len(view.others)
+    return f"other ({n} channel{'s' if n != 1 else ''})"
+
+
+def semantic_legend(view: SemanticView, strips: dict[int, str] | None = None,
+                    links: dict[int, str] | None = None) -> list[dict]:
+    """The legend's rows, largest share first, then one "other" row (if any channel is outside the
+    top N; its channel is "other"): colour swatch (an image, never a hex code), channel ("#17"),
+    its atlas link, name, the text shown for it ("label": the name, or "other (24 channels)"),
+    share of positions won, and a strip of the channel's top test images."""
+    strips, links = strips or {}, links or {}
+    shares = dict(view.argmax.shares)
+    rows = [{"colour": swatch(channel_colour(ch)), "channel": f"#{ch}", "atlas": links.get(ch),
+             "name": view.names.get(ch, ""), "label": view.names.get(ch, ""), "share": float(shares[ch]),
+             "top test images": strips.get(ch, BLANK)}
+            for ch in view.shown]
+    if view.others:
+        rows.append({"colour": swatch(OTHER_COLOUR), "channel": "other", "atlas": "", "name": "",
+                     "label": other_label(view), "share": view.other_share, "top test images": BLANK})
+    return rows
+
+
+def semantic_panel(view: SemanticView, image: np.ndarray, opacity: float) -> CategoryPanel:
+    """The slide's map: the same codes and colours as the page's map, with its legend."""
+    shares = dict(view.argmax.shares)
+    legend = [(int(ch), " ".join(p for p in (f"#{ch}", view.names.get(ch, ""), f"({shares[ch]:.0%})") if p),
+               channel_colour(ch)) for ch in view.shown]
+    if view.others:
+        legend.append((OTHER, f"{other_label(view)} ({view.other_share:.0%})", OTHER_COLOUR))
+    h, w = view.argmax.channel.shape
+    return CategoryPanel(f"Winning channel at each of the {h}×{w} positions, top {len(view.shown)} in colour",
+                         view.grouped, legend, image=image, opacity=opacity, weight=2.4, borders=True)
 
 
 def semantic_slide(view: SemanticView, image: np.ndarray, name: str, opacity: float, footer: str) -> bytes:
     """Input and the winning-channel map over it, with a legend: name (or #channel) and share won."""
-    colours = semantic_colours(view)
-    legend = [(int(ch), " ".join([f"#{ch}", view.names.get(int(ch), ""), f"({share:.0%})"]).replace("  ", " "),
-               colours.get(int(ch), OTHER_COLOUR)) for ch, share in view.argmax.shares]
-    h, w = view.argmax.channel.shape
     return slide_png(
-        f"Semantic map of {view.layer} ({format_shape(view.shape)}): strongest channel at each position, {name}",
-        [input_panel(image, f"Input: {name}"),
-         CategoryPanel(f"Winning channel at each of the {h}×{w} positions", view.argmax.channel, legend,
-                       image=image, opacity=opacity, weight=2.4)],
+        f"Semantic map of {view.layer} ({format_shape(view.shape)}): strongest channel at each position, "
+        f"{name}",
+        [input_panel(image, f"Input: {name}"), semantic_panel(view, image, opacity)],
         footer)
+
+
+# --- Concept maps (NMF): the argmax over k concepts, beside the argmax over channels ---------------
+# Concepts are not channels: they get their own 12 colours (Plotly's Bold + Prism, distinct).
+CONCEPT_COLOURS = ("#7F3C8D", "#11A579", "#3969AC", "#F2B701", "#E73F74", "#80BA5A", "#E68310", "#008695",
+                   "#CF1C90", "#F97B72", "#4B4B8F", "#5F4690")
+
+
+def concept_colour(concept: int) -> str:
+    return CONCEPT_COLOURS[int(concept) % len(CONCEPT_COLOURS)]
+
+
+def concept_map_figure(image: np.ndarray, cmap: np.ndarray, concepts: Concepts,
+                       opacity: float = DEFAULT_OPACITY, height: int = 580) -> go.Figure:
+    """Each position's strongest concept as a colour over the image, one label per region."""
+    labels = {j: map_label(j, None).replace("#", "C") for j in range(concepts.k)}
+    h, w = cmap.shape
+    return titled(semantic_figure(image, cmap, labels, "", opacity, height=height, colour_of=concept_colour),
+                  f"Strongest of {concepts.k} concepts at each position",
+                  f"{concepts.layer}: {h}×{w} positions, NMF of its channels", chars=40)
+
+
+def concept_legend(concepts: Concepts, cmap: np.ndarray, strips: dict[int, str] | None = None) -> list[dict]:
+    """One row per concept: swatch, "C3", suggested name, share of this map, top channels, top images."""
+    strips = strips or {}
+    cmap = np.asarray(cmap)
+    return [{"colour": swatch(concept_colour(j)), "concept": f"C{j}", "suggested name": concepts.names[j],
+             "share": float((cmap == j).mean()),
+             "top channels": ", ".join(f"#{c}" for c in concepts.top_channels(j)),
+             "top test images": strips.get(j, BLANK)} for j in range(concepts.k)]

@@ -84,6 +84,7 @@ class CategoryPanel:
     image: np.ndarray | None = None  # H'×W'×3 image under the colours
     opacity: float = 0.6
     weight: float = 2.2
+    borders: bool = False  # white lines where the category changes between neighbouring cells
 
 
 Panel = ImagePanel | MapPanel | GridPanel | CategoryPanel
@@ -277,6 +278,8 @@ def _draw_categories(fig, ax, panel: CategoryPanel, width_px: float, height_px: 
         ax.imshow(np.asarray(panel.image, dtype=np.uint8), interpolation="nearest", extent=extent)
         alpha = float(np.clip(panel.opacity, 0.0, 1.0))
     ax.imshow(colour, interpolation="nearest", extent=extent, alpha=alpha)
+    if panel.borders:
+        _draw_borders(ax, codes)
     _plain_axes(ax)
     fits = max(1, int(height_px // (TEXT_PX * 1.45)) - 1)
     entries = list(panel.legend)
@@ -287,6 +290,19 @@ def _draw_categories(fig, ax, panel: CategoryPanel, width_px: float, height_px: 
     if handles:
         ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.03, 0.5), fontsize=_pt(TEXT_PX),
                   frameon=False, borderaxespad=0.0, handlelength=1.2)
+
+
+def _draw_borders(ax, codes: np.ndarray) -> None:
+    """White lines along the cell edges where the code changes (the regions read as shapes)."""
+    from matplotlib.collections import LineCollection
+
+    h, w = codes.shape
+    segments = [((c + 0.5, r - 0.5), (c + 0.5, r + 0.5)) for r in range(h) for c in range(w - 1)
+                if codes[r, c] != codes[r, c + 1]]
+    segments += [((c - 0.5, r + 0.5), (c + 0.5, r + 0.5)) for r in range(h - 1) for c in range(w)
+                 if codes[r, c] != codes[r + 1, c]]
+    if segments:
+        ax.add_collection(LineCollection(segments, colors="white", linewidths=3))
 
 
 _DRAW = {ImagePanel: _draw_image, MapPanel: _draw_map, GridPanel: _draw_grid, CategoryPanel: _draw_categories}

@@ -17,7 +17,7 @@ from explain.feature_maps import (
 from explain.semantic import layer_names, rank_in_column, rank_of_score
 from model.inference import to_tensor
 from render.common import contrast_text, heatmap_figure, lut, overlay, titled, upscale
-from render.semantic import OTHER_COLOUR, legend_rows, map_label, winner_colours
+from render.semantic import map_label
 from tests.conftest import random_eval_model
 
 META = {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
@@ -198,14 +198,6 @@ def test_overlay_refuses_bad_shapes():
     assert (overlay(img, np.zeros((8, 8)), 0.7, 32, vmax=0.0, fade=True) == 7).all()
 
 
-def test_winner_colours_follow_rank_and_turn_grey_beyond_the_palette():
-    shares = ((5, 0.5), (2, 0.25), (9, 0.125), (1, 0.125))
-    assert winner_colours(shares, ("#111111", "#222222", "#333333", "#444444")) == {
-        5: "#111111", 2: "#222222", 9: "#333333", 1: "#444444"}
-    assert winner_colours(shares, ("#111111", "#222222")) == {
-        5: "#111111", 2: "#222222", 9: OTHER_COLOUR, 1: OTHER_COLOUR}
-
-
 def test_names_labels_and_legend_rows():
     names = {"block3.relu3": {"4": "ear", "17": "grass"}, "block2.relu1": {"0": "x"}}
     assert layer_names(names, "block3.relu3") == {4: "ear", 17: "grass"}
@@ -218,9 +210,6 @@ def test_names_labels_and_legend_rows():
     assert map_label(7, "background") == "backgr\nound"
     assert map_label(7, "front paw left") == "front\npaw l…"
     assert map_label(7, "<script>alert(1)</script>") == "<scrip\nt>ale…"
-    rows = legend_rows(((17, 0.75), (3, 0.25)), {17: "#AA0DFE", 3: "#3283FE"}, {17: "grass"})
-    assert rows == [{"colour": "#AA0DFE", "channel": 17, "name": "grass", "share": 0.75},
-                    {"colour": "#3283FE", "channel": 3, "name": "", "share": 0.25}]
 
 
 def test_rank_in_column():

@@ -57,7 +57,7 @@ def test_each_page_has_its_maths_and_rendering_modules_named_like_it():
     views = {"dashboard.py": "home", "pages/1_Feature_maps.py": "feature_maps",
              "pages/2_Semantic_map.py": "semantic", "pages/3_1x1_weights.py": "one_by_one",
              "pages/4_Prediction_heatmaps.py": "heatmaps", "pages/5_Convolution_playground.py": "convolution",
-             "pages/6_Shapes_and_parameters.py": "shapes"}
+             "pages/6_Shapes_and_parameters.py": "shapes", "pages/8_Channel.py": "atlas"}
     for page, view in views.items():
         assert (PROJECT / page).is_file(), page
         assert (PROJECT / "explain" / f"{view}.py").is_file(), f"explain/{view}.py for {page}"

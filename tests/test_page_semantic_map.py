@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from model.names import load_names, names_path
-from render.common import CATEGORY_COLOURS
+from render.semantic import channel_colour, swatch
 from tests.conftest import CHECKPOINT
 from tests.test_page_feature_maps import charts, make_app, markdown, title, warnings
 
@@ -60,18 +60,23 @@ def test_default_map_legend_and_examples(app, acts_of, relu3_scores, test_split)
     assert at.selectbox(key="sm_layer").value == "block3.relu3"
     fig = charts(at)["sm_map"]
     assert title(fig) == "Winning channel at each position<br>block3.relu3: 8×8 positions (1×128×8×8)"
-    # The legend is the argmax map computed here: channels, shares and one colour each by rank.
+    # The legend is the argmax map computed here: the 8 most frequent winners in their own (stable)
+    # colours, largest share first, then one "other" row for the rest.
     maps = acts_of(3)["block3.relu3"]
     winner = maps.argmax(axis=0)
     counts = np.bincount(winner.ravel(), minlength=128)
+    ranked = sorted(np.flatnonzero(counts), key=lambda c: (-counts[c], c))
     table = legend(at)
-    assert table["channel"].tolist() == sorted(np.flatnonzero(counts), key=lambda c: (-counts[c], c))
-    np.testing.assert_allclose(table["share"], counts[table["channel"]] / 64)
-    assert table["colour"].tolist() == list(CATEGORY_COLOURS[:len(table)])
-    # Unnamed channels are labelled #number in the cells of the 8×8 map.
+    assert table["channel"].tolist() == [f"#{c}" for c in ranked[:8]] + ["other"]
+    np.testing.assert_allclose(table["share"][:8], counts[ranked[:8]] / 64)
+    assert table["share"].iloc[8] == pytest.approx(counts[ranked[8:]].sum() / 64)
+    assert f"the other {len(ranked) - 8} share grey" in " ".join(c.value for c in at.caption)
+    assert table["colour"].tolist()[:8] == [swatch(channel_colour(c)) for c in ranked[:8]]
+    assert not any(re.search(r"#[0-9A-Fa-f]{6}\b", str(v)) for v in table.to_numpy().ravel())  # no hex codes
+    # Unnamed channels are labelled #number, one label per region of the 8×8 map ("other" unlabelled).
     cell_labels = {a["text"] for a in fig["layout"]["annotations"]}
-    assert cell_labels == {f"#{c}" for c in table["channel"]}
-    top = int(table["channel"][0])
+    assert cell_labels == {f"#{c}" for c in ranked[:8]}
+    top = int(ranked[0])
     assert at.selectbox(key="sm_channel").value == top
     assert at.query_params["channel"] in (str(top), [str(top)])
     # Dataset examples: the 12 test images where that channel's maximum is largest.
@@ -96,7 +101,7 @@ def test_changing_layer_and_opacity_changes_the_map(app):
     assert not at.exception
     pooled = charts(at)["sm_map"]
     assert title(pooled) == "Winning channel at each position<br>block3.pool: 4×4 positions (1×128×4×4)"
-    assert legend(at)["share"].sum() == pytest.approx(1.0)
+    assert legend(at)["share"].sum() == pytest.approx(1.0)  # the top 8 and "other"
     assert "winning channels of block3.pool" in markdown(at)
 
 
@@ -128,7 +133,7 @@ def test_bad_url_values_are_ignored_with_a_notice(app, param, value, notice):
 
 def test_saving_a_name_writes_the_file_and_shows_it_as_text(app, page_env):
     at = app.run()
-    top = int(legend(at)["channel"][0])
+    top = int(legend(at)["channel"][0][1:])
     assert at.text_input(key="sm_name").value == ""
     at.text_input(key="sm_name").input(XSS)
     at.button(key="sm_save").click().run()
@@ -139,12 +144,12 @@ def test_saving_a_name_writes_the_file_and_shows_it_as_text(app, page_env):
     assert at.text_input(key="sm_name").value == XSS
     # The legend holds the name as plain text; the map cell shows it escaped (Plotly prints it literally).
     table = legend(at)
-    assert table.loc[table["channel"] == top, "name"].tolist() == [XSS]
+    assert table.loc[table["channel"] == f"#{top}", "name"].tolist() == [XSS]
     spec = json.dumps(charts(at)["sm_map"], ensure_ascii=False)
     assert "&lt;scrip<br>t&gt;ale…" in spec and "<script>" not in spec  # two short lines, shown literally
     assert f"{top} — “{XSS}”" in " ".join(at.selectbox(key="sm_channel").options)
     # Another channel: the field starts empty; saving an empty name removes a name.
-    other = int(legend(at)["channel"][1])
+    other = int(legend(at)["channel"][1][1:])
     at.selectbox(key="sm_channel").set_value(other).run()
     assert at.text_input(key="sm_name").value == ""
     at.text_input(key="sm_name").input("grass")

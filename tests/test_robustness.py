@@ -492,8 +492,8 @@ def test_a_too_long_name_is_cut_to_the_maximum(page_env):
     at.run()
     assert_no_traceback(at)
     table = legend(at)
-    assert table.loc[table["channel"] == channel, "name"].tolist() == ["x" * MAX_NAME_LENGTH]
-    # Two lines of six characters at most in a cell (issue 11).
+    assert table.loc[table["channel"] == f"#{channel}", "name"].tolist() == ["x" * MAX_NAME_LENGTH]
+    # Two lines of six characters at most in a region label (issue 11).
     assert "xxxxxx<br>xxxxx…" in {a["text"] for a in charts(at)["sm_map"]["layout"]["annotations"]}
 
 
@@ -506,7 +506,7 @@ def test_markup_in_a_name_is_shown_as_text_everywhere(page_env):
     save_name(at, name)
     assert_no_traceback(at)
     table = legend(at)
-    assert table.loc[table["channel"] == channel, "name"].tolist() == [name]  # a plain-text cell
+    assert table.loc[table["channel"] == f"#{channel}", "name"].tolist() == [name]  # a plain-text cell
     option = at.selectbox(key="sm_channel").options[0]  # options are plain text
     assert option.startswith(f"{channel} — “{name}” — wins")
     cells = {a["text"] for a in charts(at)["sm_map"]["layout"]["annotations"]}
@@ -550,7 +550,7 @@ def test_a_broken_names_file_is_a_warning_and_the_next_save_starts_afresh(page_e
     assert not at.warning
     assert load_names(path) == {"block3.relu3": {str(channel): "ear"}}
     assert len(list(path.parent.glob(f"{path.name}.corrupt-*"))) == 1  # the broken one is kept
-    assert legend(at).loc[legend(at)["channel"] == channel, "name"].tolist() == ["ear"]
+    assert legend(at).loc[legend(at)["channel"] == f"#{channel}", "name"].tolist() == ["ear"]
 
 
 def test_names_file_deleted_while_the_app_runs(page_env):

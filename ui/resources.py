@@ -120,6 +120,28 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarS
         bar.empty()
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _concepts(sha: str, root: str, layer: str, k: int, _checkpoint, _split: CifarSplit):
+    from explain.concepts import FIT_IMAGES, cached_concepts
+
+    with st.spinner(f"Finding {k} concepts of {layer} by NMF over {FIT_IMAGES:,} test images (once; "
+                    "up to half a minute)…"):
+        return cached_concepts(_checkpoint.model, _split.images, _split.labels, tuple(_split.classes),
+                               _checkpoint.meta, layer, k, sha, cache_dir())
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _maximised(sha: str, layer: str, _checkpoint):
+    from explain.maximise import cached_maximised
+
+    bar = st.progress(0.0, text=f"Optimising an input for every channel of {layer} (once)…")
+    try:
+        return cached_maximised(_checkpoint.model, _checkpoint.meta, layer, sha, cache_dir(),
+                                progress=lambda d, t: bar.progress(d / t, text=f"{layer}: step {d}/{t}"))
+    finally:
+        bar.empty()
+
+
 @st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
 def _activations(sha: str, root: str, key: str, _pixels, _ctx: Context) -> dict:
     """Every layer's C×H×W output for one 32×32 image (keyed on checkpoint, data set, image key)."""
@@ -181,6 +203,21 @@ class Context:
     def channel_scores(self, layer: str):
         return _channel_scores(self.card.sha256, str(self.settings.data_root), layer,
                                self.checkpoint, self.split)
+
+    def maximised(self, layer: str):
+        """The maximising input of every channel of ``layer`` (explain.maximise), once per layer."""
+        return _maximised(self.card.sha256, layer, self.checkpoint)
+
+    def maximised_ready(self, layer: str) -> bool:
+        """Are they on disk already (no waiting)?"""
+        from explain.maximise import cache_path
+
+        return cache_path(self.card.sha256, layer, cache_dir()).is_file()
+
+    def concepts(self, layer: str, k: int):
+        """The ``k`` NMF concepts of ``layer`` (explain.concepts), once per checkpoint, layer and k."""
+        return _concepts(self.card.sha256, str(self.settings.data_root), layer, int(k), self.checkpoint,
+                         self.split)
 
 
 def load_or_stop(*, need_data: bool = True) -> Context:

@@ -216,7 +216,7 @@ def feature_maps(page, image: int) -> None:
 def semantic_map(page, image: int) -> None:
     heading(page, "h1", "Semantic map")
     plot_title(page, "block3.relu3: 8×8 positions")
-    assert nudge_slider(page, "Colour opacity over the image", "ArrowRight") == "0.60"
+    assert nudge_slider(page, "Colour opacity over the image", "ArrowRight") == "0.45"
     choose(page, select_box(page, "Layer"), "block2 · relu3")
     plot_title(page, "block2.relu3: 16×16 positions")
     page.get_by_text("Legend — winning channels of block2.relu3").wait_for()

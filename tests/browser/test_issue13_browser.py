@@ -1,0 +1,66 @@
+"""Issue 13 in a real browser at the projector's 1280×720 in presentation mode: the semantic map
+with its stable-colour legend (swatches, never hex codes) and the channel atlas page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS, TIMEOUT_MS, wait_for_run
+
+pytestmark = pytest.mark.browser
+HEX = re.compile(r"#[0-9A-Fa-f]{6}\b")
+
+
+@pytest.fixture
+def projector(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def test_semantic_map_at_1280x720_presenting_has_a_legend_without_hex_codes(server, projector):
+    page = projector
+    page.goto(f"{server}/Semantic_map?image=16&present=1&layer=block3.relu3")
+    wait_for_run(page)
+    no_exception(page)
+    page.get_by_text("Legend — winning channels of block3.relu3").wait_for()
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    page.wait_for_function("""() => { const g = document.querySelector('[data-testid="stDataFrame"]');
+        return g && g.textContent.includes('other') }""")
+    # The grid is drawn on a canvas; its accessible copy (a table of the cells' text) is in the DOM.
+    text = grid.evaluate("g => g.textContent")
+    assert "other (" in text, text[:300]  # the grey "other" row
+    assert not HEX.search(text), HEX.search(text)
+    assert not HEX.search(page.locator('[data-testid="stMain"]').inner_text())
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "22px"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "issue13-semantic-map-1280x720.png"))
+
+
+def test_channel_atlas_at_1280x720_presenting(server, projector):
+    page = projector
+    page.goto(f"{server}/Channel?layer=block3.relu3&channel=68&present=1")
+    wait_for_run(page)
+    no_exception(page)
+    page.get_by_role("heading", name="Channel 68 of block3.relu3", exact=True).wait_for()
+    page.get_by_text("The 12 test images where channel 68 of block3.relu3 fires most").wait_for()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "issue13-atlas-1280x720.png"))
+    page.goto(f"{server}/Channel?layer=nope&channel=999&present=1")
+    wait_for_run(page)
+    no_exception(page)
+    page.get_by_text("Ignored layer=nope in the link").wait_for()
