@@ -67,6 +67,18 @@ def check_layer(model: LectureCNN, name: str, *, maps_only: bool = True) -> Laye
     raise ValueError(f"unknown layer {name!r}; valid layers are: {valid}")
 
 
+def modules_up_to(model: LectureCNN, name: str) -> list[nn.Module]:
+    """The modules that map the input to layer ``name``'s output, in order (``name``'s included):
+    run them one after the other to stop the forward pass there. ``ValueError`` for an unknown name."""
+    check_layer(model, name)
+    chain = []
+    for info in layers(model):
+        chain.append(info.module)
+        if info.name == name:
+            break
+    return chain
+
+
 @torch.inference_mode()
 def all_activations(model: LectureCNN, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Output of every layer for input ``x`` (N×3×32×32), plus ``"input"`` and ``"logits"``.

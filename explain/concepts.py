@@ -59,15 +59,10 @@ def layer_outputs(model, images: np.ndarray, meta: dict, layer: str, batch_size:
     """float32 N×C×H×W: ``layer``'s output for uint8 N×32×32×3 ``images`` (batched, no grad)."""
     import torch
 
-    from explain.activations import check_layer, layers
+    from explain.activations import modules_up_to
     from model.inference import to_tensor
 
-    check_layer(model, layer)
-    chain = []
-    for info in layers(model):
-        chain.append(info.module)
-        if info.name == layer:
-            break
+    chain = modules_up_to(model, layer)
     out = []
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):

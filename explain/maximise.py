@@ -68,14 +68,9 @@ def maximise_layer(model, meta: dict, layer: str, steps: int = STEPS, seed: int 
     """For each channel (all of ``layer``'s, or ``channels``) an input that maximises it."""
     import torch
 
-    from explain.activations import check_layer, layers
+    from explain.activations import modules_up_to
 
-    check_layer(model, layer)
-    chain = []
-    for info in layers(model):
-        chain.append(info.module)
-        if info.name == layer:
-            break
+    chain = modules_up_to(model, layer)
     # The objective is read before a final ReLU: below 0 its gradient would be 0 and a channel that
     # is silent on the grey start image would never move (the reported activation is after it).
     body = chain[:-1] if isinstance(chain[-1], torch.nn.ReLU) else chain

@@ -105,14 +105,9 @@ def channel_max_scores(model, images: np.ndarray, meta: dict, layer: str, batch_
     """N×C: for each image, the maximum over positions of each channel at ``layer``."""
     import torch
 
-    from explain.activations import check_layer, layers
+    from explain.activations import modules_up_to
 
-    check_layer(model, layer)
-    chain = []
-    for info in layers(model):
-        chain.append(info.module)
-        if info.name == layer:
-            break
+    chain = modules_up_to(model, layer)
     out = []
     n = len(images)
     with torch.inference_mode():

@@ -77,6 +77,18 @@ def page(browser):
         context.close()
 
 
+@pytest.fixture
+def projector(browser):
+    """A page at the lecture hall's 1280×720 projector size."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
 # True once Streamlit's script state has been "notRunning" for 500 ms without a break: a run and
 # any rerun it starts (a page switch, st.rerun, a URL value adopted) are then over. A single check
 # of the state can fall in the gap between a first run and its rerun.

@@ -7,21 +7,10 @@ import re
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, TIMEOUT_MS, wait_for_run
+from tests.browser.conftest import SCREENSHOTS, wait_for_run
 
 pytestmark = pytest.mark.browser
 HEX = re.compile(r"#[0-9A-Fa-f]{6}\b")
-
-
-@pytest.fixture
-def projector(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def no_exception(page) -> None:

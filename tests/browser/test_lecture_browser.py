@@ -9,7 +9,7 @@ import re
 import pytest
 
 from data.deck import load_default_deck
-from tests.browser.conftest import SCREENSHOTS, TIMEOUT_MS, settle, wait_for_run
+from tests.browser.conftest import SCREENSHOTS, settle, wait_for_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,17 +17,6 @@ DECK = load_default_deck()
 BAR = ".st-key-lecture_bar"
 EXIT = ".st-key-lecture_exit button"  # (Streamlit draws a button with a tooltip twice: use .first)
 SIDEBAR = '[data-testid="stSidebar"]'
-
-
-@pytest.fixture
-def projector(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def counter(page) -> str:
