@@ -10,16 +10,7 @@ from explain.concepts import DEFAULT_K, FIT_IMAGES, K_RANGE, concept_map
 from explain.feature_maps import image_activations, layer_label
 from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
-from model.names import (
-    MAX_NAME_LENGTH,
-    NameConflict,
-    NamesFileError,
-    load_names,
-    names_path,
-    seed_names,
-    set_name,
-    starter_path,
-)
+from model.names import MAX_NAME_LENGTH
 from render.common import OVERLAY_SCALE, overlay
 from render.semantic import (
     DEFAULT_OPACITY,
@@ -31,12 +22,12 @@ from render.semantic import (
     strip,
 )
 from render.slide import slide_file_name
+from ui.channel_names import load_channel_names, save_channel_name
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_url
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
-from ui.text import literal
 
 st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
@@ -68,37 +59,13 @@ explain("At every position of a layer, the channel with the largest activation w
         "object — give channels names below and the map reads like a sentence.")
 
 # --- Names file (beside the checkpoint) ----------------------------------------------------
-names_file = names_path(ctx.card.path)
-seed_names(names_file, starter_path(ctx.card.path))  # the names shipped with the checkpoint
+all_names = load_channel_names(ctx)
 
 
 def save_name(layer: str, channel: int) -> None:
     """Form callback: runs before the page, so the legend and the map already show the new name."""
-    typed = st.session_state.get("sm_name", "")
-    try:
-        saved = set_name(names_file, layer, channel, typed, expected=st.session_state.get("_sm_name_seen", ""))
-    except NameConflict as exc:
-        # Somebody else (another browser) changed this name since this page showed it.
-        st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = exc.current
-        theirs = f"“{literal(exc.current)}”" if exc.current else "no name"
-        st.session_state["_sm_message"] = (
-            "error", f"Not saved: channel {channel} of {layer} was given {theirs} in another browser "
-                     "meanwhile. The field now shows it; change it and save again.")
-        return
-    except OSError as exc:
-        st.session_state["_sm_message"] = ("error", f"The name could not be saved: {literal(exc)}")
-        return
-    name = saved.get(layer, {}).get(str(channel), "")
-    st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = name  # as stored (cleaned)
-    done = "Saved the name" if name else "Removed the name"
-    st.session_state["_sm_message"] = ("success", f"{done} of channel {channel} of {layer} (see the legend).")
+    save_channel_name(ctx, layer, channel, st.session_state.get("sm_name", ""), "sm", " (see the legend)")
 
-
-try:
-    all_names = load_names(names_file)
-except NamesFileError as exc:
-    st.warning(f"Channel names are not shown: {literal(exc)}")
-    all_names = {}
 
 # --- Layer (URL: layer=), colours (URL: top=) and opacity -------------------------------------
 c_layer, c_top, c_opacity = st.columns([3, 2, 2])

@@ -7,18 +7,10 @@ from explain.atlas import POOL, channel_atlas
 from explain.feature_maps import image_activations, layer_label
 from explain.maximise import JITTER, STEPS
 from explain.testset import top_k
-from model.names import (
-    MAX_NAME_LENGTH,
-    NameConflict,
-    NamesFileError,
-    load_names,
-    names_path,
-    seed_names,
-    set_name,
-    starter_path,
-)
+from model.names import MAX_NAME_LENGTH
 from render.atlas import class_means_figure, outlined, selectivity_figure
 from render.common import display_pixels
+from ui.channel_names import load_channel_names, save_channel_name
 from ui.lecture import lecture_bar
 from ui.present import explain, fit, presentation_toggle, share_link
 from ui.resources import load_or_stop
@@ -67,37 +59,14 @@ atlas = channel_atlas(layer, channel, scores, ctx.split.labels, ctx.classes,
                       layer_maps(sha, root, layer, tuple(int(p) for p in top), ctx), top)
 
 # --- Name: current, suggested; accept, edit or clear ------------------------------------------
-names_file = names_path(ctx.card.path)
-seed_names(names_file, starter_path(ctx.card.path))  # the names shipped with the checkpoint
-try:
-    all_names = load_names(names_file)
-except NamesFileError as exc:
-    st.warning(f"Channel names are not shown: {literal(exc)}")
-    all_names = {}
+all_names = load_channel_names(ctx)
 current = all_names.get(layer, {}).get(str(channel), "")
 
 
 def save(value: str | None = None) -> None:
-    """Form callback: save the typed name (or ``value``, e.g. the suggestion), unless another browser
-    changed this name since this page showed it."""
+    """Form callback: save the typed name (or ``value``, e.g. the suggestion)."""
     typed = st.session_state.get("ch_name", "") if value is None else value
-    try:
-        saved = set_name(names_file, layer, channel, typed,
-                         expected=st.session_state.get("_ch_name_seen", ""))
-    except NameConflict as exc:
-        st.session_state["ch_name"] = st.session_state["_ch_name_seen"] = exc.current
-        theirs = f"“{literal(exc.current)}”" if exc.current else "no name"
-        st.session_state["_ch_message"] = (
-            "error", f"Not saved: channel {channel} of {layer} was given {theirs} in another browser "
-                     "meanwhile. The field now shows it; change it and save again.")
-        return
-    except OSError as exc:
-        st.session_state["_ch_message"] = ("error", f"The name could not be saved: {literal(exc)}")
-        return
-    name = saved.get(layer, {}).get(str(channel), "")
-    st.session_state["ch_name"] = st.session_state["_ch_name_seen"] = name
-    st.session_state["_ch_message"] = ("success", f"{'Saved the name' if name else 'Removed the name'} of "
-                                                  f"channel {channel} of {layer}.")
+    save_channel_name(ctx, layer, channel, typed, "ch")
 
 
 if st.session_state.get("_ch_name_for") != (layer, channel):

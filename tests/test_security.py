@@ -223,7 +223,7 @@ def test_the_names_file_path_is_derived_only_from_the_checkpoint_path():
                 assert isinstance(first, ast.Name) and first.id in derived, \
                     f"{path}:{call.lineno}: {ast.unparse(call)}"
                 checked += 1
-    assert checked >= 3  # names_path, load_names and set_name in the Semantic map page
+    assert checked >= 3  # names_path, load_names and set_name in ui/channel_names.py (both naming pages)
 
 
 def test_layer_and_name_text_cannot_move_the_names_file(tmp_path):
