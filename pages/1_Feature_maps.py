@@ -17,7 +17,7 @@ from render.common import OVERLAY_SCALE
 from render.feature_maps import channel_figures, feature_maps_slide, layer_grid_figure
 from render.slide import slide_file_name
 from ui.lecture import lecture_bar
-from ui.links import atlas_link
+from ui.links import atlas_link, atlas_links
 from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
@@ -65,6 +65,8 @@ channel = int(url_widget(c_channel.number_input, f"Channel to enlarge (0–{coun
 view = feature_maps_view(maps, layer, sort, channel, scale == "per channel")
 st.plotly_chart(fit(layer_grid_figure(view, *grid_shape(count))), width="stretch", key="fm_grid")
 explain("Each tile is one channel's map, labelled with its channel number (hover for values).", caption=True)
+with st.expander(f"Every channel of {layer} in the channel atlas", expanded=False):
+    atlas_links(layer, view.order.tolist())
 
 # --- One channel up close ---------------------------------------------------------------------
 st.subheader(f"Channel {channel} of {layer}, beside the input")

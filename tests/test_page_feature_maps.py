@@ -180,3 +180,33 @@ def test_channel_beyond_a_smaller_layer_falls_back(app):
     channel = at.number_input(key="fm_channel").value
     assert 0 <= channel < 32
     assert title(charts(at)["fm_channel_map"]) == f"Channel {channel}<br>one 32×32 map of<br>1×32×32×32"
+
+
+def test_every_tile_links_to_its_channels_atlas_page(app):
+    """Each mosaic tile's channel reaches /Channel?layer=…&channel=…, in the mosaic's order, and a
+    link opens the atlas page of that channel of that layer."""
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    app.query_params["image"] = "12"
+    app.query_params["layer"] = "block3.relu3"
+    at = app.run()
+    at.radio(key="fm_sort").set_value("max activation").run()
+    assert not at.exception
+    tiles = [int(a["text"]) for a in charts(at)["fm_grid"]["layout"]["annotations"]]
+    assert len(tiles) == 128 and tiles != list(range(128))
+    line = next(m.value for m in at.markdown if m.value.startswith("Open a channel in the atlas"))
+    links = re.findall(r"\[(\d+)\]\(([^)]+)\)", line)
+    assert [int(text) for text, _ in links] == tiles
+    for text, url in [links[0], links[1], links[57], links[-1]]:
+        parts = urlsplit(url)
+        assert parts.path == "Channel"
+        assert parse_qs(parts.query) == {"layer": ["block3.relu3"], "channel": [text]}
+    # The target of one link, opened: the atlas page of that channel.
+    atlas = make_app("pages/8_Channel.py")
+    for key, values in parse_qs(urlsplit(links[57][1]).query).items():
+        atlas.query_params[key] = values[0]
+    atlas.run()
+    assert not atlas.exception and not atlas.warning
+    assert atlas.selectbox(key="ch_layer").value == "block3.relu3"
+    assert atlas.number_input(key="ch_channel").value == int(links[57][0])

@@ -29,3 +29,11 @@ def atlas_link(layer: str, channel: int, container=None, label: str | None = Non
     place = container if container is not None else st
     place.page_link(ATLAS_PAGE, label=label or f"Channel {int(channel)} of {layer} in the atlas",
                     query_params=atlas_query(layer, channel), icon=":material/travel_explore:")
+
+
+def atlas_links(layer: str, channels, container=None) -> None:
+    """One link per channel, in ``channels``' order (a mosaic's tile order): every tile's channel
+    reaches its atlas page. Shown as a compact line of numbers."""
+    place = container if container is not None else st
+    links = " · ".join(f"[{int(c)}]({atlas_url(layer, c)})" for c in channels)
+    place.markdown(f"Open a channel in the atlas (tiles in the mosaic's order): {links}")
