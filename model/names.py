@@ -45,6 +45,21 @@ def starter_path(checkpoint_path: str | os.PathLike) -> Path:
     return p.with_name(p.stem + ".starter_names.json")
 
 
+def concept_names_path(checkpoint_path: str | os.PathLike) -> Path:
+    """Names of NMF concepts (explain.concepts), beside the checkpoint like the channel names and
+    kept by the same functions (:func:`load_names`, :func:`set_name`, with its conflict protection);
+    their "layer" entries are :func:`concept_key`s, since concept j of one fit is not concept j of
+    another k, layer or checkpoint."""
+    p = Path(checkpoint_path)
+    return p.with_name(p.stem + ".concept_names.json")
+
+
+def concept_key(sha256: str, layer: str, k: int) -> str:
+    """The entry of one factorisation in the concept names file: checkpoint (first 12 hex digits of
+    its SHA-256), layer and k, e.g. "3fa2c01b9e4d/block3.relu3/k=6"."""
+    return f"{sha256[:12]}/{layer}/k={int(k)}"
+
+
 def seed_names(path: str | os.PathLike, starter: str | os.PathLike) -> bool:
     """If there is no names file at ``path`` yet, start it as a copy of the ``starter`` names (under
     the lock, so two sessions seed once). Afterwards the starter file is never read again for it:

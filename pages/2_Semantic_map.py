@@ -22,10 +22,10 @@ from render.semantic import (
     strip,
 )
 from render.slide import slide_file_name
-from ui.channel_names import load_channel_names, save_channel_name
+from ui.channel_names import load_channel_names, load_concept_names, save_channel_name, save_concept_name
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_url
-from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
+from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
 
@@ -67,6 +67,11 @@ def save_name(layer: str, channel: int) -> None:
     save_channel_name(ctx, layer, channel, st.session_state.get("sm_name", ""), "sm", " (see the legend)")
 
 
+def save_concept_name_typed(layer: str, k: int, concept: int) -> None:
+    """Form callback for a concept's name, like :func:`save_name` for a channel's."""
+    save_concept_name(ctx, layer, k, concept, st.session_state.get("smc_name", ""), "smc", " (see the table)")
+
+
 # --- Layer (URL: layer=), colours (URL: top=) and opacity -------------------------------------
 c_layer, c_top, c_opacity = st.columns([3, 2, 2])
 layer = url_widget(c_layer.selectbox, "Layer (block · layer — output N×C×H×W)", options=names_list, key="sm_layer",
@@ -87,9 +92,12 @@ result, named = view.argmax, view.names
 scores = ctx.channel_scores(layer)
 
 # --- The map and its legend -----------------------------------------------------------------
-c_map, c_legend = st.columns([5, 4])
+# At 1280×720 presenting (sidebar open, 22 px text) the legend needs half the width to show its
+# image strip, and a shorter figure keeps the square map from floating in blank space.
+c_map, c_legend = st.columns([1, 1] if presenting() else [5, 4])
 h, w = result.channel.shape
-c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=580)), width="stretch", key="sm_map")
+c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=400 if presenting() else 580)),
+                   width="stretch", key="sm_map")
 top_channel, top_share = view.top
 explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels win at least one position; "
         f"channel {top_channel} wins the most ({top_share:.0%}). The {len(view.shown)} most frequent winners "
@@ -105,12 +113,12 @@ with c_legend:
     st.dataframe(legend, hide_index=True, width="stretch", height=60 + 42 * len(legend), row_height=42,
                  column_order=["colour", "atlas", "label", "share", "top test images"],
                  column_config={
-                     "colour": st.column_config.ImageColumn("colour", width=44),
+                     "colour": st.column_config.ImageColumn("", width=30),
                      "atlas": st.column_config.LinkColumn(
-                         "channel", display_text=r"channel=(\d+)", width=60,
+                         "ch.", display_text=r"channel=(\d+)", width=48,
                          help="Click a channel to open its page in the channel atlas"),
-                     "label": st.column_config.TextColumn("name"),
-                     "share": st.column_config.NumberColumn("won", format="percent", width=68,
+                     "label": st.column_config.TextColumn("name", width=160 if presenting() else None),
+                     "share": st.column_config.NumberColumn("won", format="percent", width=72,
                                                             help="Share of this map's positions"),
                      "top test images": st.column_config.ImageColumn(
                          "top test images", width=105,
@@ -139,29 +147,48 @@ if with_concepts:
                        why=f"use k from {K_RANGE[0]} to {K_RANGE[1]}",
                        valid=lambda n: isinstance(n, int) and K_RANGE[0] <= n <= K_RANGE[1]))
     concepts = ctx.concepts(layer, k)
+    concept_names = load_concept_names(ctx, layer, k)
     cmap = concept_map(maps, concepts.components)
     c_channels, c_concepts = st.columns(2)
     c_channels.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=520)), width="stretch",
                             key="sm_map_channels")
-    c_concepts.plotly_chart(fit(concept_map_figure(image, cmap, concepts, opacity, height=520)),
+    c_concepts.plotly_chart(fit(concept_map_figure(image, cmap, concepts, opacity, height=520, names=concept_names)),
                             width="stretch", key="sm_concept_map")
     explain(f"Left: the strongest of {count} channels at each position (top {len(view.shown)} in colour). "
             f"Right: the strongest of {k} concepts. NMF writes the layer's activations at every position of "
             f"{concepts.fit_images:,} test images as non-negative mixes of {k} concepts "
-            f"(reconstruction error {concepts.rel_error:.0%} of the activations' size); the names are "
-            "suggestions from each concept's top images.", caption=True)
+            f"(reconstruction error {concepts.rel_error:.0%} of the activations' size); the suggested names "
+            "come from each concept's top images — save your own below the table.", caption=True)
     rows = concept_legend(concepts, cmap, {j: strip(ctx.split.images[concepts.top[j][:STRIP]])
-                                           for j in range(concepts.k)})
+                                           for j in range(concepts.k)}, concept_names)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=60 + 42 * len(rows),
                  row_height=42,
                  column_config={
                      "colour": st.column_config.ImageColumn("colour", width=44),
                      "concept": st.column_config.TextColumn("concept", width=70),
+                     "name": st.column_config.TextColumn("name"),
                      "suggested name": st.column_config.TextColumn("suggested name"),
                      "share": st.column_config.NumberColumn("here", format="percent", width=68),
                      "top channels": st.column_config.TextColumn("top channels"),
                      "top test images": st.column_config.ImageColumn("top test images", width=105),
                  })
+    # Name a concept: the field starts with its saved name, else the suggestion, to accept or edit.
+    c_which, c_concept_name = st.columns([1, 3])
+    concept = int(c_which.selectbox("Concept to name", options=list(range(concepts.k)), key="sm_concept",
+                                    format_func=lambda j: f"C{j}" + (f" “{concept_names[j]}”"
+                                                                     if j in concept_names else "")))
+    if st.session_state.get("_smc_name_for") != (layer, k, concept):
+        st.session_state["_smc_name_for"] = (layer, k, concept)
+        st.session_state["_smc_name_seen"] = concept_names.get(concept, "")
+        st.session_state["smc_name"] = concept_names.get(concept, concepts.names[concept])[:MAX_NAME_LENGTH]
+    with c_concept_name.form("smc_name_form"):
+        st.text_input(f"Name for concept C{concept} (suggested: {concepts.names[concept]}; empty removes it)",
+                      key="smc_name", max_chars=MAX_NAME_LENGTH)
+        st.form_submit_button("Save concept name", on_click=save_concept_name_typed, key="smc_save",
+                              args=(layer, k, concept))
+    message = st.session_state.pop("_smc_message", None)
+    if message:
+        (st.success if message[0] == "success" else st.error)(message[1])
 else:
     c_k.caption(f"Concepts are found once per layer and k over {FIT_IMAGES:,} test images (NMF).")
 

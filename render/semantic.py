@@ -229,20 +229,26 @@ def concept_colour(concept: int) -> str:
 
 
 def concept_map_figure(image: np.ndarray, cmap: np.ndarray, concepts: Concepts,
-                       opacity: float = DEFAULT_OPACITY, height: int = 580) -> go.Figure:
-    """Each position's strongest concept as a colour over the image, one label per region."""
-    labels = {j: map_label(j, None).replace("#", "C") for j in range(concepts.k)}
+                       opacity: float = DEFAULT_OPACITY, height: int = 580,
+                       names: dict[int, str] | None = None) -> go.Figure:
+    """Each position's strongest concept as a colour over the image, one label per region (its
+    saved name, else "C3")."""
+    names = names or {}
+    labels = {j: map_label(j, names[j]) if names.get(j) else f"C{j}" for j in range(concepts.k)}
     h, w = cmap.shape
     return titled(semantic_figure(image, cmap, labels, "", opacity, height=height, colour_of=concept_colour),
                   f"Strongest of {concepts.k} concepts at each position",
                   f"{concepts.layer}: {h}×{w} positions, NMF of its channels", chars=40)
 
 
-def concept_legend(concepts: Concepts, cmap: np.ndarray, strips: dict[int, str] | None = None) -> list[dict]:
-    """One row per concept: swatch, "C3", suggested name, share of this map, top channels, top images."""
-    strips = strips or {}
+def concept_legend(concepts: Concepts, cmap: np.ndarray, strips: dict[int, str] | None = None,
+                   names: dict[int, str] | None = None) -> list[dict]:
+    """One row per concept: swatch, "C3", saved name, suggested name, share of this map, top
+    channels, top images."""
+    strips, names = strips or {}, names or {}
     cmap = np.asarray(cmap)
-    return [{"colour": swatch(concept_colour(j)), "concept": f"C{j}", "suggested name": concepts.names[j],
+    return [{"colour": swatch(concept_colour(j)), "concept": f"C{j}", "name": names.get(j, ""),
+             "suggested name": concepts.names[j],
              "share": float((cmap == j).mean()),
              "top channels": ", ".join(f"#{c}" for c in concepts.top_channels(j)),
              "top test images": strips.get(j, BLANK)} for j in range(concepts.k)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,51 @@ def test_semantic_page_shows_the_concept_map_beside_the_channel_map(page_env, mo
     bad.query_params.update({"concepts": "1", "k": "40", "layer": "block3.pool"})
     at = bad.run(timeout=300)
     assert "Ignored `k=40` in the link: use k from 4 to 12" in warnings(at)
+
+
+def test_concept_names_are_saved_per_checkpoint_layer_and_k_and_shown_as_text(page_env, frozen_checkpoint,
+                                                                              monkeypatch, tmp_path):
+    """A concept's field starts with its suggested name; saving writes it beside the checkpoint under
+    (checkpoint, layer, k); the table and the map show it as text; another browser's name is not
+    overwritten; a fresh session reads it back; another k does not see it."""
+    from model.names import concept_key, concept_names_path, load_names, set_name
+
+    xss = "<script>alert(1)</script>"
+    monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path))
+    app = make_app("pages/2_Semantic_map.py")
+    app.query_params.update({"image": "16", "concepts": "1", "k": "5", "layer": "block3.pool"})
+    at = app.run(timeout=300)
+    assert not at.exception
+    table = at.dataframe[1].value
+    assert table["name"].tolist() == [""] * 5
+    at.selectbox(key="sm_concept").set_value(2).run()
+    assert at.text_input(key="smc_name").value == table["suggested name"][2]  # suggested, editable
+    at.text_input(key="smc_name").input(xss)
+    at.button(key="smc_save").click().run()
+    assert not at.exception
+    key = concept_key(frozen_checkpoint.sha256, "block3.pool", 5)
+    assert key.startswith(frozen_checkpoint.sha256[:12])
+    path = concept_names_path(page_env)
+    assert load_names(path) == {key: {"2": xss}}
+    assert any("Saved the name of concept C2 of block3.pool (k=5)" in s.value for s in at.success)
+    assert not any("script" in s.value for s in at.success)
+    assert at.dataframe[1].value["name"].tolist() == ["", "", xss, "", ""]
+    spec = json.dumps(charts(at)["sm_concept_map"], ensure_ascii=False)
+    assert "<script>" not in spec
+    texts = [a["text"] for a in charts(at)["sm_concept_map"]["layout"]["annotations"]]
+    assert "C2" not in texts and any(t.startswith("&lt;scrip") for t in texts)  # its name, literally
+    # Another browser renames C2 meanwhile: this session's save is refused and shows theirs.
+    set_name(path, key, 2, "dog face")
+    at.text_input(key="smc_name").input("mine")
+    at.button(key="smc_save").click().run()
+    assert load_names(path) == {key: {"2": "dog face"}}
+    assert any("Not saved: concept C2 of block3.pool (k=5) was given “dog face”" in e.value for e in at.error)
+    assert at.text_input(key="smc_name").value == "dog face"
+    # A fresh session reads it back; another k is another factorisation, without the name.
+    again = make_app("pages/2_Semantic_map.py")
+    again.query_params.update({"image": "16", "concepts": "1", "k": "5", "layer": "block3.pool"})
+    again.run(timeout=300)
+    assert again.dataframe[1].value["name"].tolist() == ["", "", "dog face", "", ""]
+    again.slider(key="sm_k").set_value(4).run(timeout=300)
+    assert not again.exception
+    assert again.dataframe[1].value["name"].tolist() == [""] * 4

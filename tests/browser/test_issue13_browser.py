@@ -35,6 +35,13 @@ def test_semantic_map_at_1280x720_presenting_has_a_legend_without_hex_codes(serv
     assert "other (" in text, text[:300]  # the grey "other" row
     assert not HEX.search(text), HEX.search(text)
     assert not HEX.search(page.locator('[data-testid="stMain"]').inner_text())
+    # The whole legend (swatch, channel, name, share, image strip) fits its column: nothing is
+    # scrolled out sideways at 1280×720 (the strip was, before the presenting layout).
+    overflow = grid.evaluate("""g => { const s = g.querySelector('.dvn-scroller');
+        return s ? s.scrollWidth - s.clientWidth : -1 }""")
+    assert 0 <= overflow <= 2, overflow
+    box = grid.bounding_box()
+    assert box["x"] + box["width"] <= 1280
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "22px"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "issue13-semantic-map-1280x720.png"))
