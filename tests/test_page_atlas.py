@@ -199,6 +199,17 @@ def test_the_shipped_starter_names_cover_the_24_most_frequent_block3_winners(fro
     top24 = np.argsort(-counts, kind="stable")[:24]
     assert {str(c) for c in top24} <= set(starter), sorted(set(map(str, top24)) - set(starter))
     assert all(name.strip() and not name.startswith("#") for name in starter.values())
+    # Each name was reviewed with both kinds of evidence; the review records it beside the names.
+    review = json.loads(starter_path(CHECKPOINT).with_suffix(".review.json").read_text(encoding="utf-8"))
+    assert review["layer"] == "block3.relu3"
+    assert {c: r["name"] for c, r in review["channels"].items()} == starter
+    assert all(r["evidence"] == ["top test images", "maximising input"] and r["seen"]
+               for r in review["channels"].values())
+    total = counts.sum()
+    for rank, c in enumerate(top24, 1):
+        entry = review["channels"][str(c)]
+        assert entry["rank_as_winner"] == rank
+        assert entry["share_of_positions_won"] == pytest.approx(counts[c] / total, abs=1e-4)
 
 
 def test_starter_names_seed_the_shared_file_once_and_can_be_cleared(app, page_env):
