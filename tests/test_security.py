@@ -200,7 +200,9 @@ def _calls(tree: ast.Module, name: str) -> list[ast.Call]:
 
 def test_the_names_file_path_is_derived_only_from_the_checkpoint_path():
     """Every names-file call in the app gets the file from names_path(<checkpoint>.path) or
-    names_path(<card>.path): the card's path is the checkpoint's (model/card.py)."""
+    names_path(<card>.path) (or concept_names_path(…), for concept names): the card's path is the
+    checkpoint's (model/card.py)."""
+    makers = ("names_path", "concept_names_path")
     checked = 0
     for path in project_modules():
         if "tests" in path.relative_to(PROJECT).parts:
@@ -208,8 +210,8 @@ def test_the_names_file_path_is_derived_only_from_the_checkpoint_path():
         tree = parse(path)
         derived = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign)
                    for t in n.targets if isinstance(t, ast.Name)
-                   and isinstance(n.value, ast.Call) and getattr(n.value.func, "id", "") == "names_path"}
-        for call in _calls(tree, "names_path"):
+                   and isinstance(n.value, ast.Call) and getattr(n.value.func, "id", "") in makers}
+        for call in [c for maker in makers for c in _calls(tree, maker)]:
             if path.name == "names.py":
                 continue
             assert len(call.args) == 1 and ast.unparse(call.args[0]).endswith(("checkpoint.path", "card.path")), \

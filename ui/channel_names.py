@@ -36,8 +36,9 @@ def load_channel_names(ctx: Context) -> dict[str, dict[str, str]]:
 def load_concept_names(ctx: Context, layer: str, k: int) -> dict[int, str]:
     """{concept: name} of the ``k`` concepts of ``layer`` for this checkpoint; a broken file is a
     warning in the page and no names."""
+    concept_file = concept_names_path(ctx.card.path)  # never from the browser (tests/test_security.py)
     try:
-        names = load_names(concept_names_path(ctx.card.path))
+        names = load_names(concept_file)
     except NamesFileError as exc:
         st.warning(f"Concept names are not shown: {literal(exc)}")
         return {}
@@ -49,18 +50,22 @@ def save_channel_name(ctx: Context, layer: str, channel: int, typed: str, prefix
     changed it since this page showed it (``_<prefix>_name_seen``). The field ``<prefix>_name``
     then shows the name as stored, and ``_<prefix>_message`` holds ("success"|"error", text) for the
     page to show; ``where`` ends the success text (e.g. " (see the legend)")."""
-    _save(names_path(ctx.card.path), layer, channel, typed, prefix, f"channel {channel} of {layer}", where)
+    _save(ctx, False, layer, channel, typed, prefix, f"channel {channel} of {layer}", where)
 
 
 def save_concept_name(ctx: Context, layer: str, k: int, concept: int, typed: str, prefix: str,
                       where: str = "") -> None:
     """Form callback like :func:`save_channel_name`, for concept ``concept`` of ``layer``'s k concepts."""
-    _save(concept_names_path(ctx.card.path), concept_key(ctx.card.sha256, layer, k), concept, typed, prefix,
+    _save(ctx, True, concept_key(ctx.card.sha256, layer, k), concept, typed, prefix,
           f"concept C{concept} of {layer} (k={k})", where)
 
 
-def _save(names_file, key: str, index: int, typed: str, prefix: str, what: str, where: str) -> None:
+def _save(ctx: Context, concepts: bool, key: str, index: int, typed: str, prefix: str, what: str,
+          where: str) -> None:
     field, seen, message = f"{prefix}_name", f"_{prefix}_name_seen", f"_{prefix}_message"
+    names_file = names_path(ctx.card.path)
+    if concepts:
+        names_file = concept_names_path(ctx.card.path)
     try:
         saved = set_name(names_file, key, index, typed, expected=st.session_state.get(seen, ""))
     except NameConflict as exc:
