@@ -278,6 +278,23 @@ def bench_classroom(env: dict, students: int, within: float, replicas: int, time
             "wall_s": out["wall_s"], "loadavg_1m_before_after": [round(load_before[0], 1), round(load_after[0], 1)]}
 
 
+def bench_maximise(layers: list[str]) -> dict:
+    """Seconds to compute the maximising inputs of every channel of each layer (explain.maximise,
+    uncached: what the atlas's first request for a layer costs), with the channel count."""
+    from explain.maximise import STEPS, maximise_layer
+    from model.checkpoint import load_checkpoint
+
+    ck = load_checkpoint(PROJECT / "model" / "checkpoint.pt")
+    out = {}
+    for layer in layers:
+        started = time.perf_counter()
+        result = maximise_layer(ck.model, ck.meta, layer)
+        out[layer] = {"seconds": round(time.perf_counter() - started, 1), "channels": len(result.images),
+                      "steps": STEPS}
+        log(f"maximise {layer}: {out[layer]}")
+    return {"maximise": out}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--json", action="store_true", help="print one JSON object (always on)")
@@ -288,7 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--within", type=float, default=10, help="the class arrives within this many seconds")
     p.add_argument("--replicas", type=int, default=2, help="replicas behind HAProxy for the classroom figure")
     p.add_argument("--only-classroom", action="store_true", help="skip every other figure")
+    p.add_argument("--maximise", nargs="+", metavar="LAYER",
+                   help="only time the maximising inputs of every channel of these layers (channel atlas)")
     args = p.parse_args(argv)
+    if args.maximise:
+        print(json.dumps(bench_maximise(args.maximise)))
+        return 0
 
     from data.cifar10 import resolve_root
 
