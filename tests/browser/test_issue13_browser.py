@@ -60,3 +60,21 @@ def test_channel_atlas_at_1280x720_presenting(server, projector):
     wait_for_run(page)
     no_exception(page)
     page.get_by_text("Ignored layer=nope in the link").wait_for()
+
+
+def test_a_feature_map_tiles_link_opens_its_atlas_page(server, projector):
+    page = projector
+    page.goto(f"{server}/Feature_maps?image=16&present=1&layer=block3.relu3")
+    wait_for_run(page)
+    no_exception(page)
+    expander = page.get_by_text("Every channel of block3.relu3 in the channel atlas")
+    expander.scroll_into_view_if_needed()
+    expander.click()
+    link = page.get_by_role("link", name="57", exact=True).first
+    assert link.get_attribute("href").startswith("Channel?layer=block3.relu3&channel=57")
+    with page.context.expect_page() as opened:
+        link.click()
+    atlas = opened.value
+    wait_for_run(atlas)
+    no_exception(atlas)
+    atlas.get_by_role("heading", name="Channel 57 of block3.relu3", exact=True).wait_for()
