@@ -172,15 +172,15 @@ def test_every_legend_entry_and_the_enlarged_feature_map_link_to_the_atlas(page_
         if ch == "other":
             assert url == ""  # no atlas page for "other"
         else:
-            assert url == f"Channel?layer=block3.relu3&channel={ch[1:]}"
+            assert url.startswith(f"Channel?layer=block3.relu3&channel={ch[1:]}&image=")
     channel = at.selectbox(key="sm_channel").value
     links = [el.proto for el in at.main.get("page_link")]
-    assert any(link.page == "Channel" and link.query_string == f"layer=block3.relu3&channel={channel}"
+    assert any(link.page == "Channel" and link.query_string.startswith(f"layer=block3.relu3&channel={channel}&image=")
                for link in links), [(link.page, link.query_string) for link in links]
     fm = make_app("pages/1_Feature_maps.py").run()
     channel = fm.number_input(key="fm_channel").value
     links = [el.proto for el in fm.main.get("page_link")]
-    assert any(link.page == "Channel" and link.query_string == f"layer=block1.relu1&channel={channel}"
+    assert any(link.page == "Channel" and link.query_string.startswith(f"layer=block1.relu1&channel={channel}&image=")
                for link in links), [(link.page, link.query_string) for link in links]
 
 

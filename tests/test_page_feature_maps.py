@@ -201,7 +201,8 @@ def test_every_tile_links_to_its_channels_atlas_page(app):
     for text, url in [links[0], links[1], links[57], links[-1]]:
         parts = urlsplit(url)
         assert parts.path == "Channel"
-        assert parse_qs(parts.query) == {"layer": ["block3.relu3"], "channel": [text]}
+        # The current image travels along: the link opens a new tab, a session of its own.
+        assert parse_qs(parts.query) == {"layer": ["block3.relu3"], "channel": [text], "image": ["12"]}
     # The target of one link, opened: the atlas page of that channel.
     atlas = make_app("pages/8_Channel.py")
     for key, values in parse_qs(urlsplit(links[57][1]).query).items():
@@ -210,3 +211,4 @@ def test_every_tile_links_to_its_channels_atlas_page(app):
     assert not atlas.exception and not atlas.warning
     assert atlas.selectbox(key="ch_layer").value == "block3.relu3"
     assert atlas.number_input(key="ch_channel").value == int(links[57][0])
+    assert atlas.session_state["current_image"] == 12

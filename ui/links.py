@@ -7,13 +7,17 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ui.present import presenting
+from ui.state import IMAGE_KEY
 
 ATLAS_PAGE = "pages/8_Channel.py"
 
 
 def atlas_query(layer: str, channel: int) -> dict[str, str]:
-    """The atlas's query for ``channel`` of ``layer`` (and presentation mode, when on)."""
+    """The atlas's query for ``channel`` of ``layer``, the current test image (the link opens a new
+    tab, a new session, which would otherwise start at image 0) and presentation mode, when on."""
     query = {"layer": str(layer), "channel": str(int(channel))}
+    if IMAGE_KEY in st.session_state:
+        query["image"] = str(int(st.session_state[IMAGE_KEY]))
     if presenting():
         query["present"] = "1"
     return query
