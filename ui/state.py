@@ -322,3 +322,31 @@ def image_sidebar(ctx: Context) -> CurrentImage:
     return current
 
 
+
+
+COMPARE_KEY = "compare_image"  # the second image of a side-by-side comparison (URL compare=N)
+
+
+def compare_sidebar(ctx: Context) -> CurrentImage | None:
+    """Sidebar "Compare with test image #" (URL ``compare=N``): a second test image shown beside
+    the current one, or None when the box is empty."""
+    indices = ctx.split.indices
+    lo, hi = int(indices.min()), int(indices.max())
+
+    def parse(raw: str) -> int:
+        value = int(raw.strip())
+        if ctx.split.position_of(value) is None:
+            raise ValueError(raw)
+        return value
+
+    url_state(COMPARE_KEY, None, param="compare", parse=parse, why=f"test images are numbered {lo}–{hi}")
+    value = st.sidebar.number_input(f"Compare with test image # ({lo}–{hi})", min_value=lo, max_value=hi,
+                                    value=None, step=1, key=COMPARE_KEY, placeholder="none",
+                                    help="A second image beside the current one, on the same colour scale. "
+                                         "Empty: no comparison.")
+    if value is None:  # cleared: out of the URL, but remembered, so the same link value is not re-adopted
+        if "compare" in st.query_params:
+            del st.query_params["compare"]
+        return None
+    write_url(compare=int(value))
+    return from_test_set(ctx, int(value))
