@@ -75,9 +75,14 @@ if other is not None:
         g = int(p.argmax())
         maps = heatmaps_of(sha, shown.key, g, ctx.model, shown.pixels, meta)
         items.append((shown.pixels, maps.of(HEAT_SLUGS[slug]),
-                      f"{shown.name}: true {shown.truth_name(classes)}, predicted {classes[g]} ({p[g]:.0%})"))
-    for col, fig, key in zip(st.columns(2), comparison_figures(items, 0.5, height=520), ("hm_cmp_a", "hm_cmp_b")):
-        col.plotly_chart(fit(fig), width="stretch", key=key)
+                      f"#{shown.test_index}: true {shown.truth_name(classes)}, predicted {classes[g]} ({p[g]:.0%})"))
+    # Presenting: the pair fills the screen's height (CSS in ui.present: FILL_SCREEN), at any resolution.
+    tall = presenting()
+    with st.container(key="hm_cmp_row" if tall else None):
+        pair = comparison_figures(items, 0.5, height=520)
+        for col, fig, key in zip(st.columns(2, gap="small"), pair, ("hm_cmp_a", "hm_cmp_b")):
+            # Not enlarged by fit(): two 38-character title lines must fit half the width at 1280 px.
+            col.plotly_chart(fig, width="stretch", height="stretch" if tall else "content", key=key)
     explain("Both heat maps are drawn on one colour scale, each for its own predicted class, so equal "
             "colours mean equal values.", caption=True)
 

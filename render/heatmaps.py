@@ -67,8 +67,8 @@ def comparison_figures(items: list[tuple[np.ndarray, HeatMap, str]], opacity: fl
     figures = []
     for (image, m, label), v in zip(items, values):
         title = "<br>".join(text(line) for line in (label, f"{m.method}, {m.layer} ({format_shape(m.shape)})"))
-        figures.append(overlay_figure(image, v, title, opacity, f"{HEATMAP_TITLES[m.method][1]}, one scale for both",
-                                      height=height, top=90, title_chars=34, zrange=zrange))
+        figures.append(overlay_figure(image, v, title, opacity, f"{HEATMAP_TITLES[m.method][1]}, shared scale",
+                                      height=height, top=60, title_chars=38, zrange=zrange))
     return figures
 
 

@@ -252,7 +252,7 @@ def test_two_images_side_by_side_on_one_colour_scale(app, preds, frozen_checkpoi
         pos = int(np.flatnonzero(preds.indices == index)[0])
         truth, guess = classes[int(preds.labels[pos])], classes[int(preds.predicted[pos])]
         conf = float(preds.confidence[pos])
-        assert f"test #{index}: true {truth}, predicted {guess} ({conf:.0%})" in _title(spec)
+        assert f"#{index}: true {truth}, predicted {guess} ({conf:.0%})" in _title(spec)
     assert "true dog, predicted dog" in _title(a) and "true cat, predicted dog" in _title(b)
     assert a["layout"]["height"] == b["layout"]["height"]
     maps = [_upsampled_channel_sum(acts_of(i)) for i in (3613, 8324)]

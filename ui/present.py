@@ -33,6 +33,9 @@ html { font-size: 22px !important; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem !important; padding: 0.2rem 12rem 0.4rem 0 !important; }
 [data-testid="stMainBlockContainer"] h2 { font-size: 2.0rem !important; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 1.6rem !important; }
+.st-key-hm_cmp_row [data-testid="stColumn"] { height: calc(100vh - 1.5rem); min-height: 420px; }
+.st-key-hm_cmp_row [data-testid="stColumn"] > div,
+.st-key-hm_cmp_row [data-testid="stElementContainer"] { height: 100%; }
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stMainMenu"] { display: none !important; }
 </style>
@@ -160,3 +163,28 @@ def export_button(file_name: str, build: Callable[[], bytes], key: str, containe
     place.download_button(EXPORT_LABEL, data=build, file_name=file_name, mime="image/png", key=key,
                           on_click="ignore", icon=":material/download:",
                           help="One 1920×1080 picture of this view (figures, labels, legend) for a slide.")
+
+
+class _Tucked:
+    """What :func:`tuck_away` returns: ``close()`` ends the tucked part."""
+
+    def __init__(self, box=None):
+        self._box = box
+
+    def close(self) -> None:
+        if self._box is not None:
+            self._box.__exit__(None, None, None)
+            self._box = None
+
+
+def tuck_away(label: str, *, when: bool = True, icon: str = ":material/tune:") -> _Tucked:
+    """In presentation mode (and ``when``), everything the page draws from here until the returned
+    object's ``close()`` goes into a collapsed expander titled ``label``, so the slide's figure is on
+    the first screen; otherwise the page is drawn as usual. The expander is entered by hand (not in a
+    ``with`` block) so that the page's own code keeps its shape; widgets inside it still run and keep
+    their values."""
+    if not (presenting() and when):
+        return _Tucked()
+    box = st.expander(label, icon=icon)
+    box.__enter__()
+    return _Tucked(box)

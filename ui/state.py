@@ -325,6 +325,19 @@ def image_sidebar(ctx: Context) -> CurrentImage:
 
 
 COMPARE_KEY = "compare_image"  # the second image of a side-by-side comparison (URL compare=N)
+PART_KEY = "_slide_part"  # the section of a page a slide is about (URL part=)
+SLIDE_SCOPED = {"compare": COMPARE_KEY, "part": PART_KEY}  # URL parameter: state kept only by the slide naming it
+
+
+def url_part(parts: Sequence[str]) -> str:
+    """The page section a lecture slide is about (URL ``part=``, one of ``parts``; the first by
+    default, and then not written into the URL). In presentation mode the page tucks the sections
+    before it away (:func:`ui.present.tuck_away`), so its figures are on the first screen."""
+    part = url_state(PART_KEY, parts[0], param="part", parse=parse_choice(parts),
+                     why=f"use part={', '.join(parts)}", valid=lambda value: value in parts)
+    if part != parts[0] or "part" in st.query_params:
+        write_url(part=part)
+    return part
 
 
 def compare_sidebar(ctx: Context) -> CurrentImage | None:
