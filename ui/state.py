@@ -184,11 +184,10 @@ class CurrentImage:
         return f"{truth}:{'green' if right else 'red'}[{mark(right)} {said}]"
 
 
-def current_test_index(ctx: Context) -> int:
-    """The current (or last) test image's official index, adopted from the URL if new and valid.
-    A new ``image=`` in the URL also makes the test image current again."""
+def image_index_parser(ctx: Context) -> tuple[Callable[[str], int], int, int]:
+    """(parse, lowest, highest): ``parse`` reads a URL's test-image index and refuses one that the
+    test set does not have (ValueError)."""
     indices = ctx.split.indices
-    lo, hi = int(indices.min()), int(indices.max())
 
     def parse(raw: str) -> int:
         value = int(raw.strip())
@@ -196,6 +195,13 @@ def current_test_index(ctx: Context) -> int:
             raise ValueError(raw)
         return value
 
+    return parse, int(indices.min()), int(indices.max())
+
+
+def current_test_index(ctx: Context) -> int:
+    """The current (or last) test image's official index, adopted from the URL if new and valid.
+    A new ``image=`` in the URL also makes the test image current again."""
+    parse, lo, hi = image_index_parser(ctx)
     if adopt_url_value("image", IMAGE_KEY, parse, f"test images are numbered {lo}–{hi}"):
         st.session_state[SOURCE_KEY] = TEST
     if IMAGE_KEY not in st.session_state or ctx.split.position_of(st.session_state[IMAGE_KEY]) is None:
@@ -343,15 +349,7 @@ def url_part(parts: Sequence[str]) -> str:
 def compare_sidebar(ctx: Context) -> CurrentImage | None:
     """Sidebar "Compare with test image #" (URL ``compare=N``): a second test image shown beside
     the current one, or None when the box is empty."""
-    indices = ctx.split.indices
-    lo, hi = int(indices.min()), int(indices.max())
-
-    def parse(raw: str) -> int:
-        value = int(raw.strip())
-        if ctx.split.position_of(value) is None:
-            raise ValueError(raw)
-        return value
-
+    parse, lo, hi = image_index_parser(ctx)
     url_state(COMPARE_KEY, None, param="compare", parse=parse, why=f"test images are numbered {lo}–{hi}")
     value = st.sidebar.number_input(f"Compare with test image # ({lo}–{hi})", min_value=lo, max_value=hi,
                                     value=None, step=1, key=COMPARE_KEY, placeholder="none",
