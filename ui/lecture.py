@@ -71,8 +71,9 @@ SLIDE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]:has(h1) { display: none; }
 [data-testid="stMainBlockContainer"] { padding-top: 0.3rem !important; }
-.st-key-lecture_bar { left: 0.3rem; right: auto !important; max-width: 340px; display: grid !important;
+.st-key-lecture_bar { left: 0.3rem; right: auto !important; max-width: 290px; display: grid !important;
   grid-template-columns: auto auto; gap: 0.2rem 0.3rem !important; }
+.st-key-lecture_bar .st-key-lecture_exit, .st-key-lecture_bar .st-key-lecture_leave { grid-column: 1 / -1; }
 .st-key-lecture_bar > * { min-width: 0; width: auto !important; }
 .st-key-lecture_bar button p { white-space: nowrap; }
 .st-key-lecture_bar [data-testid="stMarkdown"], .st-key-lecture_bar [data-testid="stMarkdownContainer"] {

@@ -31,8 +31,8 @@ CSS = """
 html { font-size: 22px !important; }
 [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0.6rem 1rem 2rem !important; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem !important; padding: 0.2rem 12rem 0.4rem 0 !important; }
-[data-testid="stMainBlockContainer"] h2 { font-size: 2.0rem !important; }
-[data-testid="stMainBlockContainer"] h3 { font-size: 1.6rem !important; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 1.4rem !important; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.15rem !important; }
 .st-key-hm_cmp_row [data-testid="stColumn"] { height: calc(100vh - 1.5rem); min-height: 420px; }
 .st-key-hm_cmp_row [data-testid="stColumn"] > div,
 .st-key-hm_cmp_row [data-testid="stElementContainer"] { height: 100%; }
