@@ -48,7 +48,8 @@ MEASURE = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   if (main) main.scrollTop = 0;
   const vw = window.innerWidth, vh = window.innerHeight;
-  // Drawn and not inside a collapsed expander (whose content keeps its size while hidden).
+  // Drawn and not inside a collapsed expander (whose content keeps its size while hidden). Asked
+  // of the drawn element itself: a chart's wrapper may be display: contents, which has no box.
   const shown = (el) => el.checkVisibility() && !el.closest('details:not([open])');
   const box = (el) => { const r = el.getBoundingClientRect();
     return {x: r.left, y: r.top + (main ? main.scrollTop : 0), w: r.width, h: r.height}; };
@@ -58,7 +59,7 @@ MEASURE = """() => {
   const figures = [];
   for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
     const svg = chart.querySelector('.main-svg');
-    if (!svg || !shown(chart)) continue;
+    if (!svg || !shown(svg)) continue;
     const b = box(svg);
     const key = (chart.closest('[class*="st-key-"]') || {className: ''}).className;
     // Every text of the chart's SVG layers, against the chart's own box.
@@ -80,11 +81,11 @@ MEASURE = """() => {
   for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
     const drawn = chart.querySelector('canvas, svg.marks');
     const key = (chart.closest('[class*="st-key-"]') || {className: ''}).className;
-    if (drawn && shown(chart)) figures.push({kind: 'vega', key, cut: [], ...box(drawn)});
+    if (drawn && shown(drawn)) figures.push({kind: 'vega', key, cut: [], ...box(drawn)});
   }
   for (const img of document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img')) {
     const b = box(img);
-    if (b.w > 0 && shown(img)) figures.push({kind: 'image', key: '', cut: [], ...b});
+    if (b.w > 0 && b.h > 0 && shown(img)) figures.push({kind: 'image', key: '', cut: [], ...b});
   }
   const seen = new Set();
   const unique = figures.filter(f => {
