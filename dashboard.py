@@ -29,7 +29,7 @@ from render.home import (
 )
 from render.slide import slide_file_name
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, presentation_toggle, scale, share_link, slide_footer
+from ui.present import explain, export_button, presentation_toggle, scale, share_link, slide_footer, tuck_away
 from ui.resources import import_torch_in_background, load_or_stop
 from ui.state import image_sidebar, parse_choice, set_current_image, url_widget
 from ui.text import code
@@ -60,6 +60,9 @@ explain(
 
 probabilities = ctx.probabilities_of(current.key, current.pixels, current.test_index)
 guess = classes[int(np.argmax(probabilities))]
+# A slide about a confusion-matrix cell (URL true= and pred=) opens on the matrix when presenting.
+card = tuck_away("Current image and model card", when="true" in st.query_params and "pred" in st.query_params,
+                 icon=":material/description:")
 with st.container(border=True):
     c_img, c_text = st.columns([1, 4])
     c_img.image(upscale(current.pixels, 5), width=160)
@@ -115,6 +118,8 @@ else:
 note = training_note(meta, history)
 if note:
     st.caption(note)  # also when presenting: it says what the numbers on the screen are
+
+card.close()
 
 # --- Confusion matrix -------------------------------------------------------------------
 st.header("Confusion matrix")

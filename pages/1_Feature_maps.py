@@ -18,7 +18,7 @@ from render.feature_maps import channel_figures, feature_maps_slide, layer_grid_
 from render.slide import slide_file_name
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_links
-from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
+from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer, tuck_away
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 
@@ -39,6 +39,7 @@ explain("Every convolution, BatchNorm, ReLU and pooling layer turns the image in
         "one per channel. Bright = the channel responds strongly there.")
 
 # --- Layer (URL: layer=) ----------------------------------------------------------------------
+controls = tuck_away("Layer, order, colour scale, channel")  # presenting: the grid first
 shapes = {n: (1, *acts[n].shape) for n in names}
 layer = url_widget(st.selectbox, "Layer (block · layer — output N×C×H×W)", options=names, key="fm_layer",
                    default=DEFAULT_LAYER, valid=names.__contains__, param="layer", parse=parse_choice(names),
@@ -60,6 +61,8 @@ channel = int(url_widget(c_channel.number_input, f"Channel to enlarge (0–{coun
                          default=pick.channel, valid=lambda c: isinstance(c, int) and 0 <= c < count,
                          param="channel", parse=parse_int_in(0, count - 1), why=f"{layer} has channels 0–{count - 1}",
                          min_value=0, max_value=count - 1, step=1))
+
+controls.close()
 
 # --- All channels -----------------------------------------------------------------------------
 view = feature_maps_view(maps, layer, sort, channel, scale == "per channel")

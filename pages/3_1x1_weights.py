@@ -27,7 +27,7 @@ from render.one_by_one import (
 )
 from render.slide import slide_file_name
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
+from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer, tuck_away
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 from ui.text import literal
@@ -54,6 +54,7 @@ explain(
     f"This network ends blocks 2 and 3 with one: **{'** and **'.join(names)}**.")
 
 # --- Controls (mirrored in the URL) ---------------------------------------------------------
+controls = tuck_away("1×1 layer and output channel")  # presenting: the weights first
 c_layer, c_channel, _ = st.columns([2, 2, 3])
 layer = url_widget(c_layer.radio, "1×1 layer", options=names, key="ob_layer", default=names[-1],
                    valid=names.__contains__, param="layer", parse=parse_choice(names),
@@ -66,6 +67,8 @@ channel = int(url_widget(c_channel.number_input, f"Output channel of {layer} (0�
                          default=min(max(0, int(kept)), c_out - 1), valid=lambda c: 0 <= int(c) < c_out,
                          param="channel", parse=parse_int_in(0, c_out - 1),
                          why=f"{layer} has output channels 0–{c_out - 1}", min_value=0, max_value=c_out - 1, step=1))
+
+controls.close()
 
 # --- Weight matrices ------------------------------------------------------------------------
 st.header("The learned weights")

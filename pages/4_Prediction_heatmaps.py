@@ -11,15 +11,15 @@ import streamlit as st
 
 from explain.browse import RIGHT, SORTS, WRONG
 from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes
-from explain.heatmaps import image_heatmaps
+from explain.heatmaps import METHODS, image_heatmaps
 from model.inference import to_tensor
 from render.common import display_pixels, overlay
-from render.heatmaps import heatmap_overlay_figure, heatmaps_slide, top_classes_figure
+from render.heatmaps import comparison_figures, heatmap_overlay_figure, heatmaps_slide, top_classes_figure
 from render.slide import slide_file_name
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer
+from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
 from ui.resources import load_or_stop
-from ui.state import image_sidebar, parse_choice, set_current_image, url_widget
+from ui.state import compare_sidebar, image_sidebar, parse_choice, set_current_image, url_widget
 from ui.text import literal
 
 st.set_page_config(page_title="Prediction heatmaps", layout="wide")
@@ -33,6 +33,7 @@ ctx = load_or_stop()
 presentation_toggle()
 lecture_bar()
 img = image_sidebar(ctx)
+other = compare_sidebar(ctx)
 sha = ctx.card.sha256
 meta = ctx.card.meta
 classes = list(ctx.classes)
@@ -60,6 +61,30 @@ explain(
     "Lecture §6: adding up all 128 maps of block 3 gives a heat map; laid over the input it shows "
     "where the model looked: a dog recognised by its head and legs, a cat in a box missed because "
     "the model looked at the box. CAM and Grad-CAM do the same **for one chosen class**.")
+
+# --- Two images side by side (URL compare=N, heat=) ----------------------------------------------
+HEAT_SLUGS = dict(zip(("sum", "cam", "gradcam"), METHODS))
+if other is not None:
+    slug = url_widget((st.sidebar if presenting() else st).radio, "Heat map of the comparison",
+                      options=list(HEAT_SLUGS), key="hm_compare_method", default="sum", param="heat",
+                      parse=parse_choice(list(HEAT_SLUGS)), why="use heat=sum, cam or gradcam",
+                      format_func=HEAT_SLUGS.get, horizontal=True)
+    items = []
+    for shown in (img, other):
+        p = ctx.probabilities_of(shown.key, shown.pixels, shown.test_index)
+        g = int(p.argmax())
+        maps = heatmaps_of(sha, shown.key, g, ctx.model, shown.pixels, meta)
+        items.append((shown.pixels, maps.of(HEAT_SLUGS[slug]),
+                      f"#{shown.test_index}: true {shown.truth_name(classes)}, predicted {classes[g]} ({p[g]:.0%})"))
+    # Presenting: the pair fills the screen's height (CSS in ui.present: FILL_SCREEN), at any resolution.
+    tall = presenting()
+    with st.container(key="hm_cmp_row" if tall else None):
+        pair = comparison_figures(items, 0.5, height=520)
+        for col, fig, key in zip(st.columns(2, gap="small"), pair, ("hm_cmp_a", "hm_cmp_b")):
+            # Not enlarged by fit(): two 38-character title lines must fit half the width at 1280 px.
+            col.plotly_chart(fig, width="stretch", height="stretch" if tall else "content", key=key)
+    explain("Both heat maps are drawn on one colour scale, each for its own predicted class, so equal "
+            "colours mean equal values.", caption=True)
 
 # --- Prediction --------------------------------------------------------------------------------
 left, right = st.columns([2, 3])

@@ -38,9 +38,9 @@ from render.convolution import (
 )
 from render.slide import slide_file_name
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, fit, presentation_toggle, share_link
+from ui.present import explain, export_button, fit, presentation_toggle, share_link, tuck_away
 from ui.resources import load_or_stop
-from ui.state import image_sidebar, parse_choice, parse_int_in, url_state, url_widget, write_url
+from ui.state import image_sidebar, parse_choice, parse_int_in, url_part, url_state, url_widget, write_url
 from ui.text import literal
 
 st.set_page_config(page_title="Convolution playground", page_icon="🔍", layout="wide")
@@ -48,6 +48,7 @@ ctx = load_or_stop(need_data=False)  # without CIFAR-10 the drawn house stands i
 presentation_toggle()  # first in the sidebar, as on every page
 lecture_bar()
 chosen = image_sidebar(ctx) if ctx.split is not None else None
+part = url_part(("toy", "photo", "fc"))  # a slide's section: the ones before it are tucked away when presenting
 
 st.title("Convolution playground")
 explain("A convolution slides a small grid of weights — the **kernel** or **filter** — over the image. "
@@ -56,6 +57,7 @@ explain("A convolution slides a small grid of weights — the **kernel** or **fi
         "filter and each patch**, so the filter lights up where the image looks like it.")
 
 # --- Kernel (URL: kernel=), image, padding, stride ---------------------------------------------
+controls = tuck_away("Kernel, padding and stride")
 preset = url_widget(st.radio, "Kernel", options=KERNEL_CHOICES, key="cv_kernel", default="vertical edge",
                     valid=KERNEL_CHOICES.__contains__, param="kernel", parse=parse_choice(KERNEL_CHOICES),
                     why="unknown kernel; pick one of " + ", ".join(KERNEL_CHOICES), horizontal=True,
@@ -106,8 +108,10 @@ else:
     st.session_state["_cv_custom_size"] = None
 st.session_state["_cv_last_kernel"] = kernel.tolist()
 k = kernel.shape[0]
+controls.close()
 
 # --- The toy example, one window at a time ----------------------------------------------------
+toy_part = tuck_away("The 6×6 toy example", when=part != "toy", icon=":material/grid_on:")
 st.header("The lecture's toy example: a 6×6 image with an edge")
 st.markdown(f"Dark (0) {'top' if transpose else 'left'} half, bright (1) {'bottom' if transpose else 'right'} "
             f"half. The {k}×{k} kernel slides over it with padding {padding} and stride {stride}.")
@@ -155,7 +159,10 @@ explain("Orange square: the current window and the output cell it writes. Sum of
         "over the window" + ("; grey zeros around the dashed frame are the padding." if padding else "."),
         caption=True)
 
+toy_part.close()
+
 # --- The same kernel on a real image ----------------------------------------------------------
+photo_part = tuck_away("The same kernel on a real image", when=part == "fc", icon=":material/image:")
 st.header("The same kernel on a real image")
 
 
@@ -236,6 +243,8 @@ else:
     explain("The three channel maps share one colour scale. Edge kernels light up edges of their direction "
             "(vertical: the sides of a chimney; horizontal: a roof line); blur and sharpen transform the "
             "image, as the colour version shows.", caption=True)
+
+photo_part.close()
 
 # --- Why convolution (lecture §1) ---------------------------------------------------------------
 st.header("Why convolution, not a fully connected layer?")

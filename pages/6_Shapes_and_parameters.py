@@ -34,9 +34,9 @@ from render.convolution import grid_figure
 from render.shapes import pooling_slide
 from render.slide import footer_text
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link
+from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, tuck_away
 from ui.resources import load_or_stop
-from ui.state import url_widget
+from ui.state import url_part, url_widget
 from ui.text import literal
 
 st.set_page_config(page_title="Shapes and parameters", layout="wide")
@@ -64,7 +64,11 @@ explain("Every tensor in a CNN is **N×C×H×W**: N images, C channels (feature 
         "A filter always has as many channels as its input; its height and width are your choice; "
         "one filter makes one feature map (lecture §3).")
 
+PARTS = ("calculator", "pooling", "fields", "architectures")
+part = PARTS.index(url_part(PARTS))  # a slide's section: the ones before it are tucked away when presenting
+
 # --- 1. The calculator ----------------------------------------------------------------------
+tucked = tuck_away("1. The N×C×H×W calculator", when=part > 0, icon=":material/calculate:")
 st.header("1. The N×C×H×W calculator")
 explain("The shapes below come from real PyTorch layers (`nn.Conv2d`, `nn.MaxPool2d`, `nn.AvgPool2d`) "
         "run on an empty *meta* tensor; parameters are counted on the layer itself.")
@@ -153,7 +157,10 @@ if results:
     _table(chain_rows(results), ("biases", "parameters", "multiply-adds"))
     explain(preset.note + " Pooling has no parameters.", caption=True)
 
+tucked.close()
+
 # --- 2. Pooling -----------------------------------------------------------------------------
+tucked = tuck_away("2. Pooling keeps the channels", when=part > 1, icon=":material/grid_on:")
 st.header("2. Pooling keeps the channels")
 explain("Max pooling: each 2×2 region elects its largest value. Average pooling: the region mixes. "
         "Pooling works on every channel separately, so the channel count does not change "
@@ -175,7 +182,10 @@ pooling_footer = footer_text(ctx.card.meta.get("architecture", "?"), ctx.card.sh
                              "the lecture's pooling example (§5)")
 export_button("pooling.png", partial(pooling_slide, panels, top, pooling_footer), key="export_shapes")
 
+tucked.close()
+
 # --- 3. Receptive fields --------------------------------------------------------------------
+tucked = tuck_away("3. Receptive fields", when=part > 2, icon=":material/bar_chart:")
 st.header("3. Receptive field of every layer of this network")
 shapes = output_shapes(ctx.model)
 fields = [f for f in model_receptive_fields(ctx.model)
@@ -189,6 +199,8 @@ st.plotly_chart(fit(bar_figure([f.layer for f in fields], [f.receptive_field for
 first_wide = next(f for f in fields if f.receptive_field >= 32)
 explain(f"At {first_wide.layer}, one position sees {what_a_position_sees(first_wide)}. "
         f"Global average pooling ({fields[-1].layer}) sees {what_a_position_sees(fields[-1])}.", caption=True)
+
+tucked.close()
 
 # --- 4. Architectures -----------------------------------------------------------------------
 st.header("4. Architectures from the lecture")

@@ -5,16 +5,20 @@ page's lecture bar (ui/lecture.py) steps on. This page is where a slide that can
 explained, and where the deck is edited.
 """
 
+from functools import partial
+
 import streamlit as st
 
 from data.deck import MAX_BYTES, Deck, DeckError, dump_deck, parse_deck
 from ui.lecture import (
     ADD_LABEL,
+    HANDOUT_LABEL,
     LOST_DECK,
     current_deck,
     deck_name,
     default_deck,
     go_to,
+    handout,
     lecture_bar,
     lost_own_deck,
     requested_slide,
@@ -91,11 +95,16 @@ if not presenting():
             c_del.button(":material/delete:", key=f"lecture_delete_{i}", on_click=delete, args=(i,),
                          help="Delete this slide")
 
-    c_dl, c_reset, c_empty = st.columns(3)
+    c_dl, c_pdf, c_reset, c_empty = st.columns(4)
     c_dl.download_button("Download the deck (.toml)", data=dump_deck(deck) if deck else "",
                          file_name="lecture-deck.toml", mime="application/toml", key="lecture_download",
                          on_click="ignore", disabled=not deck, icon=":material/download:",
                          help="A text file: edit titles and notes in any editor, then open it below.")
+    c_pdf.download_button(HANDOUT_LABEL, data=partial(handout, deck) if deck else b"",
+                          file_name="lecture-handout.pdf", mime="application/pdf", key="lecture_handout",
+                          on_click="ignore", disabled=not deck, icon=":material/picture_as_pdf:",
+                          help="A page per slide with its notes, and the slide's figures for every slide "
+                               "played in this session. Built when clicked.")
     if isinstance(shipped, Deck):
         c_reset.button("Back to the shipped deck", key="lecture_reset",
                        on_click=lambda: set_deck(shipped, "the lecture deck shipped with the app"))

@@ -158,11 +158,13 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
 
 
 def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: float,
-                   colorbar_title: str, height: int = 380, top: int = 60, title_chars: int | None = None) -> go.Figure:
+                   colorbar_title: str, height: int = 380, top: int = 60, title_chars: int | None = None,
+                   zrange: tuple[float, float] | None = None) -> go.Figure:
     """A heat map over the upscaled image. ``heat`` may have any H×W that divides the display
     size; it is sent at its own resolution and drawn as sharp cells over the image.
     Built as one dict without Plotly's validation (tests/test_figures.py validates it): the
-    heat-map page draws three of these per rerun."""
+    heat-map page draws three of these per rerun. ``zrange`` (low, high) fixes the colour scale, so
+    figures compared side by side share it; by default it spans this ``heat``."""
     if title_chars:
         title = wrap(title, title_chars)
         top = max(top, title_top(title) + 15)
@@ -173,6 +175,7 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
     traces = [dict(type="image", source=png_data_uri(big), hoverinfo="skip"),
               dict(type="heatmap", z=h, x0=cell_x / 2 - 0.5, dx=cell_x, y0=cell_y / 2 - 0.5, dy=cell_y,
                    opacity=opacity, colorscale=colorscale(OVERLAY_SCALE),
+                   **({} if zrange is None else {"zmin": float(zrange[0]), "zmax": float(zrange[1]), "zauto": False}),
                    # Under the image, not beside it: three overlays side by side left the image a
                    # third of its column at 1280 px in presentation mode.
                    colorbar={**colorbar(colorbar_title), "orientation": "h", "y": -0.04, "yanchor": "top",

@@ -48,6 +48,30 @@ def heatmap_overlay_figure(image: np.ndarray, m: HeatMap, class_name: str, opaci
                           height=height, top=90, title_chars=20)  # a third of the page
 
 
+def shared_range(maps: list[np.ndarray]) -> tuple[float, float]:
+    """One colour range (low, high) that covers every map: images compared side by side are read on
+    the same scale, so equal colours mean equal values."""
+    low = min(float(np.min(m)) for m in maps)
+    high = max(float(np.max(m)) for m in maps)
+    return low, high if high > low else low + 1.0
+
+
+def comparison_figures(items: list[tuple[np.ndarray, HeatMap, str]], opacity: float,
+                       height: int = 520) -> list[go.Figure]:
+    """Heat maps of several images by one method, side by side: one colour scale for all
+    (:func:`shared_range`) and the same size. ``items`` holds (image, heat map, label) with the
+    label naming the image, its true and its predicted class."""
+    size = [np.asarray(image).shape[0] for image, _, _ in items]
+    values = [upsample(m.values, s) for (_, m, _), s in zip(items, size)]
+    zrange = shared_range(values)
+    figures = []
+    for (image, m, label), v in zip(items, values):
+        title = "<br>".join(text(line) for line in (label, f"{m.method}, {m.layer} ({format_shape(m.shape)})"))
+        figures.append(overlay_figure(image, v, title, opacity, f"{HEATMAP_TITLES[m.method][1]}, shared scale",
+                                      height=height, top=60, title_chars=38, zrange=zrange))
+    return figures
+
+
 def heatmaps_slide(image: np.ndarray, name: str, guess: str, class_name: str, result: ImageHeatMaps,
                    opacity: float, footer: str) -> bytes:
     """Input and one heat map per method, each laid over the image after bilinear upsampling

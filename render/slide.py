@@ -349,3 +349,57 @@ def slide_png(title: str, panels: Sequence[Panel], footer: str = "",
 def input_panel(image: np.ndarray, title: str) -> ImagePanel:
     """The 32×32 input, enlarged with sharp pixels."""
     return ImagePanel(title, display_pixels(np.asarray(image, dtype=np.uint8)), weight=1.0)
+
+
+@dataclass(frozen=True)
+class HandoutPage:
+    """One slide of a handout: its title, where it is in the app, its notes, and its picture (the
+    view's slide PNG) when one was drawn."""
+
+    title: str
+    where: str                    # "Feature maps · image 3613 · layer block1.relu2"
+    notes: str
+    picture: bytes | None = None  # a PNG from :func:`slide_png`
+
+
+def handout_pdf(title: str, pages: Sequence[HandoutPage], footer: str = "",
+                size: tuple[int, int] = SLIDE_SIZE) -> bytes:
+    """The deck as one PDF: a page per slide, "N / K" and its title at the top, the slide's picture
+    (if any) and its notes as text below, the ``footer`` at the bottom (matplotlib's PdfPages)."""
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+    from PIL import Image
+
+    if not pages:
+        raise ValueError("a handout needs at least one slide")
+    width, height = size
+    buf = io.BytesIO()
+    with PdfPages(buf, metadata={"Title": str(title), "Creator": "CIFAR-10 CNN explained"}) as pdf:
+        for number, page in enumerate(pages, start=1):
+            fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="white")
+            fig.text(0.03, 0.97, _wrap(f"{number} / {len(pages)} · {page.title}", width * 0.94, TITLE_PX, em=0.68),
+                     fontsize=_pt(TITLE_PX), fontweight="bold", va="top")
+            fig.text(0.03, 0.86, _wrap(page.where, width * 0.94, TEXT_PX * 0.8, 1), fontsize=_pt(TEXT_PX * 0.8),
+                     color="#555555", va="top")
+            left, text_w = 0.03, 0.94  # the notes beside the picture, or the full width without one
+            if page.picture:
+                ax = fig.add_axes((0.03, 0.08, 0.58, 0.74))
+                ax.imshow(np.asarray(Image.open(io.BytesIO(page.picture)).convert("RGB")))
+                ax.set_axis_off()
+                left, text_w = 0.63, 0.34
+            budget = int(0.74 * height / (TEXT_PX * 1.3))  # lines that fit between the title and the footer
+            paragraphs = []
+            for part in str(page.notes).split("\n\n"):
+                if part.strip() and budget > 0:
+                    paragraphs.append(_wrap(" ".join(part.split()), width * text_w, TEXT_PX, budget))
+                    budget -= paragraphs[-1].count("\n") + 2
+            fig.text(left, 0.80, "\n\n".join(paragraphs) or "(no notes)", fontsize=_pt(TEXT_PX), va="top",
+                     linespacing=1.3)
+            if footer:
+                fig.text(0.03, 0.02, _wrap(footer, width * 0.94, TEXT_PX * 0.7, 1), fontsize=_pt(TEXT_PX * 0.7),
+                         color="#333333")
+            for t in fig.findobj(Text):  # every text literally
+                t.set_parse_math(False)
+            pdf.savefig(fig)
+    return buf.getvalue()

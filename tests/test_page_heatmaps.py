@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT, shown
+from tests.conftest import PROJECT, plotly_array, shown
 
 PAGE = str(PROJECT / "pages" / "4_Prediction_heatmaps.py")
 CAPTION = re.compile(r"#(\d+): (\w+) → (\w+) \((\d+)%\)")
@@ -226,3 +226,52 @@ def test_page_state_survives_a_visit_to_another_page(cifar_root, frozen_checkpoi
     assert not at.exception
     assert at.radio(key="ob_layer").value == "block2.conv3"
     assert at.number_input(key="ob_channel").value == 9
+
+
+def _upsampled_channel_sum(acts: dict, size: int = 32) -> np.ndarray:
+    """The lecture's heat map computed here: block 3's 128 pooled maps added up, bilinear to 32×32."""
+    import torch
+    import torch.nn.functional as F
+
+    summed = torch.as_tensor(acts["block3.pool"].sum(axis=0), dtype=torch.float32)[None, None]
+    return F.interpolate(summed, size=(size, size), mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def test_two_images_side_by_side_on_one_colour_scale(app, preds, frozen_checkpoint, acts_of):
+    """compare=8324 beside image=3613: two heat maps of the same size, labelled with true and
+    predicted class, drawn on one colour range that spans both maps."""
+    app.query_params["image"] = "3613"
+    app.query_params["compare"] = "8324"
+    app.query_params["heat"] = "sum"
+    at = app.run()
+    assert not at.exception
+    classes = frozen_checkpoint.classes
+    charts = _charts(at)
+    a, b = charts["hm_cmp_a"], charts["hm_cmp_b"]
+    for spec, index in ((a, 3613), (b, 8324)):
+        pos = int(np.flatnonzero(preds.indices == index)[0])
+        truth, guess = classes[int(preds.labels[pos])], classes[int(preds.predicted[pos])]
+        conf = float(preds.confidence[pos])
+        assert f"#{index}: true {truth}, predicted {guess} ({conf:.0%})" in _title(spec)
+    assert "true dog, predicted dog" in _title(a) and "true cat, predicted dog" in _title(b)
+    assert a["layout"]["height"] == b["layout"]["height"]
+    maps = [_upsampled_channel_sum(acts_of(i)) for i in (3613, 8324)]
+    low, high = min(m.min() for m in maps), max(m.max() for m in maps)
+    for spec, expected in zip((a, b), maps):
+        heat = spec["data"][1]
+        assert heat["zmin"] == pytest.approx(low, rel=1e-4) and heat["zmax"] == pytest.approx(high, rel=1e-4)
+        assert heat["zauto"] is False
+        assert plotly_array(heat["z"]) == pytest.approx(expected, rel=1e-3, abs=1e-3)
+    assert _url(at, "compare") == "8324" and _url(at, "heat") == "sum"
+
+    at.radio(key="hm_compare_method").set_value("gradcam").run()
+    assert not at.exception and "Grad-CAM" in _title(_charts(at)["hm_cmp_a"])
+    at.number_input(key="compare_image").set_value(None).run()
+    assert not at.exception and "hm_cmp_a" not in _charts(at) and "compare" not in at.query_params
+
+
+def test_a_bad_compare_value_is_a_one_line_notice(app):
+    app.query_params["compare"] = "123456"
+    at = app.run()
+    assert not at.exception and "hm_cmp_a" not in _charts(at)
+    assert any("compare=123456" in w.value and "test images are numbered" in w.value for w in at.warning)

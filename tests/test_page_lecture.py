@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from data.deck import Deck, Slide, dump_deck, load_default_deck, parse_deck
 from tests.conftest import PROJECT
-from ui.lecture import DECK_KEY, page_files
+from ui.lecture import DECK_KEY, HANDOUT_LABEL, page_files
+from ui.present import SLIDE_PICTURES_KEY
 
 LECTURE = "pages/7_Lecture.py"
 DECK = load_default_deck()
@@ -150,8 +151,8 @@ def test_reorder_delete_download_and_reset(env):
     assert len(deck) == len(DECK) - 1 and deck.slides[0] == DECK.slide(1)
     at = at.button(key="lecture_up_1").click().run()
     assert at.session_state[DECK_KEY].slides[:2] == (DECK.slide(3), DECK.slide(1))
-    (download,) = at.get("download_button")
-    assert download.proto.label.startswith("Download the deck")
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert labels == ["Download the deck (.toml)", HANDOUT_LABEL]
     at = at.button(key="lecture_reset").click().run()
     assert at.session_state[DECK_KEY] == DECK
     at = at.button(key="lecture_empty").click().run()
@@ -243,3 +244,18 @@ def test_speaker_notes_are_in_the_sidebar_except_when_presenting(env):
     assert "3613" in "\n".join(m.value for m in notes.markdown)
     at = follow(app(LECTURE, slide="11", present="1").run())
     assert not [e for e in at.sidebar.expander if e.label.startswith("Speaker notes")]
+
+
+def test_a_played_slide_leaves_its_picture_for_the_handout(env):
+    """Playing slide 15 (the heat-map pair) keeps that page's slide builder for the PDF handout."""
+    import io
+
+    from PIL import Image
+
+    slide = DECK.slide(15)
+    at = app(page_files()[slide.page], **slide.state, slide="15").run()
+    assert not at.exception
+    pictures = at.session_state[SLIDE_PICTURES_KEY]
+    assert list(pictures) == [(15, slide.title)]
+    png = pictures[(15, slide.title)]()
+    assert Image.open(io.BytesIO(png)).size == (1920, 1080)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zlib
 
 import numpy as np
 import pytest
@@ -12,9 +14,11 @@ from render.slide import (
     SLIDE_SIZE,
     CategoryPanel,
     GridPanel,
+    HandoutPage,
     ImagePanel,
     MapPanel,
     footer_text,
+    handout_pdf,
     slide_file_name,
     slide_png,
 )
@@ -193,3 +197,45 @@ def test_pooling_slide_writes_values_on_readable_colours():
     ys, xs = np.nonzero(dark)
     box = white[ys.min():ys.max(), xs.min():xs.max()]
     assert box.sum() > 200
+
+
+def pdf_pages_text(pdf: bytes) -> list[str]:
+    """The text drawn on each page of a matplotlib PDF: every content stream inflated, the strings
+    of its Tj/TJ operators joined (no PDF library in the pinned requirements)."""
+    pages = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            data = zlib.decompress(stream)
+        except zlib.error:
+            continue
+        if b"BT" not in data:
+            continue  # a font or image, not a page's text
+        strings = []
+        for op in re.finditer(rb"\[(.*?)\]\s*TJ|\(((?:\\.|[^\\)])*)\)\s*Tj", data, re.S):
+            parts = re.findall(rb"\(((?:\\.|[^\\)])*)\)", op.group(1)) if op.group(1) is not None else [op.group(2)]
+            strings.append(b"".join(parts).decode("latin-1"))
+        pages.append(" ".join(strings))
+    return pages
+
+
+def test_the_handout_is_a_pdf_page_per_slide_with_its_notes():
+    from data.deck import load_default_deck
+
+    deck = load_default_deck()
+    picture = slide_png("A slide", [ImagePanel("red", RED)])
+    pages = [HandoutPage(s.title, s.page, s.notes, picture if i == 14 else None) for i, s in enumerate(deck.slides)]
+    pdf = handout_pdf(deck.title, pages, "footer")
+    assert pdf[:5] == b"%PDF-"
+    texts = pdf_pages_text(pdf)
+    assert len(texts) == len(deck) >= 12
+    count = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    assert count == len(deck)
+    for number, (slide, text) in enumerate(zip(deck.slides, texts), start=1):
+        flat = " ".join(text.split())
+        assert f"{number} / {len(deck)}" in flat
+        # Words of the notes: plain ASCII ones (ligatures such as "fi" are drawn as glyphs).
+        words = [w for w in re.findall(r"[A-Za-z]{5,}", slide.notes) if not re.search("f[filt]", w)]
+        missing = [w for w in words if w not in flat]
+        assert not missing, (number, missing[:5])
+    with pytest.raises(ValueError):
+        handout_pdf("empty", [])

@@ -26,8 +26,8 @@ from pathlib import Path
 import streamlit as st
 
 from data.deck import HOME_NAMES, PLAYER_PARAMS, Deck, DeckError, Slide, load_default_deck
-from ui.present import presenting
-from ui.state import drop_url
+from ui.present import PLAYING_KEY, SLIDE_PICTURES_KEY, presenting
+from ui.state import SLIDE_SCOPED, drop_url
 
 PROJECT = Path(__file__).resolve().parent.parent
 LECTURE_PAGE = "Lecture"
@@ -48,14 +48,40 @@ _FILE_NAME = re.compile(r"[0-9]*[_ -]*(.*)\.py")  # Streamlit's rule: 3_1x1_weig
 CSS = """
 <style>
 .st-key-lecture_bar { position: fixed; bottom: 0.6rem; right: 1rem; z-index: 999990; width: auto !important;
-  max-width: 60vw; background: var(--background-color, #fff); border: 1px solid rgba(128,128,128,.45);
+  max-width: 70vw; flex-wrap: nowrap !important;
+  background: #fff; border: 1px solid rgba(128,128,128,.45);
   border-radius: 0.6rem; padding: 0.25rem 0.6rem; box-shadow: 0 2px 8px rgba(0,0,0,.15); }
-.st-key-lecture_bar p { margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
-  font-size: 0.8rem; }
-.st-key-lecture_bar button { min-height: 0; padding: 0.15rem 0.6rem; }
+.st-key-lecture_bar [data-testid="stMarkdown"] p { margin: 0; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis;
+  font-size: 0.7rem; }
+.st-key-lecture_bar button { min-height: 0; padding: 0.05rem 0.4rem; font-size: 0.7rem; }
+.st-key-lecture_bar button p, .st-key-lecture_bar button kbd, .st-key-lecture_bar button span {
+  font-size: 0.7rem !important; }
 .st-key-lecture_keys { display: none !important; }
+[data-testid="stLayoutWrapper"]:has(> .st-key-lecture_bar, > .st-key-lecture_exit, > .st-key-lecture_keys) {
+  display: contents; }
 .st-key-lecture_exit { position: fixed; top: 0.5rem; right: 1rem; z-index: 999991; width: auto !important; }
 [data-testid="stMainBlockContainer"] { padding-bottom: 4.5rem !important; }
+</style>
+"""
+
+# A slide being presented: the bar names it, so the page's own title gives its height to the figures;
+# the bar (with the exit control in it) sits at the bottom left, over the sidebar, not over the figures.
+SLIDE_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]:has(h1) { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 0.3rem !important; }
+.st-key-lecture_bar { left: 0.3rem; right: auto !important; max-width: 290px; display: grid !important;
+  grid-template-columns: auto auto; gap: 0.2rem 0.3rem !important; }
+.st-key-lecture_bar .st-key-lecture_exit, .st-key-lecture_bar .st-key-lecture_leave { grid-column: 1 / -1; }
+.st-key-lecture_bar > * { min-width: 0; width: auto !important; }
+.st-key-lecture_bar button p { white-space: nowrap; }
+.st-key-lecture_bar [data-testid="stMarkdown"], .st-key-lecture_bar [data-testid="stMarkdownContainer"] {
+  margin: 0 !important; }
+.st-key-lecture_bar > [data-testid="stElementContainer"]:has([data-testid="stMarkdown"]) {
+  grid-column: 1 / -1; order: -1; }
+.st-key-lecture_bar .st-key-lecture_exit { position: static; }
+[data-testid="stMain"] { position: relative; z-index: 999992; }  /* the bar above the sidebar it covers */
 </style>
 """
 
@@ -171,6 +197,9 @@ def go_to(deck: Deck, number: int) -> None:
     # Forget what this session last wrote for these parameters, so the slide's values are adopted
     # even when equal to a value written on another page (ui.state adopts only new URL values).
     drop_url(*params)
+    for param, key in SLIDE_SCOPED.items():  # e.g. a comparison belongs to the slide that asks for it
+        if param not in params:
+            st.session_state.pop(key, None)
     if presenting():
         params["present"] = "1"
     if not _is_shipped(deck):
@@ -215,6 +244,14 @@ def _capture_view() -> Slide:
     return Slide(title[:200], path, state, "")
 
 
+def exit_button() -> None:
+    """"Exit presentation" (also Esc), pinned on screen: top right, or in the lecture bar."""
+    with st.container(key="lecture_exit"):
+        st.button(EXIT_LABEL, key="lecture_exit_button", on_click=_exit_presentation,
+                  icon=":material/close_fullscreen:", shortcut="Escape",
+                  help="Back to the normal page: sidebar, explanations, normal text size.")
+
+
 def add_to_deck_button() -> None:
     if st.sidebar.button(ADD_LABEL, key="lecture_add", icon=":material/playlist_add:",
                          help="Append this page with its current settings (as in its link) to the "
@@ -230,13 +267,13 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
     """The lecture controls for this page (see the module docstring). Returns the slide number
     being played, or None."""
     number = requested_slide()
+    st.session_state[PLAYING_KEY] = None
     if number is not None or presenting():
         st.html(CSS)
-    if presenting():
-        with st.container(key="lecture_exit"):
-            st.button(EXIT_LABEL, key="lecture_exit_button", on_click=_exit_presentation,
-                      icon=":material/close_fullscreen:",
-                      help="Back to the normal page: sidebar, explanations, normal text size.")
+    if number is not None and presenting():
+        st.html(SLIDE_CSS)
+    if presenting() and number is None:
+        exit_button()
     if add_button:
         add_to_deck_button()
     if number is None:
@@ -258,11 +295,15 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         forward = st.button("▶", key="lecture_next", disabled=no_next, shortcut=NEXT_KEYS[0])
         leave = st.button(LEAVE_LABEL, key="lecture_leave", type="tertiary",
                           help="Stay on this view without the lecture bar.")
+        if presenting():  # in the bar, which sits over the sidebar: the slide keeps the whole page
+            exit_button()
     with st.container(key="lecture_keys"):  # hidden (CSS): the other keys, one button each
         for i, key in enumerate(NEXT_KEYS[1:]):
             forward |= st.button(f"Next ({key})", key=f"lecture_next_{i}", disabled=no_next, shortcut=key)
         for i, key in enumerate(BACK_KEYS[1:]):
             back |= st.button(f"Back ({key})", key=f"lecture_prev_{i}", disabled=no_back, shortcut=key)
+    if here is not None and not problem:
+        st.session_state[PLAYING_KEY] = (here, deck.slide(here).title)
     if problem and current_page()[0] != LECTURE_PAGE:  # the Lecture page says it in the slide's place
         st.error(problem, icon=":material/error:")
     elif here is not None and deck.slide(here).notes and not presenting():
@@ -277,3 +318,30 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         if back:
             go_to(deck, (here or count + 1) - 1)
     return here
+
+
+# --- Handouts -----------------------------------------------------------------------------------
+
+HANDOUT_LABEL = "Download handouts (PDF)"
+
+
+def handout(deck: Deck, footer: str = "") -> bytes:
+    """The deck as a PDF (:func:`render.slide.handout_pdf`): a page per slide with its notes, and
+    the slide's picture for every slide played in this session (its page's "Download this view as
+    PNG" slide, drawn now; a slide whose picture fails or was not played gets its notes alone)."""
+    from render.slide import HandoutPage, handout_pdf
+
+    built = st.session_state.get(SLIDE_PICTURES_KEY, {})
+    pages = []
+    for number, slide in enumerate(deck.slides, start=1):
+        picture = None
+        build = built.get((number, slide.title))
+        if build is not None:
+            try:
+                picture = build()
+            except Exception:  # a stale view (e.g. a photo since forgotten): the notes still print
+                picture = None
+        settings = " · ".join(f"{k} {v}" for k, v in slide.state.items())
+        pages.append(HandoutPage(slide.title, f"{slide.page}{' · ' + settings if settings else ''}",
+                                 slide.notes, picture))
+    return handout_pdf(deck.title or "Lecture", pages, footer)

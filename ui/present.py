@@ -20,6 +20,8 @@ PRESENT_KEY = "present"  # widget key and URL parameter
 _ON = "_present_on"  # the session's presentation-mode flag
 FIGURE_SCALE = 1.4  # fonts and heights of figures in presentation mode
 EXPORT_LABEL = "Download this view as PNG"
+PLAYING_KEY = "_lecture_playing"  # (slide number, title) of the slide this run draws, or None
+SLIDE_PICTURES_KEY = "_lecture_pictures"  # {(slide number, title): build the slide's PNG}
 _TRUE, _FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
 
 # Our own constant: never user text. Streamlit sizes text in rem, so the root font size
@@ -27,10 +29,13 @@ _TRUE, _FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
 CSS = """
 <style>
 html { font-size: 22px !important; }
-[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.2rem 2.5rem 2rem !important; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem !important; }
-[data-testid="stMainBlockContainer"] h2 { font-size: 2.0rem !important; }
-[data-testid="stMainBlockContainer"] h3 { font-size: 1.6rem !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0.6rem 1rem 2rem !important; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem !important; padding: 0.2rem 12rem 0.4rem 0 !important; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 1.4rem !important; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.15rem !important; }
+.st-key-hm_cmp_row [data-testid="stColumn"] { height: calc(100vh - 1.5rem); min-height: 420px; }
+.st-key-hm_cmp_row [data-testid="stColumn"] > div,
+.st-key-hm_cmp_row [data-testid="stElementContainer"] { height: 100%; }
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stMainMenu"] { display: none !important; }
 </style>
@@ -151,7 +156,35 @@ def export_button(file_name: str, build: Callable[[], bytes], key: str, containe
     ``build`` is also kept in ``st.session_state["_export_<key>"]`` so tests can build the slide.
     """
     st.session_state[f"_export_{key}"] = build
+    playing = st.session_state.get(PLAYING_KEY)  # set by ui.lecture.lecture_bar for a slide being played
+    if playing is not None:  # its picture for the deck's handout (ui.lecture.handout)
+        st.session_state.setdefault(SLIDE_PICTURES_KEY, {})[playing] = build
     place = container if container is not None else st
     place.download_button(EXPORT_LABEL, data=build, file_name=file_name, mime="image/png", key=key,
                           on_click="ignore", icon=":material/download:",
                           help="One 1920×1080 picture of this view (figures, labels, legend) for a slide.")
+
+
+class _Tucked:
+    """What :func:`tuck_away` returns: ``close()`` ends the tucked part."""
+
+    def __init__(self, box=None):
+        self._box = box
+
+    def close(self) -> None:
+        if self._box is not None:
+            self._box.__exit__(None, None, None)
+            self._box = None
+
+
+def tuck_away(label: str, *, when: bool = True, icon: str = ":material/tune:") -> _Tucked:
+    """In presentation mode (and ``when``), everything the page draws from here until the returned
+    object's ``close()`` goes into a collapsed expander titled ``label``, so the slide's figure is on
+    the first screen; otherwise the page is drawn as usual. The expander is entered by hand (not in a
+    ``with`` block) so that the page's own code keeps its shape; widgets inside it still run and keep
+    their values."""
+    if not (presenting() and when):
+        return _Tucked()
+    box = st.expander(label, icon=icon)
+    box.__enter__()
+    return _Tucked(box)

@@ -184,11 +184,10 @@ class CurrentImage:
         return f"{truth}:{'green' if right else 'red'}[{mark(right)} {said}]"
 
 
-def current_test_index(ctx: Context) -> int:
-    """The current (or last) test image's official index, adopted from the URL if new and valid.
-    A new ``image=`` in the URL also makes the test image current again."""
+def image_index_parser(ctx: Context) -> tuple[Callable[[str], int], int, int]:
+    """(parse, lowest, highest): ``parse`` reads a URL's test-image index and refuses one that the
+    test set does not have (ValueError)."""
     indices = ctx.split.indices
-    lo, hi = int(indices.min()), int(indices.max())
 
     def parse(raw: str) -> int:
         value = int(raw.strip())
@@ -196,6 +195,13 @@ def current_test_index(ctx: Context) -> int:
             raise ValueError(raw)
         return value
 
+    return parse, int(indices.min()), int(indices.max())
+
+
+def current_test_index(ctx: Context) -> int:
+    """The current (or last) test image's official index, adopted from the URL if new and valid.
+    A new ``image=`` in the URL also makes the test image current again."""
+    parse, lo, hi = image_index_parser(ctx)
     if adopt_url_value("image", IMAGE_KEY, parse, f"test images are numbered {lo}–{hi}"):
         st.session_state[SOURCE_KEY] = TEST
     if IMAGE_KEY not in st.session_state or ctx.split.position_of(st.session_state[IMAGE_KEY]) is None:
@@ -322,3 +328,36 @@ def image_sidebar(ctx: Context) -> CurrentImage:
     return current
 
 
+
+
+COMPARE_KEY = "compare_image"  # the second image of a side-by-side comparison (URL compare=N)
+PART_KEY = "_slide_part"  # the section of a page a slide is about (URL part=)
+SLIDE_SCOPED = {"compare": COMPARE_KEY, "part": PART_KEY}  # URL parameter: state kept only by the slide naming it
+
+
+def url_part(parts: Sequence[str]) -> str:
+    """The page section a lecture slide is about (URL ``part=``, one of ``parts``; the first by
+    default, and then not written into the URL). In presentation mode the page tucks the sections
+    before it away (:func:`ui.present.tuck_away`), so its figures are on the first screen."""
+    part = url_state(PART_KEY, parts[0], param="part", parse=parse_choice(parts),
+                     why=f"use part={', '.join(parts)}", valid=lambda value: value in parts)
+    if part != parts[0] or "part" in st.query_params:
+        write_url(part=part)
+    return part
+
+
+def compare_sidebar(ctx: Context) -> CurrentImage | None:
+    """Sidebar "Compare with test image #" (URL ``compare=N``): a second test image shown beside
+    the current one, or None when the box is empty."""
+    parse, lo, hi = image_index_parser(ctx)
+    url_state(COMPARE_KEY, None, param="compare", parse=parse, why=f"test images are numbered {lo}–{hi}")
+    value = st.sidebar.number_input(f"Compare with test image # ({lo}–{hi})", min_value=lo, max_value=hi,
+                                    value=None, step=1, key=COMPARE_KEY, placeholder="none",
+                                    help="A second image beside the current one, on the same colour scale. "
+                                         "Empty: no comparison.")
+    if value is None:  # cleared: out of the URL, but remembered, so the same link value is not re-adopted
+        if "compare" in st.query_params:
+            del st.query_params["compare"]
+        return None
+    write_url(compare=int(value))
+    return from_test_set(ctx, int(value))

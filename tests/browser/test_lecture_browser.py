@@ -115,3 +115,18 @@ def test_exit_presentation_with_the_sidebar_collapsed_and_after_a_reload(server,
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") != "22px"
     assert page.locator(EXIT).count() == 0
     assert counter(page) == f"11 / {len(DECK)}"  # still in the lecture, no longer presenting
+
+
+def test_esc_leaves_presentation_mode_with_the_sidebar_collapsed(server, projector):
+    page = projector
+    page.goto(f"{server}/Lecture?slide=15&present=1")
+    wait_for_run(page)
+    collapse_sidebar(page)
+    assert page.locator(EXIT).first.is_visible()  # in the lecture bar, over the collapsed sidebar's place
+    page.wait_for_timeout(1000)  # the shortcut listener attaches after the run
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !location.search.includes('present')")
+    settle(page)
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") != "22px"
+    assert page.locator(EXIT).count() == 0
+    assert counter(page) == f"15 / {len(DECK)}"  # still in the lecture, no longer presenting
