@@ -26,6 +26,8 @@ from pathlib import Path
 import streamlit as st
 
 from data.deck import HOME_NAMES, PLAYER_PARAMS, Deck, DeckError, Slide, load_default_deck
+from locales import known
+from ui.i18n import lang, tr
 from ui.present import presenting
 from ui.state import drop_url
 
@@ -33,11 +35,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 LECTURE_PAGE = "Lecture"
 DECK_KEY = "_lecture_deck"          # the session's Deck
 DECK_NAME_KEY = "_lecture_deck_name"  # where it came from, for the Lecture page
-ADD_LABEL = "Add this view to the deck"
-EXIT_LABEL = "Exit presentation"
-LEAVE_LABEL = "Leave the lecture"
-LOST_DECK = ("Your own deck was in the browser session that a reload ended: open its file on the "
-             "Lecture page, or leave the lecture.")
+ADD_LABEL = known("Add this view to the deck")
+EXIT_LABEL = known("Exit presentation")
+LEAVE_LABEL = known("Leave the lecture")
+LOST_DECK = known("Your own deck was in the browser session that a reload ended: open its file on the "
+                  "Lecture page, or leave the lecture.")
 OWN_DECK = "own"  # URL deck=own: the slide belongs to the user's deck, not the shipped one
 NEXT_KEYS = ["PageDown", "Right", "Space"]  # the first is shown on the ▶ button
 BACK_KEYS = ["PageUp", "Left"]
@@ -112,7 +114,7 @@ def set_deck(deck: Deck, name: str) -> None:
 
 
 def deck_name() -> str:
-    return st.session_state.get(DECK_NAME_KEY, "the lecture deck shipped with the app")
+    return st.session_state.get(DECK_NAME_KEY, known("the lecture deck shipped with the app"))
 
 
 # --- Where we are -----------------------------------------------------------------------------
@@ -148,16 +150,16 @@ def requested_slide() -> int | str | None:
 def slide_problem(deck: Deck | None, number: int | str) -> str | None:
     """Why ``slide=number`` cannot be played (one line), or None if it can."""
     if deck is None or len(deck) == 0:
-        return "The deck is empty: open the Lecture page to load one, or add views to it."
+        return tr("The deck is empty: open the Lecture page to load one, or add views to it.")
     if isinstance(number, str) or not 1 <= number <= len(deck):
         shown = f"`{number}`" if isinstance(number, str) else number
-        return (f"There is no slide {shown}: this deck has slides 1–{len(deck)}. "
-                "Use ◀ ▶ or open the Lecture page.")
+        return tr("There is no slide {shown}: this deck has slides 1–{count}. Use ◀ ▶ or open the Lecture page.",
+                  shown=shown, count=len(deck))
     slide = deck.slide(number)
     if page_of(slide) is None:
         names = ", ".join(page_files())
-        return (f"Slide {number} ({slide.title}) opens page {slide.page!r}, which this app does not have "
-                f"(pages: {names}).")
+        return tr("Slide {number} ({title}) opens page {page}, which this app does not have (pages: {names}).",
+                  number=number, title=slide.title_in(lang()), page=repr(slide.page), names=names)
     return None
 
 
@@ -173,6 +175,8 @@ def go_to(deck: Deck, number: int) -> None:
     drop_url(*params)
     if presenting():
         params["present"] = "1"
+    if deck.lang:
+        params["lang"] = deck.lang  # a deck made for one language plays in it
     if not _is_shipped(deck):
         params["deck"] = OWN_DECK  # so that a reload, which ends the session and its deck, can say so
     params["slide"] = str(number)
@@ -216,14 +220,15 @@ def _capture_view() -> Slide:
 
 
 def add_to_deck_button() -> None:
-    if st.sidebar.button(ADD_LABEL, key="lecture_add", icon=":material/playlist_add:",
-                         help="Append this page with its current settings (as in its link) to the "
-                              "session's lecture deck; edit, play or download the deck on the Lecture page."):
+    if st.sidebar.button(tr(ADD_LABEL), key="lecture_add", icon=":material/playlist_add:",
+                         help=tr("Append this page with its current settings (as in its link) to the "
+                                 "session's lecture deck; edit, play or download the deck on the Lecture page.")):
         deck = current_deck() or Deck(())
         slide = _capture_view()
         set_deck(deck.with_slides((*deck.slides, slide)),
-                 "your deck" if DECK_KEY not in st.session_state else deck_name())
-        st.sidebar.success(f"Added as slide {len(deck) + 1}: {slide.title}", icon=":material/check:")
+                 known("your deck") if DECK_KEY not in st.session_state else deck_name())
+        st.sidebar.success(tr("Added as slide {number}: {title}", number=len(deck) + 1, title=slide.title),
+                           icon=":material/check:")
 
 
 def lecture_bar(*, add_button: bool = True) -> int | None:
@@ -234,16 +239,16 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         st.html(CSS)
     if presenting():
         with st.container(key="lecture_exit"):
-            st.button(EXIT_LABEL, key="lecture_exit_button", on_click=_exit_presentation,
+            st.button(tr(EXIT_LABEL), key="lecture_exit_button", on_click=_exit_presentation,
                       icon=":material/close_fullscreen:",
-                      help="Back to the normal page: sidebar, explanations, normal text size.")
+                      help=tr("Back to the normal page: sidebar, explanations, normal text size."))
     if add_button:
         add_to_deck_button()
     if number is None:
         return None
     lost = lost_own_deck()
     deck = None if lost else current_deck()
-    problem = LOST_DECK if lost else slide_problem(deck, number)
+    problem = tr(LOST_DECK) if lost else slide_problem(deck, number)
     count = len(deck) if deck is not None else 0
     here = number if isinstance(number, int) and 1 <= number <= count else None
     no_back = here is None and count == 0 or here == 1
@@ -253,11 +258,11 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         # the button, and its tooltip would cover the slide.
         back = st.button("◀", key="lecture_prev", disabled=no_back, shortcut=BACK_KEYS[0])
         label = f"**{here} / {count}**" if here is not None else f"**– / {count}**"
-        title = deck.slide(here).title if here is not None else "no such slide"
+        title = deck.slide(here).title_in(lang()) if here is not None else tr("no such slide")
         st.markdown(f"{label} · {title}", width="content")
         forward = st.button("▶", key="lecture_next", disabled=no_next, shortcut=NEXT_KEYS[0])
-        leave = st.button(LEAVE_LABEL, key="lecture_leave", type="tertiary",
-                          help="Stay on this view without the lecture bar.")
+        leave = st.button(tr(LEAVE_LABEL), key="lecture_leave", type="tertiary",
+                          help=tr("Stay on this view without the lecture bar."))
     with st.container(key="lecture_keys"):  # hidden (CSS): the other keys, one button each
         for i, key in enumerate(NEXT_KEYS[1:]):
             forward |= st.button(f"Next ({key})", key=f"lecture_next_{i}", disabled=no_next, shortcut=key)
@@ -266,8 +271,8 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
     if problem and current_page()[0] != LECTURE_PAGE:  # the Lecture page says it in the slide's place
         st.error(problem, icon=":material/error:")
     elif here is not None and deck.slide(here).notes and not presenting():
-        with st.sidebar.expander(f"Speaker notes, slide {here}"):
-            st.markdown(deck.slide(here).notes)
+        with st.sidebar.expander(tr("Speaker notes, slide {number}", number=here)):
+            st.markdown(deck.slide(here).notes_in(lang()))
     if leave:
         drop_url("slide")
         st.rerun()
