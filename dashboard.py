@@ -29,7 +29,7 @@ from render.home import (
     selected_cell,
 )
 from render.slide import slide_file_name
-from ui.i18n import classes_in, cls, lang, tr
+from ui.i18n import classes_in, cls, lang, tr, translator
 from ui.lecture import lecture_bar
 from ui.present import explain, export_button, presentation_toggle, scale, share_link, slide_footer
 from ui.resources import import_torch_in_background, load_or_stop
@@ -149,8 +149,8 @@ true_name = url_widget(f1.selectbox, tr("True class"), options=(ANY, *classes), 
 pred_name = url_widget(f2.selectbox, tr("Predicted class"), options=(ANY, *classes), key="home_pred", default=ANY,
                        param="pred", parse=parse_choice((ANY, *classes)), why=known("unknown class"),
                        format_func=shown.get)
-correctness = f3.radio(tr("Predictions"), CORRECTNESS, key="home_correct", horizontal=True, format_func=tr)
-sort = f4.selectbox(tr("Sort by"), SORTS, key="home_sort", format_func=tr)
+correctness = f3.radio(tr("Predictions"), CORRECTNESS, key="home_correct", horizontal=True, format_func=translator())
+sort = f4.selectbox(tr("Sort by"), SORTS, key="home_sort", format_func=translator())
 positions = select_images(preds.labels, preds.predicted, preds.confidence,
                           None if true_name == ANY else classes.index(true_name),
                           None if pred_name == ANY else classes.index(pred_name), correctness, sort)

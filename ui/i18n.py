@@ -8,7 +8,8 @@ English. Write page text as ``tr("English text", count=3)``; the Korean is in ``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import streamlit as st
 
@@ -69,3 +70,13 @@ def language_switch() -> str:
     else:
         write_url(lang=current)
     return current
+
+
+def translator() -> Callable[[str], str]:
+    """:func:`tr` bound to this run's language, for a widget's ``format_func`` (which Streamlit, and
+    AppTest, may call outside the script run, where the session is not at hand)."""
+    return partial(_translate_in, lang())
+
+
+def _translate_in(language: str, text: str) -> str:
+    return translate(text, language)

@@ -294,7 +294,7 @@ def image_sidebar(ctx: Context) -> CurrentImage:
             st.session_state[SOURCE_KEY] = st.session_state["image_source_picker"]
 
         bar.radio(i18n.tr("Current image"), (TEST, PHOTO), key="image_source_picker", on_change=switched,
-                  horizontal=True, help=i18n.tr("Every page shows this image."), format_func=i18n.tr)
+                  horizontal=True, help=i18n.tr("Every page shows this image."), format_func=i18n.translator())
 
     st.session_state["image_picker"] = index
 
