@@ -71,7 +71,7 @@ def visible_texts(at) -> list[str]:
 ALLOWED_WORDS = {"CIFAR", "ReLU", "Grad", "CAM", "BatchNorm", "LeNet", "AlexNet", "VGG", "GoogLeNet", "PNG",
                  "JPEG", "WebP", "GIF", "PageUp", "PageDown", "Space", "NMF", "LectureCNN", "top", "train",
                  "eval", "MB", "kB", "toml", "Network", "in"}
-_RUN = re.compile(r"[A-Za-z][A-Za-z'-]*(?:[ ,]+[A-Za-z][A-Za-z'-]*){2,}")
+_RUN = re.compile(r"[A-Za-z][A-Za-z'-]+(?:[ ,]+[A-Za-z][A-Za-z'-]+){2,}")  # words of two letters or more
 _CODE = re.compile(r"`[^`]*`")
 
 
