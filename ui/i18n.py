@@ -8,17 +8,28 @@ English. Write page text as ``tr("English text", count=3)``; the Korean is in ``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import cache, partial
+from importlib.resources import files
+from pathlib import Path
 
 import streamlit as st
 
-from locales import DEFAULT, LANGS, NAMES, class_name, parse_lang, translate
+from locales import DEFAULT, LANGS, NAMES, class_name, known, parse_lang, translate
 from ui.state import adopt_url_value, drop_url, write_url
 
 LANG_KEY = "_lang"          # the session's language
 SWITCH_KEY = "lang_switch"  # the sidebar widget
 WHY = "use lang=ko (한국어) or lang=en (English)"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+# Page titles in the sidebar's navigation, by URL path (Streamlit names them from the file names;
+# the URLs stay the same in both languages). Home is the entry point, at "/".
+NAV = {"": known("Home"), "Feature_maps": known("Feature maps"), "Semantic_map": known("Semantic map"),
+       "1x1_weights": known("1×1 weights"), "Prediction_heatmaps": known("Prediction heatmaps"),
+       "Convolution_playground": known("Convolution playground"),
+       "Shapes_and_parameters": known("Shapes and parameters"), "Lecture": known("Lecture"),
+       "Channel": known("Channel")}
 
 
 def browser_lang() -> str:
@@ -31,6 +42,7 @@ def browser_lang() -> str:
 
 def lang() -> str:
     """This session's language ("en" or "ko"), adopting a new ``lang=`` from the URL."""
+    serve_web_font()  # before any Hangul reaches the browser (the switch itself shows 한국어)
     if LANG_KEY not in st.session_state:
         st.session_state[LANG_KEY] = browser_lang()
     adopt_url_value("lang", LANG_KEY, parse_lang, WHY)
@@ -69,7 +81,57 @@ def language_switch() -> str:
         drop_url("lang")
     else:
         write_url(lang=current)
+    if current != DEFAULT:
+        st.html(_nav_css(current))
     return current
+
+
+def _nav_css(language: str) -> str:
+    """CSS that shows the sidebar navigation's page names in ``language`` (Streamlit draws them
+    from the file names; the links and their URLs are left as they are)."""
+    rules = []
+    for path, title in NAV.items():
+        shown = json.dumps(translate(title, language), ensure_ascii=False)
+        label = f'[data-testid="stSidebarNav"] a[href$="/{path}"] [data-testid="stMarkdownContainer"]'
+        rules.append(f"{label} p {{ display: none; }} {label}::after {{ content: {shown}; }}")
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
+WEB_FONTS = {"HangulWeb.ttf": "NanumGothic.ttf", "HangulWebBold.ttf": "NanumGothicBold.ttf"}
+WEB_FONT_NAME = "Lecture Hangul"  # a derived font may not keep NanumGothic's Reserved Font Names (OFL)
+_VTT_TABLES = ("TSI0", "TSI1", "TSI2", "TSI3", "TSI5")  # hinting sources: Chromium's font sanitizer refuses them
+
+
+@cache
+def serve_web_font() -> bool:
+    """Put web copies of NanumGothic and NanumGothic Bold (from the pinned pip package
+    koreanize-matplotlib) in static/, where the theme's ``[[theme.fontFaces]]`` loads them for
+    Hangul; once per process. The copies have the same glyphs, without the hinting-source tables
+    (TSI*) that Chromium refuses ("Failed to decode downloaded font"), and, being derived, their own
+    name (SIL OFL 1.1). False if they cannot be written (the browser's own fonts are used then)."""
+    try:
+        for name, original in WEB_FONTS.items():
+            target = STATIC / name
+            if target.is_file():
+                continue
+            from fontTools.ttLib import TTFont  # a matplotlib dependency
+
+            font = TTFont(str(files("koreanize_matplotlib") / "fonts" / original))
+            for table in _VTT_TABLES:
+                if table in font:
+                    del font[table]
+            for record in font["name"].names:
+                if record.nameID in (1, 4, 16):
+                    record.string = WEB_FONT_NAME
+                elif record.nameID in (3, 6):
+                    record.string = WEB_FONT_NAME.replace(" ", "") + ("-Bold" if "Bold" in name else "")
+            STATIC.mkdir(exist_ok=True)
+            partial_file = target.with_suffix(".part")
+            font.save(str(partial_file))
+            partial_file.replace(target)
+    except (OSError, ModuleNotFoundError, KeyError):
+        return False
+    return True
 
 
 def translator() -> Callable[[str], str]:
