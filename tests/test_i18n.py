@@ -23,13 +23,16 @@ from tests.i18n_walk import english_runs, visible_texts
 
 HANGUL = re.compile("[가-힣]")
 # Pages whose every text goes through the catalog. The others are still English (README, 한국어).
-TRANSLATED = ["dashboard.py", "pages/7_Lecture.py", "pages/5_Convolution_playground.py"]
+TRANSLATED = ["dashboard.py", "pages/7_Lecture.py", "pages/5_Convolution_playground.py", "pages/1_Feature_maps.py"]
 # Catalog entries whose Korean is the English (names).
 SAME_IN_KOREAN: set[str] = set()
 
 
 def run(page: str, **params) -> AppTest:
-    at = AppTest.from_file(str(PROJECT / page), default_timeout=120)
+    """``page`` run from the entry point (as the app runs it), with ``params`` in its URL."""
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=120)
+    if page != "dashboard.py":
+        at.switch_page(page)
     for key, value in params.items():
         at.query_params[key] = value
     at.run()

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ui.i18n import tr
 from ui.present import presenting
 
 ATLAS_PAGE = "pages/8_Channel.py"
@@ -27,5 +28,6 @@ def atlas_url(layer: str, channel: int) -> str:
 def atlas_link(layer: str, channel: int, container=None, label: str | None = None) -> None:
     """A page link "Channel N of LAYER in the atlas"."""
     place = container if container is not None else st
-    place.page_link(ATLAS_PAGE, label=label or f"Channel {int(channel)} of {layer} in the atlas",
+    place.page_link(ATLAS_PAGE, label=label or tr("Channel {channel} of {layer} in the atlas", channel=int(channel),
+                                                  layer=layer),
                     query_params=atlas_query(layer, channel), icon=":material/travel_explore:")
