@@ -23,7 +23,8 @@ from tests.i18n_walk import english_runs, visible_texts
 
 HANGUL = re.compile("[가-힣]")
 # Pages whose every text goes through the catalog. The others are still English (README, 한국어).
-TRANSLATED = ["dashboard.py", "pages/7_Lecture.py", "pages/5_Convolution_playground.py", "pages/1_Feature_maps.py"]
+TRANSLATED = ["dashboard.py", "pages/7_Lecture.py", "pages/5_Convolution_playground.py", "pages/1_Feature_maps.py",
+              "pages/4_Prediction_heatmaps.py"]
 # Catalog entries whose Korean is the English (names).
 SAME_IN_KOREAN: set[str] = set()
 
