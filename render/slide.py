@@ -28,6 +28,7 @@ from importlib.resources import files
 
 import numpy as np
 
+from locales import translate
 from render.common import display_pixels
 
 SLIDE_SIZE = (1920, 1080)  # pixels
@@ -93,9 +94,9 @@ class CategoryPanel:
 Panel = ImagePanel | MapPanel | GridPanel | CategoryPanel
 
 
-def footer_text(model: str, sha256: str, *extra: str) -> str:
+def footer_text(model: str, sha256: str, *extra: str, lang: str = "en") -> str:
     """"Model … · checkpoint 1a2b3c4d · CIFAR-10 test image #3" (``extra`` parts as given)."""
-    parts = [f"Model {model}", f"checkpoint {str(sha256)[:8]}"]
+    parts = [translate("Model {model}", lang, model=model), translate("checkpoint {sha}", lang, sha=str(sha256)[:8])]
     return " · ".join(parts + [str(e) for e in extra if e not in (None, "")])
 
 

@@ -20,6 +20,7 @@ from locales import CLASSES_KO, catalog, class_name, fields, parse_lang, transla
 from locales.extract import source_texts
 from tests.conftest import PROJECT
 from tests.i18n_walk import english_runs, visible_texts
+from tests.test_present import page_app
 
 HANGUL = re.compile("[가-힣]")
 # Pages whose every text goes through the catalog. The others are still English (README, 한국어).
@@ -31,12 +32,7 @@ SAME_IN_KOREAN: set[str] = set()
 
 def run(page: str, **params) -> AppTest:
     """``page`` run from the entry point (as the app runs it), with ``params`` in its URL."""
-    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=120)
-    if page != "dashboard.py":
-        at.switch_page(page)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
+    at = page_app(page, **params).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

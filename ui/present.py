@@ -15,7 +15,7 @@ import streamlit as st
 
 from locales import known
 from render.common import enlarge
-from ui.i18n import language_switch, tr
+from ui.i18n import lang, language_switch, tr
 from ui.state import adopt_url_value, drop_url, write_url
 
 PRESENT_KEY = "present"  # widget key and URL parameter
@@ -144,7 +144,8 @@ def slide_footer(ctx, image) -> str:
     """The slide's footer: model, checkpoint and the current image (``ui.state.CurrentImage``)."""
     from render.slide import footer_text
 
-    return footer_text(ctx.card.meta.get("architecture", "?"), ctx.card.sha256, image.long_name)
+    return footer_text(ctx.card.meta.get("architecture", "?"), ctx.card.sha256, image.long_name,
+                       lang=lang())
 
 
 def export_button(file_name: str, build: Callable[[], bytes], key: str, container=None) -> None:
