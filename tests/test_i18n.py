@@ -190,3 +190,10 @@ def test_a_korean_slide_renders_hangul_with_no_missing_glyphs():
     assert Image.open(io.BytesIO(png)).size == (1920, 1080)
     found = font_manager.findfont(font_manager.FontProperties(family="NanumGothic"), fallback_to_default=False)
     assert found.endswith("NanumGothic.ttf")
+
+
+def test_the_navigation_css_constant_is_what_the_catalog_gives():
+    from ui.i18n import NAV_CSS_KO, _nav_css
+
+    assert NAV_CSS_KO == _nav_css("ko")
+    assert 'content: "특징 맵"' in NAV_CSS_KO

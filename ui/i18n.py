@@ -81,9 +81,34 @@ def language_switch() -> str:
         drop_url("lang")
     else:
         write_url(lang=current)
-    if current != DEFAULT:
-        st.html(_nav_css(current))
+    if current == "ko":
+        st.html(NAV_CSS_KO)
     return current
+
+
+# Our own constant, never user text (tests/test_security.py): what _nav_css("ko") writes from the
+# catalog, checked equal by tests/test_i18n.py.
+NAV_CSS_KO = """<style>
+[data-testid="stSidebarNav"] a[href$="/"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/"] div::after { content: "홈"; }
+[data-testid="stSidebarNav"] a[href$="/Feature_maps"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/Feature_maps"] div::after { content: "특징 맵"; }
+[data-testid="stSidebarNav"] a[href$="/Semantic_map"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/Semantic_map"] div::after { content: "의미 지도"; }
+[data-testid="stSidebarNav"] a[href$="/1x1_weights"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/1x1_weights"] div::after { content: "1×1 가중치"; }
+[data-testid="stSidebarNav"] a[href$="/Prediction_heatmaps"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/Prediction_heatmaps"] div::after { content: "예측 히트맵"; }
+[data-testid="stSidebarNav"] a[href$="/Convolution_playground"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/Convolution_playground"] div::after { content: "합성곱 놀이터"; }
+[data-testid="stSidebarNav"] a[href$="/Shapes_and_parameters"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/Shapes_and_parameters"] div::after { content: "모양과 파라미터"; }
+[data-testid="stSidebarNav"] a[href$="/Lecture"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/Lecture"] div::after { content: "강의"; }
+[data-testid="stSidebarNav"] a[href$="/Channel"] p { display: none; }
+[data-testid="stSidebarNav"] a[href$="/Channel"] div::after { content: "채널 도감"; }
+</style>
+"""
 
 
 def _nav_css(language: str) -> str:
@@ -92,9 +117,9 @@ def _nav_css(language: str) -> str:
     rules = []
     for path, title in NAV.items():
         shown = json.dumps(translate(title, language), ensure_ascii=False)
-        label = f'[data-testid="stSidebarNav"] a[href$="/{path}"] [data-testid="stMarkdownContainer"]'
-        rules.append(f"{label} p {{ display: none; }} {label}::after {{ content: {shown}; }}")
-    return "<style>\n" + "\n".join(rules) + "\n</style>"
+        link = f'[data-testid="stSidebarNav"] a[href$="/{path}"]'
+        rules += [f"{link} p {{ display: none; }}", f"{link} div::after {{ content: {shown}; }}"]
+    return "<style>\n" + "\n".join(rules) + "\n</style>\n"
 
 
 WEB_FONTS = {"HangulWeb.ttf": "NanumGothic.ttf", "HangulWebBold.ttf": "NanumGothicBold.ttf"}

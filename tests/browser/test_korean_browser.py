@@ -38,7 +38,7 @@ def test_every_page_in_korean(server, projector, path):
     open_korean(projector, f"{server}/{path}?lang=ko")
     assert re.search("[가-힣]", projector.locator('[data-testid="stApp"]').inner_text())
     assert projector.evaluate(HANGUL_FONT_LOADED)
-    link = f'[data-testid="stSidebarNav"] a[href$="/{path}"] [data-testid="stMarkdownContainer"]'
+    link = f'[data-testid="stSidebarNav"] a[href$="/{path}"] div'
     nav = projector.locator(link).first
     label = nav.evaluate("e => getComputedStyle(e, '::after').content")
     assert re.search("[가-힣]", label), label
