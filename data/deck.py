@@ -3,9 +3,12 @@
 A deck is a TOML file, meant to be edited by hand::
 
     title = "Convolutional networks, with a real CIFAR-10 model"
+    title_ko = "합성곱 신경망, 실제 CIFAR-10 모델로"   # optional: shown when the session is in Korean
+    lang = "ko"                    # optional: play every slide in Korean ("ko") or English ("en")
 
     [[slide]]
     title = "Block 1: strokes"
+    title_ko = "블록 1: 획"          # optional, like notes_ko
     page = "Feature_maps"          # the page's URL path; "Home" (or "") is the home page
     notes = '''What to say.'''
     [slide.state]                  # the page's URL query parameters, as its share link has them
@@ -28,6 +31,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from locales import LANGS
+
 MAX_BYTES = 256 * 1024       # a 200-slide deck with long notes is about 100 kB
 MAX_SLIDES = 200
 MAX_TITLE = 200
@@ -37,8 +42,8 @@ MAX_VALUE = 200              # characters of one parameter value (pages refuse m
 HOME_NAMES = ("", "Home", "dashboard")
 DEFAULT_DECK = Path(__file__).resolve().parent.parent / "decks" / "lecture.toml"
 
-_DECK_KEYS = {"title", "slide"}
-_SLIDE_KEYS = {"title", "page", "notes", "state"}
+_DECK_KEYS = {"title", "title_ko", "lang", "slide"}
+_SLIDE_KEYS = {"title", "title_ko", "page", "notes", "notes_ko", "state"}
 _PAGE = re.compile(r"[A-Za-z0-9_]{0,64}")
 _PARAM = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 # Parameters the player sets itself: a slide's own value for them is dropped when it is played.
@@ -55,16 +60,29 @@ class Slide:
     page: str                    # the page's URL path ("Feature_maps"); "Home" for the home page
     state: dict[str, str] = field(default_factory=dict)  # the page's query parameters
     notes: str = ""
+    title_ko: str = ""           # the Korean title and notes, shown when the session is in Korean
+    notes_ko: str = ""
 
     @property
     def is_home(self) -> bool:
         return self.page in HOME_NAMES
+
+    def title_in(self, lang: str) -> str:
+        return self.title_ko if lang == "ko" and self.title_ko else self.title
+
+    def notes_in(self, lang: str) -> str:
+        return self.notes_ko if lang == "ko" and self.notes_ko else self.notes
 
 
 @dataclass(frozen=True)
 class Deck:
     slides: tuple[Slide, ...]
     title: str = ""
+    title_ko: str = ""
+    lang: str = ""               # "ko" or "en": play every slide in that language; "" = the session's
+
+    def title_in(self, lang: str) -> str:
+        return self.title_ko if lang == "ko" and self.title_ko else self.title
 
     def __len__(self) -> int:
         return len(self.slides)
@@ -76,7 +94,7 @@ class Deck:
         return self.slides[number - 1]
 
     def with_slides(self, slides) -> Deck:
-        return Deck(tuple(slides), self.title)
+        return Deck(tuple(slides), self.title, self.title_ko, self.lang)
 
 
 def _text(value, where: str, limit: int, *, one_line: bool = False) -> str:
@@ -113,7 +131,8 @@ def _slide(raw, number: int) -> Slide:
         raise DeckError(f"{where} is not a table; write each slide as [[slide]]")
     unknown = sorted(set(raw) - _SLIDE_KEYS)
     if unknown:
-        raise DeckError(f"{where} has unknown key {unknown[0]!r}; a slide has title, page, notes and state")
+        raise DeckError(f"{where} has unknown key {unknown[0]!r}; a slide has title, title_ko, page, notes, "
+                        "notes_ko and state")
     if "page" not in raw:
         raise DeckError(f"{where} has no page (e.g. page = \"Feature_maps\")")
     page = _text(raw["page"], f"{where}'s page", 64)
@@ -121,8 +140,10 @@ def _slide(raw, number: int) -> Slide:
         raise DeckError(f"{where}'s page {page[:40]!r} is not a page name (letters, digits and _)")
     title = _text(raw.get("title", ""), f"{where}'s title", MAX_TITLE, one_line=True)
     notes = _text(raw.get("notes", ""), f"{where}'s notes", MAX_NOTES)
+    title_ko = _text(raw.get("title_ko", ""), f"{where}'s title_ko", MAX_TITLE, one_line=True)
+    notes_ko = _text(raw.get("notes_ko", ""), f"{where}'s notes_ko", MAX_NOTES)
     return Slide(title.strip() or f"Slide {number}", page, _state(raw.get("state", {}), f"{where}'s state"),
-                 notes.strip())
+                 notes.strip(), title_ko.strip(), notes_ko.strip())
 
 
 def parse_deck(data: bytes) -> Deck:
@@ -150,7 +171,11 @@ def parse_deck(data: bytes) -> Deck:
     if len(slides) > MAX_SLIDES:
         raise DeckError(f"the deck has {len(slides)} slides; at most {MAX_SLIDES}")
     title = _text(doc.get("title", ""), "the deck's title", MAX_TITLE, one_line=True)
-    return Deck(tuple(_slide(raw, n) for n, raw in enumerate(slides, 1)), title.strip())
+    title_ko = _text(doc.get("title_ko", ""), "the deck's title_ko", MAX_TITLE, one_line=True)
+    lang = _text(doc.get("lang", ""), "the deck's lang", 16, one_line=True).strip()
+    if lang and lang not in LANGS:
+        raise DeckError(f"the deck's lang {lang[:16]!r} is not a language of the app (use \"ko\" or \"en\")")
+    return Deck(tuple(_slide(raw, n) for n, raw in enumerate(slides, 1)), title.strip(), title_ko.strip(), lang)
 
 
 def load_default_deck(path: Path = DEFAULT_DECK) -> Deck:
@@ -189,12 +214,23 @@ def dump_deck(deck: Deck) -> str:
     lines = ["# A lecture deck for the CIFAR-10 dashboard: open it on the Lecture page.",
              "# Each [[slide]] is a page of the app (page = its URL path) with the settings in its link.",
              ""]
+    if deck.lang:
+        lines.append(f"lang = {_basic(deck.lang)}")
     if deck.title:
-        lines += [f"title = {_basic(deck.title)}", ""]
+        lines.append(f"title = {_basic(deck.title)}")
+    if deck.title_ko:
+        lines.append(f"title_ko = {_basic(deck.title_ko)}")
+    if deck.lang or deck.title or deck.title_ko:
+        lines.append("")
     for slide in deck.slides:
-        lines += ["[[slide]]", f"title = {_basic(slide.title)}", f"page = {_basic(slide.page)}"]
+        lines += ["[[slide]]", f"title = {_basic(slide.title)}"]
+        if slide.title_ko:
+            lines.append(f"title_ko = {_basic(slide.title_ko)}")
+        lines.append(f"page = {_basic(slide.page)}")
         if slide.notes:
             lines.append(f"notes = {_string(slide.notes)}")
+        if slide.notes_ko:
+            lines.append(f"notes_ko = {_string(slide.notes_ko)}")
         if slide.state:
             lines.append("[slide.state]")
             lines += [f"{key} = {_value(value)}" for key, value in slide.state.items()]

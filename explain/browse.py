@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-CORRECTNESS = ("all", "correct", "incorrect")
+from locales import known
+
+CORRECTNESS = (known("all"), known("correct"), known("incorrect"))
 # Marks that every font has (colour emoji are missing on many lecture-hall machines).
 RIGHT, WRONG = "✓", "✗"
 
 
 def mark(correct: bool) -> str:
     return RIGHT if correct else WRONG
-SORTS = ("confidence, high first", "confidence, low first", "test index")
+SORTS = (known("confidence, high first"), known("confidence, low first"), known("test index"))
 
 
 def select_images(labels: np.ndarray, predicted: np.ndarray, confidence: np.ndarray,

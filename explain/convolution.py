@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from locales import known, translate
+
 TOY_SIZE = 6
 MAX_KERNEL = 5
 MAX_PADDING = 2
@@ -20,13 +22,13 @@ MAX_PHOTO_SIDE = 4096   # refuse larger uploads on this page
 
 # 3×3 presets; "custom" is the user's own kernel.
 PRESETS: dict[str, np.ndarray] = {
-    "vertical edge": np.array([[-1, 0, 1]] * 3, dtype=np.float64),
-    "horizontal edge": np.array([[-1] * 3, [0] * 3, [1] * 3], dtype=np.float64),
-    "diagonal edge": np.array([[-1, -1, 0], [-1, 0, 1], [0, 1, 1]], dtype=np.float64),
-    "blur (box 1/9)": np.full((3, 3), 1 / 9),
-    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float64),
+    known("vertical edge"): np.array([[-1, 0, 1]] * 3, dtype=np.float64),
+    known("horizontal edge"): np.array([[-1] * 3, [0] * 3, [1] * 3], dtype=np.float64),
+    known("diagonal edge"): np.array([[-1, -1, 0], [-1, 0, 1], [0, 1, 1]], dtype=np.float64),
+    known("blur (box 1/9)"): np.full((3, 3), 1 / 9),
+    known("sharpen"): np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float64),
 }
-CUSTOM = "custom"
+CUSTOM = known("custom")
 KERNEL_CHOICES = (*PRESETS, CUSTOM)
 
 
@@ -53,13 +55,13 @@ def output_size(n: int, k: int, p: int, s: int) -> int:
     return (n + 2 * p - k) // s + 1
 
 
-def geometry_problem(shape: tuple[int, int], k: int, p: int, s: int) -> str | None:
+def geometry_problem(shape: tuple[int, int], k: int, p: int, s: int, lang: str = "en") -> str | None:
     """A one-line message if the kernel does not fit the padded input, else None."""
     h, w = shape
     if k > min(h, w) + 2 * p:
-        return (f"The {k}×{k} kernel is larger than the padded input ({h + 2 * p}×{w + 2 * p} = "
-                f"{h}×{w} plus padding {p} on each side), so it fits nowhere: make the kernel smaller "
-                "or the padding larger.")
+        return translate("The {k}×{k} kernel is larger than the padded input ({ph}×{pw} = {h}×{w} plus padding {p} "
+                         "on each side), so it fits nowhere: make the kernel smaller or the padding larger.", lang,
+                         k=k, ph=h + 2 * p, pw=w + 2 * p, h=h, w=w, p=p)
     return None
 
 

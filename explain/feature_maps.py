@@ -15,28 +15,29 @@ import numpy as np
 
 from explain.activations import all_activations, map_layers
 from explain.shapes import model_receptive_fields, what_a_position_sees
+from locales import known, translate
 from model.inference import to_tensor
 from model.network import LectureCNN
 
 # Orderings of a layer's channels for the grid; the value is the statistic sorted on.
-SORTS = {"channel index": None, "mean activation": "mean", "max activation": "max"}
+SORTS = {known("channel index"): None, known("mean activation"): "mean", known("max activation"): "max"}
 
 BLOCK_NOTES = {
-    "block1": "**Block 1 — strokes.** Each position sees only a small patch of pixels, so its "
-              "channels answer simple questions: is there an edge at this angle, a colour blob, a stripe?",
-    "block2": "**Block 2 — parts.** Channels combine block 1's strokes into parts and textures "
-              "(an eye, a wheel, fur, a leg) over a larger window of the image.",
-    "block3": "**Block 3 — what is where.** Each position now draws on a window nearly as wide as the image "
+    "block1": known("**Block 1 — strokes.** Each position sees only a small patch of pixels, so its "
+              "channels answer simple questions: is there an edge at this angle, a colour blob, a stripe?"),
+    "block2": known("**Block 2 — parts.** Channels combine block 1's strokes into parts and textures "
+              "(an eye, a wheel, fur, a leg) over a larger window of the image."),
+    "block3": known("**Block 3 — what is where.** Each position now draws on a window nearly as wide as the image "
               "or wider, centred on itself; a channel lighting up says *this* kind of thing is *here*. The "
-              "classifier just averages these maps.",
+              "classifier just averages these maps."),
 }
 
 KIND_NOTES = {
-    "conv": "the convolution's output: weighted sums of the previous maps, negative and positive",
-    "bn": "the output after BatchNorm: each channel shifted and scaled to a comparable range",
-    "relu": "the output after ReLU: negative values set to zero, only what each channel detects remains",
-    "pool": "the output after 2×2 max pooling: half the height and width, the strongest value of each "
-            "2×2 square kept",
+    "conv": known("the convolution's output: weighted sums of the previous maps, negative and positive"),
+    "bn": known("the output after BatchNorm: each channel shifted and scaled to a comparable range"),
+    "relu": known("the output after ReLU: negative values set to zero, only what each channel detects remains"),
+    "pool": known("the output after 2×2 max pooling: half the height and width, the strongest value of each "
+                  "2×2 square kept"),
 }
 
 
@@ -77,12 +78,15 @@ class ChannelPick:
 
     @property
     def reason(self) -> str:
+        return self.reason_in("en")
+
+    def reason_in(self, lang: str) -> str:
         if not self.ring:
-            return (f"Channel {self.channel} was picked for you: the largest mean response "
-                    f"({self.inside:.2f}).")
-        return (f"Channel {self.channel} was picked for you: its mean inside the map ({self.inside:.2f}) is "
-                f"the most above its mean on the {self.ring}-position border ({self.border:.2f}), where "
-                "the zero padding shows.")
+            return translate("Channel {channel} was picked for you: the largest mean response ({inside:.2f}).",
+                             lang, channel=self.channel, inside=self.inside)
+        return translate("Channel {channel} was picked for you: its mean inside the map ({inside:.2f}) is the most "
+                         "above its mean on the {ring}-position border ({border:.2f}), where the zero padding shows.",
+                         lang, channel=self.channel, inside=self.inside, ring=self.ring, border=self.border)
 
 
 def border_ring(side: int) -> int:
@@ -135,15 +139,16 @@ def layer_label(name: str, shape: tuple[int, ...]) -> str:
     return f"{shown} — {'×'.join(str(s) for s in shape)}"
 
 
-def layer_note(model: LectureCNN, name: str, image_size: int = 32) -> str:
+def layer_note(model: LectureCNN, name: str, image_size: int = 32, lang: str = "en") -> str:
     """One or two sentences on what layer ``name`` shows, for the page."""
     info = next((i for i in map_layers(model) if i.name == name), None)
     if info is None:
         raise ValueError(f"unknown layer {name!r}")
     field = next(row for row in model_receptive_fields(model, image_size) if row.layer == name)
-    kind = KIND_NOTES.get(info.kind, info.kind)
-    return (f"{BLOCK_NOTES[info.block]} `{name}` shows {kind}; each position sees "
-            f"{what_a_position_sees(field, image_size)}.")
+    kind = translate(KIND_NOTES.get(info.kind, info.kind), lang)
+    return translate("{block} `{name}` shows {kind}; each position sees {sees}.", lang,
+                     block=translate(BLOCK_NOTES[info.block], lang), name=name, kind=kind,
+                     sees=what_a_position_sees(field, image_size, lang))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from explain.browse import SORTS, page_of, select_images
+from locales import known
 
 # URL value → label shown in the page.
-GALLERY_METHODS = {"sum": "channel sum of block 3", "cam": "CAM of the predicted class"}
+GALLERY_METHODS = {"sum": known("channel sum of block 3"), "cam": known("CAM of the predicted class")}
 
 
 @dataclass(frozen=True)

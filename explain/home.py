@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from explain.testset import Predictions
+from locales import known, translate
 from model.evaluate import accuracy_report
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc")
 # The held-out split the CSV monitored, by column prefix: "val" since model.train holds out a
 # validation split; "test" in the CSVs of checkpoints trained before (the committed one's).
-HELD_OUT = {"val": "validation", "test": "test"}
+HELD_OUT = {"val": known("validation"), "test": known("test")}
 
 
 @dataclass(frozen=True)
@@ -85,64 +86,66 @@ def smoothed_loss_floor(smoothing: float, classes: int = 10) -> float:
     return -(true * math.log(true) + (classes - 1) * other * math.log(other))
 
 
-def curve_names(meta: dict, prefix: str) -> dict[str, dict[str, str]]:
+def curve_names(meta: dict, prefix: str, lang: str = "en") -> dict[str, dict[str, str]]:
     """Legend text of each curve, by metric ("loss", "acc") and series ("train", ``prefix``): the two
     curves of a chart are not the same quantity, and the legend says how each was measured."""
-    split = HELD_OUT[prefix]
+    split = translate(HELD_OUT[prefix], lang)
     eps = label_smoothing(meta)
-    smoothed = f"label smoothing {eps:g}" if eps else "training loss"
+    smoothed = translate("label smoothing {eps:g}", lang, eps=eps) if eps else translate("training loss", lang)
     # Short lines ("\n" breaks them): the legend sits under a chart half the page wide.
     return {
-        "loss": {"train": f"training: {smoothed},\naugmented batches,\ntrain mode, epoch mean",
-                 prefix: f"{split}: plain cross-entropy,\neval mode, after the epoch"},
-        "acc": {"train": "training: augmented\nbatches, train mode,\nepoch mean",
-                prefix: f"{split}: unaltered images,\neval mode, after the epoch"},
+        "loss": {"train": translate("training: {smoothed},\naugmented batches,\ntrain mode, epoch mean", lang,
+                                    smoothed=smoothed),
+                 prefix: translate("{split}: plain cross-entropy,\neval mode, after the epoch", lang, split=split)},
+        "acc": {"train": translate("training: augmented\nbatches, train mode,\nepoch mean", lang),
+                prefix: translate("{split}: unaltered images,\neval mode, after the epoch", lang, split=split)},
     }
 
 
-def curves_note(meta: dict, history: dict[str, list[float]]) -> str:
+def curves_note(meta: dict, history: dict[str, list[float]], lang: str = "en") -> str:
     """One or two sentences on why the training loss sits above the held-out loss."""
     prefix = held_out_prefix(history)
-    split = HELD_OUT[prefix]
+    split = translate(HELD_OUT[prefix], lang)
     eps = label_smoothing(meta)
-    floor = (f" With label smoothing {eps:g} the training loss cannot go below "
-             f"{smoothed_loss_floor(eps, len(meta.get('classes', ())) or 10):.2f}." if eps else "")
-    return (f"The two curves of each chart are different measurements: the training curve averages the "
-            f"epoch's augmented batches, in train mode, while the network is still learning; the {split} "
-            f"curve is measured after the epoch on unaltered images, in eval mode, with plain "
-            f"cross-entropy.{floor} So a {split} loss of {history[f'{prefix}_loss'][-1]:.2f} below a "
-            f"training loss of {history['train_loss'][-1]:.2f} does not mean the {split} images are "
-            "easier.")
+    floor = (translate(" With label smoothing {eps:g} the training loss cannot go below {floor:.2f}.", lang,
+                       eps=eps, floor=smoothed_loss_floor(eps, len(meta.get("classes", ())) or 10)) if eps else "")
+    return translate("The two curves of each chart are different measurements: the training curve averages the "
+                     "epoch's augmented batches, in train mode, while the network is still learning; the {split} "
+                     "curve is measured after the epoch on unaltered images, in eval mode, with plain "
+                     "cross-entropy.{floor} So a {split} loss of {held_out:.2f} below a training loss of "
+                     "{train:.2f} does not mean the {split} images are easier.", lang,
+                     split=split, floor=floor, held_out=history[f"{prefix}_loss"][-1], train=history["train_loss"][-1])
 
 
-def training_note(meta: dict, history: dict[str, list[float]] | None) -> str | None:
+def training_note(meta: dict, history: dict[str, list[float]] | None, lang: str = "en") -> str | None:
     """What the training curves show and how the checkpoint's epoch was chosen, from its metadata
     and its CSV: true for checkpoints trained with the validation split and for those before it."""
     validation = meta.get("validation")
     if isinstance(validation, dict):
         test = meta.get("test_top1")
-        tested = (f"; the test set was evaluated once, at the end ({test:.2%})" if isinstance(test, float)
-                  else "; the test set has not been evaluated yet (an interrupted run)")
+        tested = (translate("; the test set was evaluated once, at the end ({test:.2%})", lang, test=test)
+                  if isinstance(test, float)
+                  else translate("; the test set has not been evaluated yet (an interrupted run)", lang))
         images, seed = validation.get("images", 0), validation.get("seed", "?")
-        return (f"The curves show the training batches and the validation split ({images:,} images held "
-                f"out of the training set, seed {seed}), never the test set. Epoch "
-                f"{meta.get('epoch_selected', '?')} of {meta.get('epochs', '?')} was kept for its "
-                f"validation accuracy{tested}.")
+        return translate("The curves show the training batches and the validation split ({images:,} images held "
+                         "out of the training set, seed {seed}), never the test set. Epoch {kept} of {epochs} was "
+                         "kept for its validation accuracy{tested}.", lang, images=images, seed=seed,
+                         kept=meta.get("epoch_selected", "?"), epochs=meta.get("epochs", "?"), tested=tested)
     if history is None or held_out_prefix(history) != "test":
         return None
     epochs = [int(e) for e in history["epoch"]]
     kept = meta.get("epochs")
     if kept != epochs[-1]:
-        return (f"This checkpoint was trained before the validation split: its curves show the test set, "
-                f"which was monitored every epoch; the checkpoint holds epoch {kept}.")
+        return translate("This checkpoint was trained before the validation split: its curves show the test set, "
+                         "which was monitored every epoch; the checkpoint holds epoch {kept}.", lang, kept=kept)
     accuracy = history["test_acc"]
     peak = epochs[accuracy.index(max(accuracy))]
-    where = ("its test accuracy also peaked there" if peak == kept
-             else f"its test accuracy peaked at epoch {peak}")
-    return (f"This checkpoint was trained before the validation split: its curves show the test set, "
-            f"which was monitored every epoch but not used to pick the epoch. The checkpoint is simply "
-            f"the last of its {kept} epochs ({where}). Because the test set was watched during training, "
-            "its test accuracy is not a fully untouched estimate.")
+    where = (translate("its test accuracy also peaked there", lang) if peak == kept
+             else translate("its test accuracy peaked at epoch {peak}", lang, peak=peak))
+    return translate("This checkpoint was trained before the validation split: its curves show the test set, "
+                     "which was monitored every epoch but not used to pick the epoch. The checkpoint is simply "
+                     "the last of its {kept} epochs ({where}). Because the test set was watched during training, "
+                     "its test accuracy is not a fully untouched estimate.", lang, kept=kept, where=where)
 
 
 def architecture_table(model) -> list[dict]:

@@ -19,6 +19,7 @@ from torch import nn
 from explain.activations import format_shape
 from explain.convolution import formula_text, output_size
 from explain.one_by_one import ConvCost
+from locales import translate
 
 POOL_KINDS = ("none", "max", "average")
 
@@ -292,7 +293,7 @@ def model_receptive_fields(model, image_size: int = 32) -> list[FieldRow]:
     return receptive_fields([(info.name, info.module) for info in layers(model)], image_size)
 
 
-def what_a_position_sees(row: FieldRow, image_size: int = 32) -> str:
+def what_a_position_sees(row: FieldRow, image_size: int = 32, lang: str = "en") -> str:
     """What one position of the layer in ``row`` sees of the ``image_size``×``image_size`` input,
     in words a lecturer can repeat: the one wording of the app (Feature maps and Shapes pages).
 
@@ -301,21 +302,25 @@ def what_a_position_sees(row: FieldRow, image_size: int = 32) -> str:
     covers the whole image (block3.conv2: position i covers 4i − 14 … 4i + 17)."""
     n, rf = image_size, row.receptive_field
     if row.output_side == 1:
-        return (f"the whole {n}×{n} image: its single position pools every position of the layer "
-                "before it")
-    window = f"input rows and columns {row.covers_text()}"
+        return translate("the whole {n}×{n} image: its single position pools every position of the layer "
+                         "before it", lang, n=n)
+    window = translate("input rows and columns {covers}", lang, covers=row.covers_text())
     whole = [i for i in range(row.output_side) if row.covers(i)[0] <= 0 and row.covers(i)[1] >= n - 1]
     if rf < n:
-        return f"a {rf}×{rf}-pixel window of the input (position i covers {window})"
-    size = "as wide as the image" if rf == n else f"wider than the {n}×{n} image"
+        return translate("a {rf}×{rf}-pixel window of the input (position i covers {window})", lang, rf=rf,
+                         window=window)
+    size = (translate("as wide as the image", lang) if rf == n
+            else translate("wider than the {n}×{n} image", lang, n=n))
     if not whole:
-        sees = "no single position sees the whole image"
+        sees = translate("no single position sees the whole image", lang)
     elif len(whole) == row.output_side:
-        sees = "every position covers the whole image, part of it on the padding"
+        sees = translate("every position covers the whole image, part of it on the padding", lang)
     else:
-        sees = f"only {len(whole)} of the {row.output_side} positions in a row cover every column"
-    return (f"a {rf}×{rf}-pixel window, {size} but centred on the position (position i covers {window}): "
-            f"near the border, part of it is zero padding, and {sees}")
+        sees = translate("only {count} of the {side} positions in a row cover every column", lang,
+                         count=len(whole), side=row.output_side)
+    return translate("a {rf}×{rf}-pixel window, {size} but centred on the position (position i covers {window}): "
+                     "near the border, part of it is zero padding, and {sees}", lang, rf=rf, size=size,
+                     window=window, sees=sees)
 
 
 def receptive_field_rule(fields: list[FieldRow]) -> str:

@@ -12,22 +12,24 @@ import streamlit as st
 from explain.browse import RIGHT, SORTS, WRONG
 from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top_classes
 from explain.heatmaps import METHODS, image_heatmaps
+from locales import known
 from model.inference import to_tensor
 from render.common import display_pixels, overlay
 from render.heatmaps import comparison_figures, heatmap_overlay_figure, heatmaps_slide, top_classes_figure
 from render.slide import slide_file_name
+from ui.i18n import cls, lang, tr
 from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import compare_sidebar, image_sidebar, parse_choice, set_current_image, url_widget
 from ui.text import literal
 
-st.set_page_config(page_title="Prediction heatmaps", layout="wide")
+st.set_page_config(page_title=tr("Prediction heatmaps"), layout="wide")
 
-ANY = "any"
+ANY = known("any")
 PER_COLUMN = 6  # thumbnails in each gallery column
 THUMBS_PER_ROW = 3
-SORT_LABELS = dict(zip(SORTS, ("most confident first", "least confident first", "test index")))
+SORT_LABELS = dict(zip(SORTS, (known("most confident first"), known("least confident first"), known("test index"))))
 
 ctx = load_or_stop()
 presentation_toggle()
@@ -56,60 +58,65 @@ def thumbnail_maps(sha: str, indices: tuple[int, ...], method: str, _model, _ima
 
 
 
-st.title("Where did the network look?")
-explain(
+st.title(tr("Where did the network look?"))
+explain(tr(
     "Lecture §6: adding up all 128 maps of block 3 gives a heat map; laid over the input it shows "
     "where the model looked: a dog recognised by its head and legs, a cat in a box missed because "
-    "the model looked at the box. CAM and Grad-CAM do the same **for one chosen class**.")
+    "the model looked at the box. CAM and Grad-CAM do the same **for one chosen class**."))
 
 # --- Two images side by side (URL compare=N, heat=) ----------------------------------------------
 HEAT_SLUGS = dict(zip(("sum", "cam", "gradcam"), METHODS))
+HEAT_LABELS = {"sum": known("channel sum"), "cam": "CAM", "gradcam": "Grad-CAM"}  # METHODS' names
 if other is not None:
-    slug = url_widget((st.sidebar if presenting() else st).radio, "Heat map of the comparison",
+    heat_labels = {slug: tr(label) for slug, label in HEAT_LABELS.items()}
+    slug = url_widget((st.sidebar if presenting() else st).radio, tr("Heat map of the comparison"),
                       options=list(HEAT_SLUGS), key="hm_compare_method", default="sum", param="heat",
-                      parse=parse_choice(list(HEAT_SLUGS)), why="use heat=sum, cam or gradcam",
-                      format_func=HEAT_SLUGS.get, horizontal=True)
+                      parse=parse_choice(list(HEAT_SLUGS)), why=tr("use heat=sum, cam or gradcam"),
+                      format_func=heat_labels.get, horizontal=True)
     items = []
     for shown in (img, other):
         p = ctx.probabilities_of(shown.key, shown.pixels, shown.test_index)
         g = int(p.argmax())
         maps = heatmaps_of(sha, shown.key, g, ctx.model, shown.pixels, meta)
         items.append((shown.pixels, maps.of(HEAT_SLUGS[slug]),
-                      f"#{shown.test_index}: true {shown.truth_name(classes)}, predicted {classes[g]} ({p[g]:.0%})"))
+                      tr("#{index}: true {truth}, predicted {guess} ({p:.0%})", index=shown.test_index,
+                         truth=shown.truth_name(classes), guess=cls(classes[g]), p=p[g])))
     # Presenting: the pair fills the screen's height (CSS in ui.present: FILL_SCREEN), at any resolution.
     tall = presenting()
     with st.container(key="hm_cmp_row" if tall else None):
-        pair = comparison_figures(items, 0.5, height=520)
+        pair = comparison_figures(items, 0.5, height=520, lang=lang())
         for col, fig, key in zip(st.columns(2, gap="small"), pair, ("hm_cmp_a", "hm_cmp_b")):
             # Not enlarged by fit(): two 38-character title lines must fit half the width at 1280 px.
             col.plotly_chart(fig, width="stretch", height="stretch" if tall else "content", key=key)
-    explain("Both heat maps are drawn on one colour scale, each for its own predicted class, so equal "
-            "colours mean equal values.", caption=True)
+    explain(tr("Both heat maps are drawn on one colour scale, each for its own predicted class, so equal "
+               "colours mean equal values."), caption=True)
 
 # --- Prediction --------------------------------------------------------------------------------
 left, right = st.columns([2, 3])
 with left:
     m1, m2 = st.columns(2)
-    m1.metric("Predicted class", classes[guess], help=f"confidence {probabilities[guess]:.1%}")
-    m2.metric("True class", "no label" if truth is None else classes[truth],
-              help="Your photo: nobody has labelled it." if truth is None else None)
+    m1.metric(tr("Predicted class"), cls(classes[guess]),
+              help=tr("confidence {p:.1%}", p=probabilities[guess]))
+    m2.metric(tr("True class"), tr("no label") if truth is None else cls(classes[truth]),
+              help=tr("Your photo: nobody has labelled it.") if truth is None else None)
     if truth is None:
-        st.info(f"Your photo has no true label: the network says **{classes[guess]}** with "
-                f"{probabilities[guess]:.1%} probability. Is it right?")
+        st.info(tr("Your photo has no true label: the network says **{name}** with {p:.1%} probability. Is it right?",
+                   name=cls(classes[guess]), p=probabilities[guess]))
     elif guess == truth:
-        st.success(f"Correct: **{classes[guess]}** with {probabilities[guess]:.1%} probability.")
+        st.success(tr("Correct: **{name}** with {p:.1%} probability.", name=cls(classes[guess]),
+                      p=probabilities[guess]))
     else:
-        st.error(f"Mistake: **{classes[truth]}** taken for **{classes[guess]}** "
-                 f"({probabilities[guess]:.1%}; {classes[truth]} got {probabilities[truth]:.1%}).")
+        st.error(tr("Mistake: **{truth}** taken for **{guess}** ({p:.1%}; {truth} got {q:.1%}).",
+                    truth=cls(classes[truth]), guess=cls(classes[guess]), p=probabilities[guess],
+                    q=probabilities[truth]))
     st.image(display_pixels(image, 192), output_format="PNG",
-             caption=f"{img.long_name} "
-                     "(32×32 pixels, enlarged)")
+             caption=tr("{name} (32×32 pixels, enlarged)", name=img.long_name))
 with right:
     top5 = top_classes_figure(top_classes(probabilities, 5), ctx.classes, truth,
-                              f"Top-5 class probabilities, {img.long_name}<br>"
-                              f"softmax of the classifier's 1×{len(classes)} logits", height=360)
+                              tr("Top-5 class probabilities, {name}<br>softmax of the classifier's 1×{count} logits",
+                                 name=img.long_name, count=len(classes)), height=360, lang=lang())
     if truth is None:
-        top5.update_xaxes(title_text="class (no true label)")
+        top5.update_xaxes(title_text=tr("class (no true label)"))
     st.plotly_chart(fit(top5), width="stretch", key="hm_top5")
 
 # --- Controls (class and gallery method mirrored in the URL) ----------------------------------
@@ -118,52 +125,58 @@ if st.session_state.get("_hm_class_image") != img.key:
     st.session_state.pop("hm_class", None)
     st.session_state["_hm_class_image"] = img.key
 c_class, c_opacity = st.columns(2)
-chosen = url_widget(c_class.selectbox, "Class for CAM and Grad-CAM (starts at the predicted class)",
+class_labels = {c: cls(c) for c in classes}  # plain values: format_func may run outside the script run
+chosen = url_widget(c_class.selectbox, tr("Class for CAM and Grad-CAM (starts at the predicted class)"),
                     options=classes, key="hm_class", default=classes[guess], valid=classes.__contains__,
                     param="class", parse=parse_choice(classes),
-                    why=f"unknown class; the classes are {', '.join(classes)}",
-                    format_func=lambda c: f"{c} ({probabilities[classes.index(c)]:.1%})")
-opacity = url_widget(c_opacity.slider, "Heat-map opacity", key="hm_opacity", default=0.5,
+                    why=tr("unknown class; the classes are {names}", names=", ".join(classes)),
+                    format_func=lambda c: f"{class_labels[c]} ({probabilities[classes.index(c)]:.1%})")
+opacity = url_widget(c_opacity.slider, tr("Heat-map opacity"), key="hm_opacity", default=0.5,
                      min_value=0.0, max_value=1.0, step=0.05)
 k = classes.index(chosen)
 
 # --- Three heat maps ---------------------------------------------------------------------------
-st.header(f"Three heat maps for {literal(img.long_name)}")
+st.header(tr("Three heat maps for {name}", name=literal(img.long_name)))
 columns = st.columns(3)
 explanations = {
-    "channel sum": "The lecture's heat map: all 128 maps of block 3 added up. "
-                   "The same whatever the class: where block 3 is active at all.",
-    "CAM": "Each map of block 3 weighted by the classifier's weight for the class, then summed. "
-           "Global average pooling + one linear layer make it exact: mean of the map + bias = the "
-           "class's logit ({mean:+.2f} {bias:+.2f} = {logit:+.2f}).",
-    "Grad-CAM": "Each map of block3.relu3 weighted by how much the class score grows with it "
-                "(mean gradient), summed, negatives cut to 0. Twice CAM's resolution.",
+    "channel sum": known("The lecture's heat map: all 128 maps of block 3 added up. "
+                         "The same whatever the class: where block 3 is active at all."),
+    "CAM": known("Each map of block 3 weighted by the classifier's weight for the class, then summed. "
+                 "Global average pooling + one linear layer make it exact: mean of the map + bias = the "
+                 "class's logit ({mean:+.2f} {bias:+.2f} = {logit:+.2f})."),
+    "Grad-CAM": known("Each map of block3.relu3 weighted by how much the class score grows with it "
+                      "(mean gradient), summed, negatives cut to 0. Twice CAM's resolution."),
 }
 result = heatmaps_of(sha, img.key, k, ctx.model, image, meta)
 for col, m in zip(columns, result.maps):
-    col.plotly_chart(fit(heatmap_overlay_figure(image, m, chosen, opacity)), width="stretch",
+    col.plotly_chart(fit(heatmap_overlay_figure(image, m, cls(chosen), opacity, lang=lang())), width="stretch",
                      key=f"hm_map_{m.method}")
     cam = result.of("CAM").values
-    explain(explanations[m.method].format(mean=float(cam.mean()), bias=result.cam_bias, logit=result.cam_logit),
+    explain(tr(explanations[m.method], mean=float(cam.mean()), bias=result.cam_bias, logit=result.cam_logit),
             container=col)
 export_button(slide_file_name("heatmaps", img.name, chosen),
-              partial(heatmaps_slide, image, img.title, classes[guess], chosen, result, opacity,
-                      slide_footer(ctx, img)), key="export_hm")
+              partial(heatmaps_slide, image, img.title, cls(classes[guess]), cls(chosen), result, opacity,
+                      slide_footer(ctx, img), lang()), key="export_hm")
 
 # --- Gallery -----------------------------------------------------------------------------------
-st.header("Gallery: right and wrong side by side")
-explain("Correct predictions on the left, mistakes on the right, each with its heat map. Sorted by "
-        "confidence, high first, the right column starts with the **most confident mistakes**.")
+st.header(tr("Gallery: right and wrong side by side"))
+explain(tr("Correct predictions on the left, mistakes on the right, each with its heat map. Sorted by "
+           "confidence, high first, the right column starts with the **most confident mistakes**."))
+shown_names = {ANY: tr(ANY), **{c: cls(c) for c in classes}}
 f_true, f_pred, f_sort, f_method = st.columns(4)
-true_name = url_widget(f_true.selectbox, "True class", options=[ANY] + classes, key="hm_true", default=ANY)
-pred_name = url_widget(f_pred.selectbox, "Predicted class", options=[ANY] + classes, key="hm_pred", default=ANY)
-sort = url_widget(f_sort.selectbox, "Order", options=SORTS, key="hm_sort", default=SORTS[0],
-                  format_func=SORT_LABELS.get)
+true_name = url_widget(f_true.selectbox, tr("True class"), options=[ANY] + classes, key="hm_true", default=ANY,
+                       format_func=shown_names.get)
+pred_name = url_widget(f_pred.selectbox, tr("Predicted class"), options=[ANY] + classes, key="hm_pred", default=ANY,
+                       format_func=shown_names.get)
+sort_labels = {k: tr(v) for k, v in SORT_LABELS.items()}
+sort = url_widget(f_sort.selectbox, tr("Order"), options=SORTS, key="hm_sort", default=SORTS[0],
+                  format_func=sort_labels.get)
 methods = list(GALLERY_METHODS)
-method = url_widget(f_method.radio, "Heat map in the thumbnails", options=methods, key="hm_method",
+method_labels = {k: tr(v) for k, v in GALLERY_METHODS.items()}
+method = url_widget(f_method.radio, tr("Heat map in the thumbnails"), options=methods, key="hm_method",
                     default=methods[0], param="method", parse=parse_choice(methods),
-                    why=f"unknown heat-map method; use {' or '.join(GALLERY_METHODS)}",
-                    format_func=GALLERY_METHODS.get)
+                    why=tr("unknown heat-map method; use {names}", names=" / ".join(GALLERY_METHODS)),
+                    format_func=method_labels.get)
 
 selection = gallery_page(preds.labels, preds.predicted, preds.confidence,
                          None if true_name == ANY else classes.index(true_name),
@@ -171,30 +184,31 @@ selection = gallery_page(preds.labels, preds.predicted, preds.confidence,
                          sort, int(st.session_state.get("hm_gallery_page", 1)), PER_COLUMN)
 if selection.pages > 1:
     st.session_state["hm_gallery_page"] = selection.page
-    st.columns(4)[0].number_input(f"Gallery page (1–{selection.pages:,})", min_value=1,
+    st.columns(4)[0].number_input(tr("Gallery page (1–{pages:,})", pages=selection.pages), min_value=1,
                                   max_value=selection.pages, step=1, key="hm_gallery_page")
 shown = [int(i) for i in preds.indices[selection.positions]]
 maps = dict(zip(shown, thumbnail_maps(sha, tuple(shown), method, ctx.model,
                                       ctx.split.images[selection.positions], meta)))
-explain(f"Heat map: {GALLERY_METHODS[method]}, each thumbnail scaled to its own range "
-        "(Inferno colours: black = weakest, yellow = strongest). “Show” makes it the current image.",
-        caption=True)
+explain(tr("Heat map: {method}, each thumbnail scaled to its own range "
+           "(Inferno colours: black = weakest, yellow = strongest). “Show” makes it the current image.",
+           method=method_labels[method]), caption=True)
 
 for col, positions, title, count in zip(st.columns(2, gap="large"), (selection.correct, selection.incorrect),
-                                        (f"{RIGHT} Correct", f"{WRONG} Incorrect"),
+                                        (f"{RIGHT} {tr('Correct')}", f"{WRONG} {tr('Incorrect')}"),
                                         (selection.n_correct, selection.n_incorrect)):
     with col:
-        st.subheader(f"{title}: {count:,} image{'s' if count != 1 else ''}")
+        st.subheader(tr("{title}: {count:,} images", title=title, count=count) if count != 1
+                     else tr("{title}: 1 image", title=title))
         if not len(positions):
-            st.info("No image on this page matches the filters.")
+            st.info(tr("No image on this page matches the filters."))
         for start in range(0, len(positions), THUMBS_PER_ROW):
             for cell, p in zip(st.columns(THUMBS_PER_ROW), positions[start:start + THUMBS_PER_ROW]):
                 idx = int(preds.indices[p])
-                t, g = classes[int(preds.labels[p])], classes[int(preds.predicted[p])]
+                t, g = cls(classes[int(preds.labels[p])]), cls(classes[int(preds.predicted[p])])
                 caption = f"#{idx}: {t} → {g} ({float(preds.confidence[p]):.0%})"
                 cell.image(overlay(ctx.split.images[p], maps[idx], opacity), width="stretch",
                            output_format="PNG", caption=caption)
-                if cell.button("Show", key=f"hm_pick_{idx}", help=f"Make #{idx} the current image"):
+                if cell.button(tr("Show"), key=f"hm_pick_{idx}", help=tr("Make #{index} the current image", index=idx)):
                     set_current_image(idx)
                     st.rerun()
 

@@ -10,6 +10,7 @@ from functools import partial
 import streamlit as st
 
 from data.deck import MAX_BYTES, Deck, DeckError, dump_deck, parse_deck
+from ui.i18n import lang, tr
 from ui.lecture import (
     ADD_LABEL,
     HANDOUT_LABEL,
@@ -37,36 +38,37 @@ if number is not None and deck is not None and not lost and slide_problem(deck, 
     go_to(deck, number)  # the view itself, drawn by its own page
 lecture_bar(add_button=False)
 
-st.title("Lecture")
+st.title(tr("Lecture"))
 shipped = default_deck()
 if isinstance(shipped, str):
-    st.error(f"The lecture deck shipped with the app cannot be read: {shipped}. Open a deck file below.")
+    st.error(tr("The lecture deck shipped with the app cannot be read: {why}. Open a deck file below.", why=shipped))
 
 # --- A slide that cannot be played: say why, in its place --------------------------------------
 if number is not None:
-    st.error(LOST_DECK if lost else slide_problem(deck, number), icon=":material/error:")
+    st.error(tr(LOST_DECK) if lost else slide_problem(deck, number), icon=":material/error:")
     if not lost and deck is not None and isinstance(number, int) and 1 <= number <= len(deck):
         slide = deck.slide(number)
-        st.subheader(slide.title)
+        st.subheader(slide.title_in(lang()))
         if slide.notes and not presenting():
-            with st.expander("Speaker notes"):
-                st.markdown(slide.notes)
+            with st.expander(tr("Speaker notes")):
+                st.markdown(slide.notes_in(lang()))
 
 # --- The deck -----------------------------------------------------------------------------------
 if deck is None or len(deck) == 0:
-    st.info(f"The deck is empty. On any page, **{ADD_LABEL}** in the sidebar adds that view.")
+    st.info(tr("The deck is empty. On any page, **{add}** in the sidebar adds that view.", add=tr(ADD_LABEL)))
 else:
     c_start, c_text = st.columns([1, 4], vertical_alignment="center")
-    if c_start.button("Start the lecture", key="lecture_start", type="primary", icon=":material/slideshow:"):
+    if c_start.button(tr("Start the lecture"), key="lecture_start", type="primary", icon=":material/slideshow:"):
         go_to(deck, 1)
-    c_text.markdown(f"**{deck.title or 'Untitled deck'}** — {len(deck)} slides ({deck_name()}). "
-                    "Keys: **→**, **PageDown** or **Space** next; **←** or **PageUp** back.")
-explain("Each slide is a page of the app with its settings, exactly as its **Copy link to this view** "
-        "address has them. Playing a slide opens that page; the bar at the bottom right steps through "
-        "the deck. A presentation clicker's buttons send PageUp and PageDown.")
+    c_text.markdown(tr("**{title}** — {count} slides ({source}). "
+                       "Keys: **→**, **PageDown** or **Space** next; **←** or **PageUp** back.",
+                       title=deck.title_in(lang()) or tr("Untitled deck"), count=len(deck), source=tr(deck_name())))
+explain(tr("Each slide is a page of the app with its settings, exactly as its **Copy link to this view** "
+           "address has them. Playing a slide opens that page; the bar at the bottom right steps through "
+           "the deck. A presentation clicker's buttons send PageUp and PageDown."))
 
 if not presenting():
-    st.header("Edit the deck")
+    st.header(tr("Edit the deck"))
 
     def move(index: int, by: int) -> None:
         slides = list(current_deck().slides)
@@ -84,36 +86,37 @@ if not presenting():
                                                                     vertical_alignment="center")
             c_no.markdown(f"**{i + 1}**")
             state = " ".join(f"`{k}={v}`" for k, v in slide.state.items())
-            c_title.markdown(f"**{slide.title}** — {slide.page} {state}")
+            c_title.markdown(f"**{slide.title_in(lang())}** — {slide.page} {state}")
             # Icon-only buttons: four of them fit beside the title at 1280 pixels.
-            if c_play.button(":material/play_arrow:", key=f"lecture_play_{i}", help=f"Play slide {i + 1}"):
+            if c_play.button(":material/play_arrow:", key=f"lecture_play_{i}",
+                             help=tr("Play slide {number}", number=i + 1)):
                 go_to(deck, i + 1)
             c_up.button(":material/arrow_upward:", key=f"lecture_up_{i}", disabled=i == 0, on_click=move,
-                        args=(i, -1), help="Move up")
+                        args=(i, -1), help=tr("Move up"))
             c_down.button(":material/arrow_downward:", key=f"lecture_down_{i}", disabled=i == len(deck) - 1,
-                          on_click=move, args=(i, 1), help="Move down")
+                          on_click=move, args=(i, 1), help=tr("Move down"))
             c_del.button(":material/delete:", key=f"lecture_delete_{i}", on_click=delete, args=(i,),
-                         help="Delete this slide")
+                         help=tr("Delete this slide"))
 
     c_dl, c_pdf, c_reset, c_empty = st.columns(4)
-    c_dl.download_button("Download the deck (.toml)", data=dump_deck(deck) if deck else "",
+    c_dl.download_button(tr("Download the deck (.toml)"), data=dump_deck(deck) if deck else "",
                          file_name="lecture-deck.toml", mime="application/toml", key="lecture_download",
                          on_click="ignore", disabled=not deck, icon=":material/download:",
-                         help="A text file: edit titles and notes in any editor, then open it below.")
-    c_pdf.download_button(HANDOUT_LABEL, data=partial(handout, deck) if deck else b"",
+                         help=tr("A text file: edit titles and notes in any editor, then open it below."))
+    c_pdf.download_button(tr(HANDOUT_LABEL), data=partial(handout, deck, lang()) if deck else b"",
                           file_name="lecture-handout.pdf", mime="application/pdf", key="lecture_handout",
                           on_click="ignore", disabled=not deck, icon=":material/picture_as_pdf:",
-                          help="A page per slide with its notes, and the slide's figures for every slide "
-                               "played in this session. Built when clicked.")
+                          help=tr("A page per slide with its notes, and the slide's figures for every slide "
+                                  "played in this session. Built when clicked."))
     if isinstance(shipped, Deck):
-        c_reset.button("Back to the shipped deck", key="lecture_reset",
+        c_reset.button(tr("Back to the shipped deck"), key="lecture_reset",
                        on_click=lambda: set_deck(shipped, "the lecture deck shipped with the app"))
-    c_empty.button("Start an empty deck", key="lecture_empty",
+    c_empty.button(tr("Start an empty deck"), key="lecture_empty",
                    on_click=lambda: set_deck(Deck(()), "your deck"),
-                   help=f"Then use **{ADD_LABEL}** on each page you want to show.")
+                   help=tr("Then use **{add}** on each page you want to show.", add=tr(ADD_LABEL)))
 
-    file = st.file_uploader("Open a deck file (.toml)", type=["toml"], key="lecture_upload",
-                            max_upload_size=1, help=f"A deck downloaded here, up to {MAX_BYTES // 1024} kB.")
+    file = st.file_uploader(tr("Open a deck file (.toml)"), type=["toml"], key="lecture_upload", max_upload_size=1,
+                            help=tr("A deck downloaded here, up to {size} kB.", size=MAX_BYTES // 1024))
     deck_label = code(file.name[:60]) if file else ""  # shown literally, whatever it holds
     if file is not None and st.session_state.get("_lecture_seen_file") != file.file_id:
         st.session_state["_lecture_seen_file"] = file.file_id
@@ -121,7 +124,8 @@ if not presenting():
             opened = parse_deck(file.getvalue())
         except DeckError as exc:
             st.session_state["_lecture_upload_message"] = (
-                file.file_id, f"{deck_label} cannot be opened: {literal(exc)}. The current deck is kept.")
+                file.file_id, tr("{file} cannot be opened: {why}. The current deck is kept.",
+                                 file=deck_label, why=literal(exc)))
         else:
             set_deck(opened, deck_label)
             st.session_state["_lecture_upload_message"] = (file.file_id, None)
@@ -131,4 +135,5 @@ if not presenting():
         if message[1]:
             st.error(message[1], icon=":material/error:")
         else:
-            st.success(f"Opened {deck_label}: {len(current_deck())} slides.", icon=":material/check:")
+            st.success(tr("Opened {file}: {count} slides.", file=deck_label, count=len(current_deck())),
+                       icon=":material/check:")

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explain.convolution import PhotoView, ToyView, _fmt, partial_output
+from locales import translate
 from render.common import (
     DIVERGING_SCALE,
     FONT,
@@ -90,15 +91,15 @@ def _diverging_rgb(values: np.ndarray, limit: float) -> np.ndarray:
     return colours[np.rint(t * (len(colours) - 1)).astype(np.int64)].round().astype(np.uint8)
 
 
-def signed_map_figure(values: np.ndarray, title: str, limit: float, height: int = 420) -> go.Figure:
+def signed_map_figure(values: np.ndarray, title: str, limit: float, height: int = 420, lang: str = "en") -> go.Figure:
     """A signed feature map, red = positive, blue = negative, white = 0, on ±``limit``.
 
     Small maps (a CIFAR image's) are a heat map with values on hover; large ones (a photo's)
     are sent as one PNG, so a 512×512 map costs kilobytes, not megabytes."""
     v = np.asarray(values, dtype=np.float64)
     if max(v.shape) <= HEATMAP_LIMIT:
-        return heatmap_figure(v, title, "value", height, diverging=True, limit=limit, top=_top(title),
-                              hover="row %{y}, column %{x}: %{z:.3f}<extra></extra>")
+        return heatmap_figure(v, title, translate("value", lang), height, diverging=True, limit=limit, top=_top(title),
+                              hover=translate("row %{y}, column %{x}: %{z:.3f}<extra></extra>", lang))
     return image_figure(_diverging_rgb(v, limit), title, height, top=_top(title))
 
 
@@ -114,7 +115,7 @@ def rgb_result_figure(maps: np.ndarray, title: str, height: int = 420) -> go.Fig
     return image_figure(rgb.round().astype(np.uint8), title, height, top=_top(title))
 
 
-def toy_figures(toy: ToyView) -> dict[str, go.Figure]:
+def toy_figures(toy: ToyView, lang: str = "en") -> dict[str, go.Figure]:
     """The toy example at the view's position, by chart key: the (padded) input with the window, the
     kernel, kernel × patch, and the output filled up to this step."""
     k, padding, now, full = toy.kernel.shape[0], toy.padding, toy.step, toy.output
@@ -122,19 +123,23 @@ def toy_figures(toy: ToyView) -> dict[str, go.Figure]:
     weight_limit = float(np.abs(toy.kernel).max()) or 1.0
     return {
         "cv_input": grid_figure(np.pad(toy.image, padding, constant_values=np.nan),
-                                f"Input {padded}×{padded}"
-                                + (f"<br>({side}×{side} + padding {padding})" if padding else ""),
+                                translate("Input {size}×{size}", lang, size=padded)
+                                + (translate("<br>({side}×{side} + padding {padding})", lang, side=side,
+                                             padding=padding) if padding else ""),
                                 signed=False, limit=1.0, window=(now.top, now.left, k), blank_text="0",
                                 frame=(padding, padding, side, side) if padding else None),
-        "cv_kernel_grid": grid_figure(toy.kernel, f"Kernel {k}×{k}<br>({toy.kernel_name})", limit=weight_limit),
-        "cv_products": grid_figure(now.products, "Kernel × patch<br>(cell by cell)", limit=weight_limit),
+        "cv_kernel_grid": grid_figure(toy.kernel, translate("Kernel {k}×{k}<br>({name})", lang, k=k,
+                                                            name=translate(toy.kernel_name, lang)), limit=weight_limit),
+        "cv_products": grid_figure(now.products, translate("Kernel × patch<br>(cell by cell)", lang),
+                                   limit=weight_limit),
         "cv_output": grid_figure(partial_output(full, toy.position - 1),
-                                 f"Output {full.shape[0]}×{full.shape[1]}<br>(up to step {toy.position})",
+                                 translate("Output {h}×{w}<br>(up to step {step})", lang, h=full.shape[0],
+                                           w=full.shape[1], step=toy.position),
                                  limit=float(np.abs(full).max()) or 1.0, window=(now.row, now.col, 1)),
     }
 
 
-def playground_slide(toy: ToyView, photo: PhotoView) -> bytes:
+def playground_slide(toy: ToyView, photo: PhotoView, lang: str = "en") -> bytes:
     """One 1920×1080 PNG: the toy input, the kernel and the whole output with their numbers; below,
     the photo, the kernel's summed map on it and its three channel maps as a colour image. The footer
     is the output-size formula.
@@ -152,17 +157,19 @@ def playground_slide(toy: ToyView, photo: PhotoView) -> bytes:
     kernel, output, padding = toy.kernel, toy.output, toy.padding
     summed, maps = photo.summed, photo.maps
     rgb = (np.clip(np.moveaxis(np.asarray(maps, dtype=np.float64), 0, -1), 0, 1) * 255).round().astype(np.uint8)
-    title = (f"Convolution: the {toy.kernel_name} kernel slides over the 6×6 image (padding {padding}, "
-             f"stride {toy.stride})")
-    toy_title = "Input 6×6" + (f" + padding {padding}" if padding else "") + " (1 = bright)"
+    title = translate("Convolution: the {name} kernel slides over the 6×6 image (padding {padding}, stride {stride})",
+                      lang, name=translate(toy.kernel_name, lang), padding=padding, stride=toy.stride)
+    toy_title = (translate("Input 6×6", lang) + (translate(" + padding {padding}", lang, padding=padding) if padding
+                                                 else "") + translate(" (1 = bright)", lang))
     return slide_png(title, [
-        MapPanel(toy_title, cells(np.pad(toy.image, padding)), "pixel value", diverging=True, cell_text=True),
-        MapPanel(f"Kernel ({kernel.shape[0]}×{kernel.shape[1]})", cells(kernel), "weight", diverging=True,
+        MapPanel(toy_title, cells(np.pad(toy.image, padding)), translate("pixel value", lang), diverging=True,
                  cell_text=True),
-        MapPanel(f"Output ({output.shape[0]}×{output.shape[1]})", cells(output), "sum of products",
-                 diverging=True, cell_text=True),
-        ImagePanel(f"Input: {photo.source}", big(photo.pixels), weight=1.0),
-        MapPanel(f"Same kernel, R + G + B ({summed.shape[0]}×{summed.shape[1]})", summed, "value",
-                 diverging=True),
-        ImagePanel("R, G, B maps as colours", big(rgb), weight=1.0),
+        MapPanel(translate("Kernel ({h}×{w})", lang, h=kernel.shape[0], w=kernel.shape[1]), cells(kernel),
+                 translate("weight", lang), diverging=True, cell_text=True),
+        MapPanel(translate("Output ({h}×{w})", lang, h=output.shape[0], w=output.shape[1]), cells(output),
+                 translate("sum of products", lang), diverging=True, cell_text=True),
+        ImagePanel(translate("Input: {source}", lang, source=photo.source), big(photo.pixels), weight=1.0),
+        MapPanel(translate("Same kernel, R + G + B ({h}×{w})", lang, h=summed.shape[0], w=summed.shape[1]), summed,
+                 translate("value", lang), diverging=True),
+        ImagePanel(translate("R, G, B maps as colours", lang), big(rgb), weight=1.0),
     ], toy.formula)

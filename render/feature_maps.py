@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from explain.activations import format_shape
 from explain.feature_maps import FeatureMapsView
+from locales import known, translate
 from render.common import (
     HEAT_SCALE,
     colorbar,
@@ -24,7 +25,8 @@ from render.slide import GridPanel, MapPanel, input_panel, slide_png
 
 
 def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_channel_scale: bool,
-                        columns: int = 16, height: int | None = None, title_chars: int = 64) -> go.Figure:
+                        columns: int = 16, height: int | None = None, title_chars: int = 64,
+                        lang: str = "en") -> go.Figure:
     """All channels of a layer as one mosaic; each tile labelled with its channel number.
 
     ``maps`` is C'×H×W in display order and ``channels`` the channel index of each tile.
@@ -39,8 +41,8 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
         channel_at[y:y + m.shape[1], x:x + m.shape[2]] = ch
     fig = go.Figure(go.Heatmap(
         z=mosaic, colorscale=HEAT_SCALE, customdata=channel_at,
-        colorbar=colorbar("per-channel 0–1" if per_channel_scale else "activation"),
-        hovertemplate="channel %{customdata}: %{z:.3f}<extra></extra>", hoverongaps=False))
+        colorbar=colorbar(translate(known("per-channel 0–1") if per_channel_scale else known("activation"), lang)),
+        hovertemplate=translate("channel %{customdata}: %{z:.3f}<extra></extra>", lang), hoverongaps=False))
     labels = [dict(x=x - 0.5, y=y - 0.5, text=str(ch), showarrow=False, xanchor="left", yanchor="top",
                    font=dict(size=14, color="white"), bgcolor="rgba(0,0,0,0.55)")
               for ch, (y, x) in zip(channels, corners)]
@@ -52,36 +54,43 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
     return fig
 
 
-def layer_grid_figure(view: FeatureMapsView, columns: int, height: int) -> go.Figure:
+def layer_grid_figure(view: FeatureMapsView, columns: int, height: int, lang: str = "en") -> go.Figure:
     """The page's mosaic of every channel of the view's layer, in its order and colour scale."""
     count = len(view.maps)
-    scale = "per channel" if view.per_channel_scale else "shared"
-    return feature_grid_figure(view.maps[view.order], view.order.tolist(),
-                               f"{view.layer}: all {count} channels ({format_shape(view.shape)})<br>"
-                               f"by {view.sort}, {scale} colour scale", per_channel_scale=view.per_channel_scale,
-                               columns=columns, height=height)
+    scale = translate(known("per channel") if view.per_channel_scale else known("shared"), lang)
+    title = translate("{layer}: all {count} channels ({shape})<br>by {sort}, {scale} colour scale", lang,
+                      layer=view.layer, count=count, shape=format_shape(view.shape), sort=translate(view.sort, lang),
+                      scale=scale)
+    return feature_grid_figure(view.maps[view.order], view.order.tolist(), title,
+                               per_channel_scale=view.per_channel_scale, columns=columns, height=height, lang=lang)
 
 
-def channel_figures(view: FeatureMapsView, image: np.ndarray, image_title: str) -> tuple[go.Figure, ...]:
+def channel_figures(view: FeatureMapsView, image: np.ndarray, image_title: str,
+                    lang: str = "en") -> tuple[go.Figure, ...]:
     """The enlarged channel beside the input: the input, the channel's map, the map over the input."""
     one, h, w = view.one, *view.one.shape
     peak = float(one.max())
-    return (titled(image_figure(image, ""), f"Input: {image_title}", "1×3×32×32"),
-            titled(heatmap_figure(one, "", "activation", diverging=view.signed),
-                   f"Channel {view.channel}", f"one {h}×{w} map of {format_shape(view.shape)}"),
+    return (titled(image_figure(image, ""), translate("Input: {source}", lang, source=image_title), "1×3×32×32"),
+            titled(heatmap_figure(one, "", translate("activation", lang), diverging=view.signed),
+                   translate("Channel {channel}", lang, channel=view.channel),
+                   translate("one {h}×{w} map of {shape}", lang, h=h, w=w, shape=format_shape(view.shape))),
             titled(image_figure(overlay(image, one, 0.7, 256, vmax=peak, fade=True), ""),
-                   "Over the input", f"0 clear, {peak:.2f} yellow"))
+                   translate("Over the input", lang), translate("0 clear, {peak:.2f} yellow", lang, peak=peak)))
 
 
-def feature_maps_slide(view: FeatureMapsView, image: np.ndarray, name: str, footer: str) -> bytes:
+def feature_maps_slide(view: FeatureMapsView, image: np.ndarray, name: str, footer: str, lang: str = "en") -> bytes:
     """Input, every channel of the layer (in the page's order and colour scale), one channel enlarged."""
     m = np.asarray(view.maps, dtype=np.float32)
     order = [int(c) for c in view.order]
     tiles = stretch_each(m[order]) if view.per_channel_scale else m[order]
     return slide_png(
-        f"Feature maps of {view.layer} ({format_shape(view.shape)}) for {name}",
-        [input_panel(image, f"Input: {name}"),
-         GridPanel(f"All {len(m)} channels, by {view.sort}", tiles, [str(c) for c in order],
-                   "per-channel 0–1" if view.per_channel_scale else "activation", weight=2.2),
-         MapPanel(f"Channel {view.channel}", view.one, "activation", diverging=view.signed, weight=1.4)],
+        translate("Feature maps of {layer} ({shape}) for {name}", lang, layer=view.layer,
+                  shape=format_shape(view.shape), name=name),
+        [input_panel(image, translate("Input: {source}", lang, source=name)),
+         GridPanel(translate("All {count} channels, by {sort}", lang, count=len(m), sort=translate(view.sort, lang)),
+                   tiles, [str(c) for c in order],
+                   translate(known("per-channel 0–1") if view.per_channel_scale else known("activation"), lang),
+                   weight=2.2),
+         MapPanel(translate("Channel {channel}", lang, channel=view.channel), view.one, translate("activation", lang),
+                  diverging=view.signed, weight=1.4)],
         footer)

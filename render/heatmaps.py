@@ -11,40 +11,43 @@ import plotly.graph_objects as go
 
 from explain.activations import format_shape
 from explain.heatmaps import HeatMap, ImageHeatMaps, upsample
+from locales import class_name, known, translate
 from render.common import NEUTRAL, OVERLAY_CMAP, TRUE_CLASS, bar_figure, overlay_figure, text, upscale
 from render.slide import MapPanel, input_panel, slide_png
 
 
 def top_classes_figure(top: list[tuple[int, float]], classes: tuple[str, ...], true_class: int,
-                       title: str, height: int = 380) -> go.Figure:
-    """Bar chart of the most probable classes; the true class in green."""
-    names = [classes[i] for i, _ in top]
+                       title: str, height: int = 380, lang: str = "en") -> go.Figure:
+    """Bar chart of the most probable classes; the true class in green (names in ``lang``)."""
+    names = [class_name(classes[i], lang) for i, _ in top]
     colours = [TRUE_CLASS if i == true_class else NEUTRAL for i, _ in top]
-    return bar_figure(names, [float(p) for _, p in top], title, "class (green = true class)", "probability",
+    return bar_figure(names, [float(p) for _, p in top], title, translate("class (green = true class)", lang),
+                      translate("probability", lang),
                       height=height, colours=colours, hover="%{x}: %{y:.2%}<extra></extra>",
                       labels="%{y:.1%}", y_range=[0, 1.15], y_format=".0%", top=90)
 
 
 HEATMAP_TITLES = {  # two short lines, so three figures fit side by side; then the colour-bar label
-    "channel sum": (("Sum of all {c} maps", "{layer} ({shape})"), "sum of maps"),
-    "CAM": (("CAM for “{cls}”", "{layer} ({shape})"), "CAM (logit units)"),
-    "Grad-CAM": (("Grad-CAM for “{cls}”", "{layer} ({shape})"), "Grad-CAM"),
+    "channel sum": ((known("Sum of all {c} maps"), "{layer} ({shape})"), known("sum of maps")),
+    "CAM": ((known("CAM for “{cls}”"), "{layer} ({shape})"), known("CAM (logit units)")),
+    "Grad-CAM": ((known("Grad-CAM for “{cls}”"), "{layer} ({shape})"), "Grad-CAM"),
 }
 
 
-def heatmap_title(m: HeatMap, class_name: str) -> tuple[str, ...]:
+def heatmap_title(m: HeatMap, cls: str, lang: str = "en") -> tuple[str, ...]:
     """The title lines of one heat map, the same on the page and on the slide (plain text)."""
     lines, _ = HEATMAP_TITLES[m.method]
-    return tuple(line.format(c=m.shape[1], layer=m.layer, shape=format_shape(m.shape), cls=class_name)
+    return tuple(translate(line, lang, c=m.shape[1], layer=m.layer, shape=format_shape(m.shape), cls=cls)
                  for line in lines)
 
 
-def heatmap_overlay_figure(image: np.ndarray, m: HeatMap, class_name: str, opacity: float,
-                           height: int = 420) -> go.Figure:
+def heatmap_overlay_figure(image: np.ndarray, m: HeatMap, cls: str, opacity: float,
+                           height: int = 420, lang: str = "en") -> go.Figure:
     """A heat map (at its layer's resolution) upsampled to the image and laid over it."""
-    title = "<br>".join(text(line) for line in heatmap_title(m, class_name))
+    title = "<br>".join(text(line) for line in heatmap_title(m, cls, lang))
     size = np.asarray(image).shape[0]
-    return overlay_figure(image, upsample(m.values, size), title, opacity, HEATMAP_TITLES[m.method][1],
+    return overlay_figure(image, upsample(m.values, size), title, opacity,
+                          translate(HEATMAP_TITLES[m.method][1], lang),
                           height=height, top=90, title_chars=20)  # a third of the page
 
 
@@ -57,7 +60,7 @@ def shared_range(maps: list[np.ndarray]) -> tuple[float, float]:
 
 
 def comparison_figures(items: list[tuple[np.ndarray, HeatMap, str]], opacity: float,
-                       height: int = 520) -> list[go.Figure]:
+                       height: int = 520, lang: str = "en") -> list[go.Figure]:
     """Heat maps of several images by one method, side by side: one colour scale for all
     (:func:`shared_range`) and the same size. ``items`` holds (image, heat map, label) with the
     label naming the image, its true and its predicted class."""
@@ -66,20 +69,24 @@ def comparison_figures(items: list[tuple[np.ndarray, HeatMap, str]], opacity: fl
     zrange = shared_range(values)
     figures = []
     for (image, m, label), v in zip(items, values):
-        title = "<br>".join(text(line) for line in (label, f"{m.method}, {m.layer} ({format_shape(m.shape)})"))
-        figures.append(overlay_figure(image, v, title, opacity, f"{HEATMAP_TITLES[m.method][1]}, shared scale",
+        method = translate(m.method, lang)
+        title = "<br>".join(text(line) for line in (label, f"{method}, {m.layer} ({format_shape(m.shape)})"))
+        bar = translate("{label}, shared scale", lang, label=translate(HEATMAP_TITLES[m.method][1], lang))
+        figures.append(overlay_figure(image, v, title, opacity, bar,
                                       height=height, top=60, title_chars=38, zrange=zrange))
     return figures
 
 
-def heatmaps_slide(image: np.ndarray, name: str, guess: str, class_name: str, result: ImageHeatMaps,
-                   opacity: float, footer: str) -> bytes:
+def heatmaps_slide(image: np.ndarray, name: str, guess: str, cls: str, result: ImageHeatMaps,
+                   opacity: float, footer: str, lang: str = "en") -> bytes:
     """Input and one heat map per method, each laid over the image after bilinear upsampling
     (as on the page), titled as on the page."""
     size = np.asarray(image).shape[0]
     big = upscale(np.asarray(image, np.uint8), 8)
-    panels = [input_panel(image, f"{name}, predicted {guess}")]
-    panels += [MapPanel(" — ".join(heatmap_title(m, class_name)), upsample(m.values, size),
-                        HEATMAP_TITLES[m.method][1], cmap=OVERLAY_CMAP, background=big, opacity=opacity)
+    panels = [input_panel(image, translate("{name}, predicted {guess}", lang, name=name, guess=guess))]
+    panels += [MapPanel(" — ".join(heatmap_title(m, cls, lang)), upsample(m.values, size),
+                        translate(HEATMAP_TITLES[m.method][1], lang), cmap=OVERLAY_CMAP, background=big,
+                        opacity=opacity)
                for m in result.maps]
-    return slide_png(f"Where did the network look? {name}, class “{class_name}”", panels, footer)
+    return slide_png(translate("Where did the network look? {name}, class “{cls}”", lang, name=name, cls=cls),
+                     panels, footer)

@@ -18,9 +18,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from explain.home import TestSetSummary
+from locales import class_names, known, translate
 from render.common import FONT, TICK_FONT, TITLE_FONT
 from render.slide import MapPanel, input_panel, slide_png
 
+AXES = {"loss": known("loss"), "acc": known("acc")}  # curve_spec's y axis, by metric
 CELL_SELECTION = "cell"  # the confusion matrix's point selection (st.vega_lite_chart selection_mode)
 
 
@@ -36,13 +38,13 @@ def _config(scale: float) -> dict:
 
 
 def per_class_spec(classes: Sequence[str], accuracy: Sequence[float], title: str, scale: float = 1.0,
-                   subtitle: str | None = None) -> dict:
+                   subtitle: str | None = None, lang: str = "en") -> dict:
     """Horizontal bars of per-class test accuracy (0–1), each labelled with its percentage.
     Horizontal so that all ten class names fit, unrotated, in a narrow column. Vega cuts a title
     wider than the chart, so details go in ``subtitle`` (a second line)."""
     values = [{"class": c, "accuracy": float(a)} for c, a in zip(classes, accuracy)]
     y = {"field": "class", "type": "nominal", "sort": list(classes), "title": None}
-    x = {"field": "accuracy", "type": "quantitative", "title": "accuracy",
+    x = {"field": "accuracy", "type": "quantitative", "title": translate("accuracy", lang),
          "scale": {"domain": [0, 1]}, "axis": {"format": ".0%"}}
     return {
         "title": {"text": title, "subtitle": subtitle} if subtitle else title,
@@ -59,7 +61,7 @@ def per_class_spec(classes: Sequence[str], accuracy: Sequence[float], title: str
 
 
 def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, scale: float = 1.0,
-               names: Mapping[str, str] | None = None) -> dict:
+               names: Mapping[str, str] | None = None, lang: str = "en") -> dict:
     """Training (solid) and held-out (dashed) ``metric`` per epoch from ``model.train``'s CSV columns
     ``epoch``, ``train_<metric>`` and ``val_<metric>`` (or ``test_<metric>`` in CSVs from before the
     validation split). ``names`` gives each series' legend text by prefix ("train", "val", "test")."""
@@ -69,7 +71,7 @@ def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, 
     values = [{"epoch": int(e), "split": names[prefix], metric: float(v)}
               for prefix in ("train", held_out)
               for e, v in zip(history["epoch"], history[f"{prefix}_{metric}"])]
-    y = {"field": metric, "type": "quantitative", "title": metric, "scale": {"zero": False},
+    y = {"field": metric, "type": "quantitative", "title": translate(AXES[metric], lang), "scale": {"zero": False},
          "axis": {"tickCount": 5}}
     if metric == "acc":
         y["axis"]["format"] = ".0%"
@@ -78,7 +80,8 @@ def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, 
         "title": title, "height": round(420 * scale), "data": {"values": values},
         "mark": {"type": "line", "strokeWidth": 3, "point": True, "tooltip": True},
         "encoding": {
-            "x": {"field": "epoch", "type": "quantitative", "title": "epoch", "axis": {"tickMinStep": 1}},
+            "x": {"field": "epoch", "type": "quantitative", "title": translate("epoch", lang),
+                  "axis": {"tickMinStep": 1}},
             "y": y,
             # The legend sits under the chart, one entry a line, never cut, and a name may hold line
             # breaks ("\n"): the names say how each curve was measured (issue 11).
@@ -91,7 +94,7 @@ def curve_spec(history: Mapping[str, Sequence[float]], metric: str, title: str, 
     }
 
 
-def confusion_spec(cm: np.ndarray, classes: Sequence[str], scale: float = 1.0) -> dict:
+def confusion_spec(cm: np.ndarray, classes: Sequence[str], scale: float = 1.0, lang: str = "en") -> dict:
     """The K×K confusion matrix (rows: true class, columns: predicted class) as coloured cells with
     their counts; clicking a cell selects its (true, predicted) pair (selection ``cell``)."""
     cm = np.asarray(cm)
@@ -104,9 +107,9 @@ def confusion_spec(cm: np.ndarray, classes: Sequence[str], scale: float = 1.0) -
         "height": round(560 * scale), "data": {"values": values},
         "encoding": {
             # Every class named: slanted labels 70 px apart do not touch, so Vega must not thin them out.
-            "x": {"field": "predicted", "type": "nominal", "sort": order, "title": "predicted class",
+            "x": {"field": "predicted", "type": "nominal", "sort": order, "title": translate("predicted class", lang),
                   "axis": {"labelAngle": -40, "orient": "top", "labelOverlap": False}},
-            "y": {"field": "true", "type": "nominal", "sort": order, "title": "true class",
+            "y": {"field": "true", "type": "nominal", "sort": order, "title": translate("true class", lang),
                   "axis": {"labelOverlap": False}},
         },
         "layer": [
@@ -114,7 +117,7 @@ def confusion_spec(cm: np.ndarray, classes: Sequence[str], scale: float = 1.0) -
              "params": [{"name": CELL_SELECTION,
                          "select": {"type": "point", "fields": ["true", "predicted"], "clear": False}}],
              "encoding": {
-                 "color": {"field": "images", "type": "quantitative", "title": "images",
+                 "color": {"field": "images", "type": "quantitative", "title": translate("images", lang),
                            "scale": {"scheme": "blues"}},
                  "stroke": {"condition": {"param": CELL_SELECTION, "empty": False, "value": "#d62728"},
                             "value": None},
@@ -168,13 +171,15 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def confusion_slide(summary: TestSetSummary, image: np.ndarray, name: str, guess: str, confidence: float,
-                    footer: str) -> bytes:
-    """The current test image and the test set's confusion matrix."""
-    classes = list(summary.classes)
+                    footer: str, lang: str = "en") -> bytes:
+    """The current test image and the test set's confusion matrix (``guess`` already in ``lang``)."""
+    classes = list(class_names(summary.classes, lang))
     return slide_png(
-        f"CIFAR-10 test set: {summary.accuracy:.2%} top-1 accuracy",
-        [input_panel(image, f"{name}, predicted {guess} ({confidence:.0%})"),
-         MapPanel("Confusion matrix (rows: true, columns: predicted)", summary.confusion, "images",
-                  cmap="Blues", x_labels=classes, y_labels=classes, x_title="predicted class",
-                  y_title="true class", cell_text=True, weight=2.4)],
+        translate("CIFAR-10 test set: {accuracy:.2%} top-1 accuracy", lang, accuracy=summary.accuracy),
+        [input_panel(image, translate("{name}, predicted {guess} ({confidence:.0%})", lang, name=name, guess=guess,
+                                      confidence=confidence)),
+         MapPanel(translate("Confusion matrix (rows: true, columns: predicted)", lang), summary.confusion,
+                  translate("images", lang), cmap="Blues", x_labels=classes, y_labels=classes,
+                  x_title=translate("predicted class", lang), y_title=translate("true class", lang), cell_text=True,
+                  weight=2.4)],
         footer)

@@ -20,11 +20,15 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 
 import numpy as np
 
+from locales import translate
 from render.common import display_pixels
 
 SLIDE_SIZE = (1920, 1080)  # pixels
@@ -90,9 +94,9 @@ class CategoryPanel:
 Panel = ImagePanel | MapPanel | GridPanel | CategoryPanel
 
 
-def footer_text(model: str, sha256: str, *extra: str) -> str:
+def footer_text(model: str, sha256: str, *extra: str, lang: str = "en") -> str:
     """"Model … · checkpoint 1a2b3c4d · CIFAR-10 test image #3" (``extra`` parts as given)."""
-    parts = [f"Model {model}", f"checkpoint {str(sha256)[:8]}"]
+    parts = [translate("Model {model}", lang, model=model), translate("checkpoint {sha}", lang, sha=str(sha256)[:8])]
     return " · ".join(parts + [str(e) for e in extra if e not in (None, "")])
 
 
@@ -105,16 +109,35 @@ def slide_file_name(*parts) -> str:
     return "_".join(c for c in cleaned if c)[:120] + ".png"
 
 
+# Latin, digits and the minus sign in DejaVu Sans (matplotlib's own); Hangul, which DejaVu lacks,
+# falls back to NanumGothic (SIL Open Font License), shipped by the pinned pip package
+# koreanize-matplotlib. Set on each text of a slide, never in matplotlib's global rcParams.
+FONTS = ["DejaVu Sans", "NanumGothic"]
+
+
+@cache
+def register_fonts() -> None:
+    """Add NanumGothic to matplotlib's font list (once per process; it only adds a font)."""
+    from matplotlib import font_manager
+
+    fonts = files("koreanize_matplotlib") / "fonts"
+    for name in ("NanumGothic.ttf", "NanumGothicBold.ttf"):
+        font_manager.fontManager.addfont(str(fonts / name))
+
+
 def _pt(px: float) -> float:
     """Font size in points for ``px`` pixels at the slide's DPI."""
     return px * 72.0 / DPI
 
 
 def _wrap(text: str, width_px: float, font_px: float, lines: int = 2, em: float = 0.6) -> str:
-    """``text`` wrapped to ``lines`` lines of ``width_px`` (DejaVu Sans: ~0.6 em per character),
-    cut with "…" if longer."""
+    """``text`` wrapped to ``lines`` lines of ``width_px`` (DejaVu Sans: ~0.6 em per character,
+    Hangul in NanumGothic ~0.95 em: Korean text gets fewer characters a line), cut with "…" if longer."""
+    text = str(text)
+    if any(unicodedata.east_asian_width(c) in "WF" for c in text):
+        em = max(em, 0.85)
     chars = max(4, int(width_px / (em * font_px)))
-    wrapped = textwrap.wrap(str(text), chars) or [""]
+    wrapped = textwrap.wrap(text, chars) or [""]
     if len(wrapped) > lines:
         wrapped = wrapped[:lines]
         wrapped[-1] = wrapped[-1][:max(1, chars - 1)].rstrip() + "…"
@@ -339,8 +362,10 @@ def slide_png(title: str, panels: Sequence[Panel], footer: str = "",
             panel_h = usable_h / rows - 2.5 * PANEL_TITLE_PX * 1.3
             ax.set_title(_wrap(panel.title, panel_w, PANEL_TITLE_PX), fontsize=_pt(PANEL_TITLE_PX), pad=12)
             _DRAW[type(panel)](cell, ax, panel, panel_w, panel_h)
+    register_fonts()
     for t in fig.findobj(Text):  # every text literally: no $…$ maths from user names
         t.set_parse_math(False)
+        t.set_fontfamily(FONTS)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
     return buf.getvalue()

@@ -1,8 +1,8 @@
 """The layering rules a newcomer relies on, checked rather than promised (README, Layout).
 
-pages → ui → render → explain → model → data: maths, model and data code never import a UI or
-plotting library, and render never imports Streamlit. The check reads every module's imports
-with ``ast`` (top-level and inside functions), so a lazy import cannot slip through.
+pages → ui → render → explain → model → data, with locales/ (the catalog) under all of them: maths,
+model and data code never import a UI or plotting library, and render never imports Streamlit. The
+check reads every module's imports with ``ast`` (top-level and inside functions), so a lazy import cannot slip through.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ FORBIDDEN = {
     "model": UI_AND_PLOTTING | {"ui", "render", "pages", "explain"},
     "data": UI_AND_PLOTTING | {"ui", "render", "pages", "explain", "model"},
     "render": {"streamlit", "ui", "pages"},
+    # The catalog lookup is used by every layer, so it depends on none of them.
+    "locales": UI_AND_PLOTTING | {"ui", "render", "pages", "explain", "model", "data"},
 }
 
 

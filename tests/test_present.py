@@ -172,10 +172,11 @@ def test_page_presents_links_and_exports(page_env, page):
 @pytest.mark.parametrize("page", list(PAGES))
 def test_the_switch_is_first_in_the_sidebar_on_every_page(page_env, page):
     """One place for the switch, so a lecturer finds it without looking (the playground drew it
-    below the image controls)."""
+    below the image controls): right under 한국어 / English, the first control of every sidebar."""
     at = page_app(page).run()
     assert not at.exception
-    first = next(iter(at.sidebar.children.values()))
+    language, first = list(at.sidebar.children.values())[:2]
+    assert language.key == "lang_switch"
     assert type(first).__name__ == "Toggle" and first.label == "Presentation mode" and first.key == "present"
 
 

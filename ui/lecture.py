@@ -26,6 +26,8 @@ from pathlib import Path
 import streamlit as st
 
 from data.deck import HOME_NAMES, PLAYER_PARAMS, Deck, DeckError, Slide, load_default_deck
+from locales import known
+from ui.i18n import lang, tr
 from ui.present import PLAYING_KEY, SLIDE_PICTURES_KEY, presenting
 from ui.state import SLIDE_SCOPED, drop_url
 
@@ -33,11 +35,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 LECTURE_PAGE = "Lecture"
 DECK_KEY = "_lecture_deck"          # the session's Deck
 DECK_NAME_KEY = "_lecture_deck_name"  # where it came from, for the Lecture page
-ADD_LABEL = "Add this view to the deck"
-EXIT_LABEL = "Exit presentation"
-LEAVE_LABEL = "Leave the lecture"
-LOST_DECK = ("Your own deck was in the browser session that a reload ended: open its file on the "
-             "Lecture page, or leave the lecture.")
+ADD_LABEL = known("Add this view to the deck")
+EXIT_LABEL = known("Exit presentation")
+LEAVE_LABEL = known("Leave the lecture")
+LOST_DECK = known("Your own deck was in the browser session that a reload ended: open its file on the "
+                  "Lecture page, or leave the lecture.")
 OWN_DECK = "own"  # URL deck=own: the slide belongs to the user's deck, not the shipped one
 NEXT_KEYS = ["PageDown", "Right", "Space"]  # the first is shown on the ▶ button
 BACK_KEYS = ["PageUp", "Left"]
@@ -138,7 +140,7 @@ def set_deck(deck: Deck, name: str) -> None:
 
 
 def deck_name() -> str:
-    return st.session_state.get(DECK_NAME_KEY, "the lecture deck shipped with the app")
+    return st.session_state.get(DECK_NAME_KEY, known("the lecture deck shipped with the app"))
 
 
 # --- Where we are -----------------------------------------------------------------------------
@@ -174,16 +176,16 @@ def requested_slide() -> int | str | None:
 def slide_problem(deck: Deck | None, number: int | str) -> str | None:
     """Why ``slide=number`` cannot be played (one line), or None if it can."""
     if deck is None or len(deck) == 0:
-        return "The deck is empty: open the Lecture page to load one, or add views to it."
+        return tr("The deck is empty: open the Lecture page to load one, or add views to it.")
     if isinstance(number, str) or not 1 <= number <= len(deck):
         shown = f"`{number}`" if isinstance(number, str) else number
-        return (f"There is no slide {shown}: this deck has slides 1–{len(deck)}. "
-                "Use ◀ ▶ or open the Lecture page.")
+        return tr("There is no slide {shown}: this deck has slides 1–{count}. Use ◀ ▶ or open the Lecture page.",
+                  shown=shown, count=len(deck))
     slide = deck.slide(number)
     if page_of(slide) is None:
         names = ", ".join(page_files())
-        return (f"Slide {number} ({slide.title}) opens page {slide.page!r}, which this app does not have "
-                f"(pages: {names}).")
+        return tr("Slide {number} ({title}) opens page {page}, which this app does not have (pages: {names}).",
+                  number=number, title=slide.title_in(lang()), page=repr(slide.page), names=names)
     return None
 
 
@@ -202,6 +204,8 @@ def go_to(deck: Deck, number: int) -> None:
             st.session_state.pop(key, None)
     if presenting():
         params["present"] = "1"
+    if deck.lang:
+        params["lang"] = deck.lang  # a deck made for one language plays in it
     if not _is_shipped(deck):
         params["deck"] = OWN_DECK  # so that a reload, which ends the session and its deck, can say so
     params["slide"] = str(number)
@@ -247,20 +251,21 @@ def _capture_view() -> Slide:
 def exit_button() -> None:
     """"Exit presentation" (also Esc), pinned on screen: top right, or in the lecture bar."""
     with st.container(key="lecture_exit"):
-        st.button(EXIT_LABEL, key="lecture_exit_button", on_click=_exit_presentation,
+        st.button(tr(EXIT_LABEL), key="lecture_exit_button", on_click=_exit_presentation,
                   icon=":material/close_fullscreen:", shortcut="Escape",
-                  help="Back to the normal page: sidebar, explanations, normal text size.")
+                  help=tr("Back to the normal page: sidebar, explanations, normal text size."))
 
 
 def add_to_deck_button() -> None:
-    if st.sidebar.button(ADD_LABEL, key="lecture_add", icon=":material/playlist_add:",
-                         help="Append this page with its current settings (as in its link) to the "
-                              "session's lecture deck; edit, play or download the deck on the Lecture page."):
+    if st.sidebar.button(tr(ADD_LABEL), key="lecture_add", icon=":material/playlist_add:",
+                         help=tr("Append this page with its current settings (as in its link) to the "
+                                 "session's lecture deck; edit, play or download the deck on the Lecture page.")):
         deck = current_deck() or Deck(())
         slide = _capture_view()
         set_deck(deck.with_slides((*deck.slides, slide)),
-                 "your deck" if DECK_KEY not in st.session_state else deck_name())
-        st.sidebar.success(f"Added as slide {len(deck) + 1}: {slide.title}", icon=":material/check:")
+                 known("your deck") if DECK_KEY not in st.session_state else deck_name())
+        st.sidebar.success(tr("Added as slide {number}: {title}", number=len(deck) + 1, title=slide.title),
+                           icon=":material/check:")
 
 
 def lecture_bar(*, add_button: bool = True) -> int | None:
@@ -280,7 +285,7 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         return None
     lost = lost_own_deck()
     deck = None if lost else current_deck()
-    problem = LOST_DECK if lost else slide_problem(deck, number)
+    problem = tr(LOST_DECK) if lost else slide_problem(deck, number)
     count = len(deck) if deck is not None else 0
     here = number if isinstance(number, int) and 1 <= number <= count else None
     no_back = here is None and count == 0 or here == 1
@@ -290,11 +295,11 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
         # the button, and its tooltip would cover the slide.
         back = st.button("◀", key="lecture_prev", disabled=no_back, shortcut=BACK_KEYS[0])
         label = f"**{here} / {count}**" if here is not None else f"**– / {count}**"
-        title = deck.slide(here).title if here is not None else "no such slide"
+        title = deck.slide(here).title_in(lang()) if here is not None else tr("no such slide")
         st.markdown(f"{label} · {title}", width="content")
         forward = st.button("▶", key="lecture_next", disabled=no_next, shortcut=NEXT_KEYS[0])
-        leave = st.button(LEAVE_LABEL, key="lecture_leave", type="tertiary",
-                          help="Stay on this view without the lecture bar.")
+        leave = st.button(tr(LEAVE_LABEL), key="lecture_leave", type="tertiary",
+                          help=tr("Stay on this view without the lecture bar."))
         if presenting():  # in the bar, which sits over the sidebar: the slide keeps the whole page
             exit_button()
     with st.container(key="lecture_keys"):  # hidden (CSS): the other keys, one button each
@@ -307,8 +312,8 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
     if problem and current_page()[0] != LECTURE_PAGE:  # the Lecture page says it in the slide's place
         st.error(problem, icon=":material/error:")
     elif here is not None and deck.slide(here).notes and not presenting():
-        with st.sidebar.expander(f"Speaker notes, slide {here}"):
-            st.markdown(deck.slide(here).notes)
+        with st.sidebar.expander(tr("Speaker notes, slide {number}", number=here)):
+            st.markdown(deck.slide(here).notes_in(lang()))
     if leave:
         drop_url("slide")
         st.rerun()
@@ -322,10 +327,10 @@ def lecture_bar(*, add_button: bool = True) -> int | None:
 
 # --- Handouts -----------------------------------------------------------------------------------
 
-HANDOUT_LABEL = "Download handouts (PDF)"
+HANDOUT_LABEL = known("Download handouts (PDF)")
 
 
-def handout(deck: Deck, footer: str = "") -> bytes:
+def handout(deck: Deck, language: str = "en", footer: str = "") -> bytes:
     """The deck as a PDF (:func:`render.slide.handout_pdf`): a page per slide with its notes, and
     the slide's picture for every slide played in this session (its page's "Download this view as
     PNG" slide, drawn now; a slide whose picture fails or was not played gets its notes alone)."""
@@ -342,6 +347,6 @@ def handout(deck: Deck, footer: str = "") -> bytes:
             except Exception:  # a stale view (e.g. a photo since forgotten): the notes still print
                 picture = None
         settings = " · ".join(f"{k} {v}" for k, v in slide.state.items())
-        pages.append(HandoutPage(slide.title, f"{slide.page}{' · ' + settings if settings else ''}",
-                                 slide.notes, picture))
-    return handout_pdf(deck.title or "Lecture", pages, footer)
+        pages.append(HandoutPage(slide.title_in(language), f"{slide.page}{' · ' + settings if settings else ''}",
+                                 slide.notes_in(language), picture))
+    return handout_pdf(deck.title_in(language) or tr("Lecture"), pages, footer)

@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from locales import DEFAULT
+from ui.i18n import lang, tr
 from ui.present import presenting
 from ui.state import IMAGE_KEY
 
@@ -18,6 +20,8 @@ def atlas_query(layer: str, channel: int) -> dict[str, str]:
     query = {"layer": str(layer), "channel": str(int(channel))}
     if IMAGE_KEY in st.session_state:
         query["image"] = str(int(st.session_state[IMAGE_KEY]))
+    if lang() != DEFAULT:  # so is the language
+        query["lang"] = lang()
     if presenting():
         query["present"] = "1"
     return query
@@ -31,7 +35,8 @@ def atlas_url(layer: str, channel: int) -> str:
 def atlas_link(layer: str, channel: int, container=None, label: str | None = None) -> None:
     """A page link "Channel N of LAYER in the atlas"."""
     place = container if container is not None else st
-    place.page_link(ATLAS_PAGE, label=label or f"Channel {int(channel)} of {layer} in the atlas",
+    place.page_link(ATLAS_PAGE, label=label or tr("Channel {channel} of {layer} in the atlas", channel=int(channel),
+                                                  layer=layer),
                     query_params=atlas_query(layer, channel), icon=":material/travel_explore:")
 
 
@@ -40,4 +45,4 @@ def atlas_links(layer: str, channels, container=None) -> None:
     reaches its atlas page. Shown as a compact line of numbers."""
     place = container if container is not None else st
     links = " · ".join(f"[{int(c)}]({atlas_url(layer, c)})" for c in channels)
-    place.markdown(f"Open a channel in the atlas (tiles in the mosaic's order): {links}")
+    place.markdown(tr("Open a channel in the atlas (tiles in the mosaic's order): {links}", links=links))

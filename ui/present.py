@@ -13,13 +13,15 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
+from locales import known
 from render.common import enlarge
+from ui.i18n import lang, language_switch, tr
 from ui.state import adopt_url_value, drop_url, write_url
 
 PRESENT_KEY = "present"  # widget key and URL parameter
 _ON = "_present_on"  # the session's presentation-mode flag
 FIGURE_SCALE = 1.4  # fonts and heights of figures in presentation mode
-EXPORT_LABEL = "Download this view as PNG"
+EXPORT_LABEL = known("Download this view as PNG")
 PLAYING_KEY = "_lecture_playing"  # (slide number, title) of the slide this run draws, or None
 SLIDE_PICTURES_KEY = "_lecture_pictures"  # {(slide number, title): build the slide's PNG}
 _TRUE, _FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
@@ -57,18 +59,19 @@ def presentation_toggle() -> bool:
     When on: bigger type, a full-width page, no Streamlit header or toolbar, explanations hidden.
     The switch keeps its value across pages; links made with it on carry ``present=1``.
     """
+    language_switch()  # first in the sidebar, and before any text of the page's own
     # The session's own flag is the truth; the switch only shows and changes it (a widget's
     # value is not reliably carried to the first run of another page).
-    adopt_url_value("present", _ON, _parse_flag, "use present=1 (on) or present=0 (off)")
+    adopt_url_value("present", _ON, _parse_flag, tr("use present=1 (on) or present=0 (off)"))
     on = bool(st.session_state.get(_ON, False))
     st.session_state[PRESENT_KEY] = on
 
     def switched() -> None:
         st.session_state[_ON] = bool(st.session_state[PRESENT_KEY])
 
-    st.sidebar.toggle("Presentation mode", key=PRESENT_KEY, on_change=switched,
-                      help="For the projector: larger text and figures, explanations hidden. "
-                           "Links include it.")
+    st.sidebar.toggle(tr("Presentation mode"), key=PRESENT_KEY, on_change=switched,
+                      help=tr("For the projector: larger text and figures, explanations hidden. "
+                              "Links include it."))
     if on:
         write_url(present=1)
         st.html(CSS)
@@ -123,7 +126,7 @@ def view_url() -> str:
     return f"{base}?{query}" if query else base
 
 
-SHARE_LABEL = "Copy link to this view"
+SHARE_LABEL = known("Copy link to this view")
 
 
 def share_link(container=None) -> str:
@@ -136,9 +139,9 @@ def share_link(container=None) -> str:
     """
     place = container if container is not None else st.sidebar
     url = view_url()
-    with place.popover(SHARE_LABEL, icon=":material/link:"):
+    with place.popover(tr(SHARE_LABEL), icon=":material/link:"):
         st.code(url, language=None, wrap_lines=True)
-        st.caption("Opens this page with the same image and settings.")
+        st.caption(tr("Opens this page with the same image and settings."))
     return url
 
 
@@ -146,7 +149,8 @@ def slide_footer(ctx, image) -> str:
     """The slide's footer: model, checkpoint and the current image (``ui.state.CurrentImage``)."""
     from render.slide import footer_text
 
-    return footer_text(ctx.card.meta.get("architecture", "?"), ctx.card.sha256, image.long_name)
+    return footer_text(ctx.card.meta.get("architecture", "?"), ctx.card.sha256, image.long_name,
+                       lang=lang())
 
 
 def export_button(file_name: str, build: Callable[[], bytes], key: str, container=None) -> None:
@@ -160,9 +164,9 @@ def export_button(file_name: str, build: Callable[[], bytes], key: str, containe
     if playing is not None:  # its picture for the deck's handout (ui.lecture.handout)
         st.session_state.setdefault(SLIDE_PICTURES_KEY, {})[playing] = build
     place = container if container is not None else st
-    place.download_button(EXPORT_LABEL, data=build, file_name=file_name, mime="image/png", key=key,
+    place.download_button(tr(EXPORT_LABEL), data=build, file_name=file_name, mime="image/png", key=key,
                           on_click="ignore", icon=":material/download:",
-                          help="One 1920×1080 picture of this view (figures, labels, legend) for a slide.")
+                          help=tr("One 1920×1080 picture of this view (figures, labels, legend) for a slide."))
 
 
 class _Tucked:

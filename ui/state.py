@@ -24,15 +24,17 @@ import streamlit as st
 
 from data.uploads import EXTENSIONS, MAX_BYTES, UploadedImage, UploadError, decode_upload
 from explain.browse import mark
+from locales import known
 from render.common import display_pixels, thumbnail
+from ui import i18n
 from ui.resources import Context
 from ui.text import code, literal
 
 IMAGE_KEY = "current_image"  # official test index of the current (or last) test image
 UPLOAD_KEY = "uploaded_image"  # the session's UploadedImage, if any
 SOURCE_KEY = "image_source"  # TEST or PHOTO: which of the two is current
-TEST, PHOTO = "Test image", "Your photo"
-NO_LABEL = "no label (your photo)"
+TEST, PHOTO = known("Test image"), known("Your photo")
+NO_LABEL = known("no label (your photo)")
 _SEEN_FILE = "_upload_seen_file"  # file_id of the uploader's file already decoded
 _UPLOAD_ERROR = "_upload_error"  # (file_id, message) of a refused file
 _LAST_URL = "_last_url_values"
@@ -44,7 +46,8 @@ def _notice(param: str, raw: str, why: str) -> None:
     # backticks; line breaks become spaces).
     flat = " ".join(raw.split())
     shown = flat if len(flat) <= 40 else flat[:40] + "…"
-    st.warning(f"Ignored {code(f'{param}={shown}')} in the link: {why}.", icon="⚠️")
+    st.warning(i18n.tr("Ignored {value} in the link: {why}.", value=code(f"{param}={shown}"), why=i18n.tr(why)),
+               icon="⚠️")
 
 
 def _url_value(param: str) -> str | None:
@@ -66,7 +69,7 @@ def adopt_url_value(param: str, state_key: str, parse: Callable[[str], Any], why
     if raw is None:
         return False
     if len(raw) > MAX_PARAM_LENGTH:
-        _notice(param, raw, "the value is too long")
+        _notice(param, raw, known("the value is too long"))
         return False
     try:
         value = parse(raw)
@@ -161,26 +164,27 @@ class CurrentImage:
     @property
     def name(self) -> str:
         """Short name for running text: "test #1234" or "your photo"."""
-        return "your photo" if self.test_index is None else f"test #{self.test_index}"
+        return i18n.tr("your photo") if self.test_index is None else i18n.tr("test #{index}", index=self.test_index)
 
     @property
     def long_name(self) -> str:
         """For headings: "test image #1234" or "your photo (house.jpg)"."""
-        return f"your photo ({self.upload.name})" if self.upload else f"test image #{self.test_index}"
+        return (i18n.tr("your photo ({name})", name=self.upload.name) if self.upload
+                else i18n.tr("test image #{index}", index=self.test_index))
 
     def truth_name(self, classes: Sequence[str]) -> str:
-        return NO_LABEL if self.truth is None else classes[self.truth]
+        return i18n.tr(NO_LABEL) if self.truth is None else i18n.cls(classes[self.truth])
 
     def verdict(self, classes: Sequence[str], probabilities: np.ndarray, say_truth: bool = True) -> str:
         """The one line (Markdown) that says what the network made of this image, everywhere:
         "true cat · :red[✗ predicted dog (61%)]" (without "true cat · " where a caption already
         says it), or for a photo "predicted dog (61%) · no true label"."""
         guess = int(np.argmax(probabilities))
-        said = f"predicted **{classes[guess]}** ({float(probabilities[guess]):.0%})"
+        said = i18n.tr("predicted **{name}** ({p:.0%})", name=i18n.cls(classes[guess]), p=float(probabilities[guess]))
         if self.truth is None:
-            return f"{said} · no true label"
+            return f"{said} · {i18n.tr('no true label')}"
         right = guess == self.truth
-        truth = f"true **{classes[self.truth]}** · " if say_truth else ""
+        truth = i18n.tr("true **{name}** · ", name=i18n.cls(classes[self.truth])) if say_truth else ""
         return f"{truth}:{'green' if right else 'red'}[{mark(right)} {said}]"
 
 
@@ -202,7 +206,7 @@ def current_test_index(ctx: Context) -> int:
     """The current (or last) test image's official index, adopted from the URL if new and valid.
     A new ``image=`` in the URL also makes the test image current again."""
     parse, lo, hi = image_index_parser(ctx)
-    if adopt_url_value("image", IMAGE_KEY, parse, f"test images are numbered {lo}–{hi}"):
+    if adopt_url_value("image", IMAGE_KEY, parse, i18n.tr("test images are numbered {lo}–{hi}", lo=lo, hi=hi)):
         st.session_state[SOURCE_KEY] = TEST
     if IMAGE_KEY not in st.session_state or ctx.split.position_of(st.session_state[IMAGE_KEY]) is None:
         st.session_state[IMAGE_KEY] = lo
@@ -224,12 +228,13 @@ def set_uploaded_image(upload: UploadedImage) -> None:
 def from_test_set(ctx: Context, index: int) -> CurrentImage:
     pos = ctx.split.position_of(index)
     truth = int(ctx.split.labels[pos])
-    return CurrentImage(f"test-{index}", ctx.split.images[pos], f"test #{index} ({ctx.classes[truth]})",
+    title = i18n.tr("test #{index} ({name})", index=index, name=i18n.cls(ctx.classes[truth]))
+    return CurrentImage(f"test-{index}", ctx.split.images[pos], title,
                         truth, int(index))
 
 
 def from_photo(upload: UploadedImage) -> CurrentImage:
-    return CurrentImage(upload.key, upload.pixels, f"your photo: {upload.name}", None, None,
+    return CurrentImage(upload.key, upload.pixels, i18n.tr("your photo: {name}", name=upload.name), None, None,
                         upload)
 
 
@@ -249,7 +254,7 @@ def _take_upload(file) -> None:
     st.session_state[_SEEN_FILE] = file.file_id
     st.session_state.pop(_UPLOAD_ERROR, None)
     try:
-        with st.spinner("Reading your photo…"):
+        with st.spinner(i18n.tr("Reading your photo…")):
             set_uploaded_image(decode_upload(file.getvalue(), file.name))
     except UploadError as exc:
         st.session_state[_UPLOAD_ERROR] = (file.file_id, str(exc))
@@ -266,23 +271,24 @@ def image_sidebar(ctx: Context) -> CurrentImage:
     indices = ctx.split.indices
     bar = st.sidebar
 
-    with bar.expander(f"{PHOTO} (upload)", expanded=st.session_state.get(SOURCE_KEY) == PHOTO):
-        file = st.file_uploader("Your own photo", type=list(EXTENSIONS), key="photo_uploader",
+    with bar.expander(i18n.tr("Your photo (upload)"), expanded=st.session_state.get(SOURCE_KEY) == PHOTO):
+        file = st.file_uploader(i18n.tr("Your own photo"), type=list(EXTENSIONS), key="photo_uploader",
                                 max_upload_size=MAX_BYTES // (1024 * 1024),  # the browser refuses more
-                                help="PNG, JPEG, WebP or GIF, up to 20 MB. The network sees its centre "
-                                     "square at 32×32 pixels. Kept only in this browser session.")
+                                help=i18n.tr("PNG, JPEG, WebP or GIF, up to 20 MB. The network sees its centre "
+                                             "square at 32×32 pixels. Kept only in this browser session."))
         _take_upload(file)
         error = st.session_state.get(_UPLOAD_ERROR)
         if error and file is not None and error[0] == file.file_id:
-            st.error(f"This file cannot be used: {literal(error[1])}")
+            st.error(i18n.tr("This file cannot be used: {reason}", reason=literal(error[1])))
         kept = st.session_state.get(UPLOAD_KEY)
         if isinstance(kept, UploadedImage):
             if file is None:  # the uploader forgets its file on another page; the photo is still here
                 shown = ("" if st.session_state.get(SOURCE_KEY) == PHOTO
-                         else " (not shown now: choose “Your photo” below)")
-                st.caption(f"Current photo: {code(kept.name)}{shown}. Upload another file to replace it.")
-            st.button("Remove my photo", key="photo_forget", on_click=_forget_upload,
-                      help="Forget the photo; the test image becomes current again.")
+                         else i18n.tr(" (not shown now: choose “Your photo” below)"))
+                st.caption(i18n.tr("Current photo: {name}{shown}. Upload another file to replace it.",
+                                   name=code(kept.name), shown=shown))
+            st.button(i18n.tr("Remove my photo"), key="photo_forget", on_click=_forget_upload,
+                      help=i18n.tr("Forget the photo; the test image becomes current again."))
 
     upload = st.session_state.get(UPLOAD_KEY)
     if isinstance(upload, UploadedImage):
@@ -293,8 +299,8 @@ def image_sidebar(ctx: Context) -> CurrentImage:
         def switched() -> None:
             st.session_state[SOURCE_KEY] = st.session_state["image_source_picker"]
 
-        bar.radio("Current image", (TEST, PHOTO), key="image_source_picker", on_change=switched,
-                  horizontal=True, help="Every page shows this image.")
+        bar.radio(i18n.tr("Current image"), (TEST, PHOTO), key="image_source_picker", on_change=switched,
+                  horizontal=True, help=i18n.tr("Every page shows this image."), format_func=i18n.translator())
 
     st.session_state["image_picker"] = index
 
@@ -303,25 +309,26 @@ def image_sidebar(ctx: Context) -> CurrentImage:
         if ctx.split.position_of(value) is not None:
             set_current_image(value)
 
-    bar.number_input("Test image #", min_value=int(indices.min()), max_value=int(indices.max()),
+    bar.number_input(i18n.tr("Test image #"), min_value=int(indices.min()), max_value=int(indices.max()),
                      step=1, key="image_picker", on_change=changed,
-                     help="Official CIFAR-10 test index; every page shows this image.")
+                     help=i18n.tr("Official CIFAR-10 test index; every page shows this image."))
     current = current_image(ctx)
     probabilities = ctx.probabilities_of(current.key, current.pixels, current.test_index)
     if current.is_upload:
         up = current.upload
         thumb = thumbnail(up.original, 160)  # any aspect ratio: a 4000×20 banner is a 160×1 strip
-        bar.image(thumb, caption=f"Your photo: {up.name} ({up.size[0]:,}×{up.size[1]:,})",
+        bar.image(thumb, caption=i18n.tr("Your photo: {name} ({w:,}×{h:,})", name=up.name, w=up.size[0], h=up.size[1]),
                   width=thumb.shape[1], output_format="PNG")
         bar.image(display_pixels(current.pixels), width=160, output_format="PNG",
-                  caption="As the network sees it: centre square, 32×32 pixels")
+                  caption=i18n.tr("As the network sees it: centre square, 32×32 pixels"))
         bar.markdown(current.verdict(ctx.classes, probabilities))
         for note in up.notes:
-            bar.caption(f"Note: {note}.")
-        bar.caption(f"Your photo stays in this browser session: it is not saved, and links to this page "
-                    f"cannot include it (the link's `image={index}` opens test image #{index}).")
+            bar.caption(i18n.tr("Note: {note}.", note=i18n.tr(note)))
+        bar.caption(i18n.tr("Your photo stays in this browser session: it is not saved, and links to this page "
+                            "cannot include it (the link's `image={index}` opens test image #{index}).", index=index))
     else:
-        bar.image(display_pixels(current.pixels), caption=f"#{index}: true {ctx.classes[current.truth]}",
+        bar.image(display_pixels(current.pixels),
+                  caption=i18n.tr("#{index}: true {name}", index=index, name=i18n.cls(ctx.classes[current.truth])),
                   width=160, output_format="PNG")
         bar.markdown(current.verdict(ctx.classes, probabilities, say_truth=False))  # the caption says it
     write_url(image=index)
@@ -350,11 +357,13 @@ def compare_sidebar(ctx: Context) -> CurrentImage | None:
     """Sidebar "Compare with test image #" (URL ``compare=N``): a second test image shown beside
     the current one, or None when the box is empty."""
     parse, lo, hi = image_index_parser(ctx)
-    url_state(COMPARE_KEY, None, param="compare", parse=parse, why=f"test images are numbered {lo}–{hi}")
-    value = st.sidebar.number_input(f"Compare with test image # ({lo}–{hi})", min_value=lo, max_value=hi,
-                                    value=None, step=1, key=COMPARE_KEY, placeholder="none",
-                                    help="A second image beside the current one, on the same colour scale. "
-                                         "Empty: no comparison.")
+    url_state(COMPARE_KEY, None, param="compare", parse=parse,
+              why=i18n.tr("test images are numbered {lo}–{hi}", lo=lo, hi=hi))
+    value = st.sidebar.number_input(i18n.tr("Compare with test image # ({lo}–{hi})", lo=lo, hi=hi),
+                                    min_value=lo, max_value=hi, value=None, step=1, key=COMPARE_KEY,
+                                    placeholder=i18n.tr("none"),
+                                    help=i18n.tr("A second image beside the current one, on the same colour "
+                                                 "scale. Empty: no comparison."))
     if value is None:  # cleared: out of the URL, but remembered, so the same link value is not re-adopted
         if "compare" in st.query_params:
             del st.query_params["compare"]
