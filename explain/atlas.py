@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explain.testset import top_k
+from locales import DEFAULT, class_name, known, translate
 
 FIRE_LEVEL = 0.5  # a position is "where it fires" when its value is ≥ this fraction of the image's max
 POOL = 100  # top test images whose classes measure what the channel prefers
@@ -94,6 +95,24 @@ def suggest_name(classes: Sequence[str], counts: np.ndarray, where: str) -> str:
     else:
         what = "mixed classes"
     return f"{what}, {where}"
+
+
+# Every place :func:`where_it_fires` can say, for the catalog (translated where shown).
+PLACES = (known("nowhere"), known("everywhere"), known("centre"), known("top"), known("bottom"), known("left"),
+          known("right"), known("top left"), known("top right"), known("bottom left"), known("bottom right"))
+MIXED = known("mixed classes")
+
+
+def suggestion_in(suggestion: str, lang: str) -> str:
+    """A suggestion of :func:`suggest_name` (English, as cached) in ``lang``: "cat/dog, top left" →
+    "고양이/개, 왼쪽 위"."""
+    if lang == DEFAULT:
+        return suggestion
+    if suggestion.startswith("silent (") and suggestion.endswith(")"):
+        return translate("silent ({where})", lang, where=translate(suggestion[len("silent ("):-1], lang))
+    what, _, where = suggestion.rpartition(", ")
+    what = translate(what, lang) if what == MIXED else "/".join(class_name(c, lang) for c in what.split("/"))
+    return f"{what}, {translate(where, lang)}"
 
 
 @dataclass(frozen=True)

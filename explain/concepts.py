@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explain.atlas import suggest_name, where_it_fires
+from explain.atlas import suggest_name, suggestion_in, where_it_fires
 from explain.testset import _atomic_savez, _try_load, data_digest
 
 FIT_IMAGES = 2000  # test images whose positions the factorisation is fitted on
@@ -49,6 +49,10 @@ class Concepts:
     @property
     def k(self) -> int:
         return int(self.components.shape[0])
+
+    def shown_names(self, lang: str) -> tuple[str, ...]:
+        """The suggested names in ``lang``."""
+        return tuple(suggestion_in(n, lang) for n in self.names)
 
     def top_channels(self, concept: int, n: int = 3) -> list[int]:
         """The channels with the largest weights in ``concept``."""

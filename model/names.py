@@ -45,6 +45,29 @@ def starter_path(checkpoint_path: str | os.PathLike) -> Path:
     return p.with_name(p.stem + ".starter_names.json")
 
 
+def starter_translation_path(checkpoint_path: str | os.PathLike, lang: str) -> Path:
+    """The starter names in another language (``checkpoint.starter_names.ko.json``), same layout."""
+    p = Path(checkpoint_path)
+    return p.with_name(f"{p.stem}.starter_names.{lang}.json")
+
+
+def names_in(names: dict[str, dict[str, str]], starter: dict[str, dict[str, str]],
+             translated: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """``names`` with every name that is still the shipped starter name shown as its translation;
+    a name somebody typed is shown as typed."""
+    return {layer: {ch: translated.get(layer, {}).get(ch, name) if name == starter.get(layer, {}).get(ch) else name
+                    for ch, name in chans.items()} for layer, chans in names.items()}
+
+
+def stored_name(shown: str, layer: str, channel: int, starter: dict[str, dict[str, str]],
+                translated: dict[str, dict[str, str]]) -> str:
+    """The name as stored of a name shown by :func:`names_in` (the starter name of its translation)."""
+    ch = str(int(channel))
+    if shown and shown == translated.get(layer, {}).get(ch):
+        return starter.get(layer, {}).get(ch, shown)
+    return shown
+
+
 def concept_names_path(checkpoint_path: str | os.PathLike) -> Path:
     """Names of NMF concepts (explain.concepts), beside the checkpoint like the channel names and
     kept by the same functions (:func:`load_names`, :func:`set_name`, with its conflict protection);

@@ -10,6 +10,7 @@ from explain.concepts import DEFAULT_K, FIT_IMAGES, K_RANGE, concept_map
 from explain.feature_maps import image_activations, layer_label
 from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
+from locales import translate
 from model.names import MAX_NAME_LENGTH
 from render.common import OVERLAY_SCALE, overlay
 from render.semantic import (
@@ -23,13 +24,14 @@ from render.semantic import (
 )
 from render.slide import slide_file_name
 from ui.channel_names import load_channel_names, load_concept_names, save_channel_name, save_concept_name
+from ui.i18n import cls, lang, tr
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_url
 from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
 
-st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title=tr("Semantic map"), page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
 lecture_bar()
@@ -53,10 +55,10 @@ names_list = [info.name for info in map_layers(ctx.model)]
 shapes = {n: (1, *acts[n].shape) for n in names_list}
 image = img.pixels
 
-st.title("Semantic map")
-explain("At every position of a layer, the channel with the largest activation wins and colours that "
+st.title(tr("Semantic map"))
+explain(tr("At every position of a layer, the channel with the largest activation wins and colours that "
         "position. In block 3 (*what is where*) a winning channel usually stands for a part or an "
-        "object — give channels names below and the map reads like a sentence.")
+        "object — give channels names below and the map reads like a sentence."))
 
 # --- Names file (beside the checkpoint) ----------------------------------------------------
 all_names = load_channel_names(ctx)
@@ -64,26 +66,26 @@ all_names = load_channel_names(ctx)
 
 def save_name(layer: str, channel: int) -> None:
     """Form callback: runs before the page, so the legend and the map already show the new name."""
-    save_channel_name(ctx, layer, channel, st.session_state.get("sm_name", ""), "sm", " (see the legend)")
+    save_channel_name(ctx, layer, channel, st.session_state.get("sm_name", ""), "sm", tr(" (see the legend)"))
 
 
 def save_concept_name_typed(layer: str, k: int, concept: int) -> None:
     """Form callback for a concept's name, like :func:`save_name` for a channel's."""
-    save_concept_name(ctx, layer, k, concept, st.session_state.get("smc_name", ""), "smc", " (see the table)")
+    save_concept_name(ctx, layer, k, concept, st.session_state.get("smc_name", ""), "smc", tr(" (see the table)"))
 
 
 # --- Layer (URL: layer=), colours (URL: top=) and opacity -------------------------------------
 c_layer, c_top, c_opacity = st.columns([3, 2, 2])
-layer = url_widget(c_layer.selectbox, "Layer (block · layer — output N×C×H×W)", options=names_list, key="sm_layer",
+layer = url_widget(c_layer.selectbox, tr("Layer (block · layer — output N×C×H×W)"), options=names_list, key="sm_layer",
                    default=DEFAULT_LAYER, valid=names_list.__contains__, param="layer",
-                   parse=parse_choice(names_list), why="unknown layer; pick one from the list",
+                   parse=parse_choice(names_list), why=tr("unknown layer; pick one from the list"),
                    format_func=lambda n: layer_label(n, shapes[n]))
-top_n = int(url_widget(c_top.slider, "Channels in colour (most frequent winners)", key="sm_top",
+top_n = int(url_widget(c_top.slider, tr("Channels in colour (most frequent winners)"), key="sm_top",
                        default=DEFAULT_TOP_N, min_value=1, max_value=16, step=1, param="top",
-                       parse=parse_int_in(1, 16), why="use a number of colours from 1 to 16",
+                       parse=parse_int_in(1, 16), why=tr("use a number of colours from 1 to 16"),
                        valid=lambda n: isinstance(n, int) and 1 <= n <= 16,
-                       help="The other winners share one grey: fewer colours read more easily."))
-opacity = url_widget(c_opacity.slider, "Colour opacity over the image", key="sm_opacity",
+                       help=tr("The other winners share one grey: fewer colours read more easily.")))
+opacity = url_widget(c_opacity.slider, tr("Colour opacity over the image"), key="sm_opacity",
                      default=DEFAULT_OPACITY, min_value=0.0, max_value=1.0, step=0.05)
 maps = acts[layer]
 count = maps.shape[0]
@@ -96,36 +98,37 @@ scores = ctx.channel_scores(layer)
 # image strip, and a shorter figure keeps the square map from floating in blank space.
 c_map, c_legend = st.columns([1, 1] if presenting() else [5, 4])
 h, w = result.channel.shape
-c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=400 if presenting() else 580)),
+c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=400 if presenting() else 580, lang=lang())),
                    width="stretch", key="sm_map")
 top_channel, top_share = view.top
-explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels win at least one position; "
-        f"channel {top_channel} wins the most ({top_share:.0%}). The {len(view.shown)} most frequent winners "
-        "have their own colours, the same on every image and slide; "
-        + (f"the other {len(view.others)} share grey. " if view.others else "")
-        + ("Each region is labelled with the channel's name or #number." if h <= 16 else
-           "The cells are too small to label: read the colours in the legend."),
+explain(tr("{name}: {winners} of the {count} channels win at least one position; channel {top} wins the most "
+           "({share:.0%}). The {shown} most frequent winners have their own colours, the same on every image "
+           "and slide; ", name=img.name.capitalize(), winners=len(result.shares), count=count, top=top_channel,
+           share=top_share, shown=len(view.shown))
+        + (tr("the other {others} share grey. ", others=len(view.others)) if view.others else "")
+        + (tr("Each region is labelled with the channel's name or #number.") if h <= 16 else
+           tr("The cells are too small to label: read the colours in the legend.")),
         caption=True, container=c_map)
 with c_legend:
-    st.markdown(f"**Legend — winning channels of {layer}**")
+    st.markdown(tr("**Legend — winning channels of {layer}**", layer=layer))
     strips = {ch: strip(ctx.split.images[top_k(scores, ch, STRIP)]) for ch in view.shown}
-    legend = pd.DataFrame(semantic_legend(view, strips, {ch: atlas_url(layer, ch) for ch in view.shown}))
+    legend = pd.DataFrame(semantic_legend(view, strips, {ch: atlas_url(layer, ch) for ch in view.shown}, lang()))
     st.dataframe(legend, hide_index=True, width="stretch", height=60 + 42 * len(legend), row_height=42,
                  column_order=["colour", "atlas", "label", "share", "top test images"],
                  column_config={
                      "colour": st.column_config.ImageColumn("", width=30),
                      "atlas": st.column_config.LinkColumn(
-                         "ch.", display_text=r"channel=(\d+)", width=48,
-                         help="Click a channel to open its page in the channel atlas"),
-                     "label": st.column_config.TextColumn("name", width=160 if presenting() else None),
-                     "share": st.column_config.NumberColumn("won", format="percent", width=72,
-                                                            help="Share of this map's positions"),
+                         tr("ch."), display_text=r"channel=(\d+)", width=48,
+                         help=tr("Click a channel to open its page in the channel atlas")),
+                     "label": st.column_config.TextColumn(tr("name"), width=160 if presenting() else None),
+                     "share": st.column_config.NumberColumn(tr("won"), format="percent", width=72,
+                                                            help=tr("Share of this map's positions")),
                      "top test images": st.column_config.ImageColumn(
-                         "top test images", width=105,
-                         help=f"The {STRIP} test images where the channel fires most"),
+                         tr("top test images"), width=105,
+                         help=tr("The {count} test images where the channel fires most", count=STRIP)),
                  })
     export_button(slide_file_name("semantic-map", img.name, layer),
-                  partial(semantic_slide, view, image, img.title, opacity, slide_footer(ctx, img)),
+                  partial(semantic_slide, view, image, img.title, opacity, slide_footer(ctx, img), lang()),
                   key="export_sm")
 
 # --- Concepts (URL: concepts=1, k=): the argmax over k NMF concepts beside the one over channels --
@@ -136,70 +139,75 @@ def _flag(raw: str) -> bool:
 
 
 c_toggle, c_k = st.columns([2, 3])
-with_concepts = url_widget(c_toggle.toggle, "Compare with concepts (NMF)", key="sm_concepts", default=False,
-                           param="concepts", parse=_flag, why="use concepts=1 (on) or concepts=0 (off)",
+with_concepts = url_widget(c_toggle.toggle, tr("Compare with concepts (NMF)"), key="sm_concepts", default=False,
+                           param="concepts", parse=_flag, why=tr("use concepts=1 (on) or concepts=0 (off)"),
                            to_url=lambda on: "1" if on else "0",
-                           help="Beside the argmax over channels, the argmax over k concepts: non-negative "
-                                "mixes of channels found by NMF over the layer's activations on test images.")
+                           help=tr("Beside the argmax over channels, the argmax over k concepts: non-negative "
+                                   "mixes of channels found by NMF over the layer's activations on test images."))
 if with_concepts:
-    k = int(url_widget(c_k.slider, "Concepts (k)", key="sm_k", default=DEFAULT_K, min_value=K_RANGE[0],
+    k = int(url_widget(c_k.slider, tr("Concepts (k)"), key="sm_k", default=DEFAULT_K, min_value=K_RANGE[0],
                        max_value=K_RANGE[1], step=1, param="k", parse=parse_int_in(*K_RANGE),
-                       why=f"use k from {K_RANGE[0]} to {K_RANGE[1]}",
+                       why=tr("use k from {low} to {high}", low=K_RANGE[0], high=K_RANGE[1]),
                        valid=lambda n: isinstance(n, int) and K_RANGE[0] <= n <= K_RANGE[1]))
     concepts = ctx.concepts(layer, k)
     concept_names = load_concept_names(ctx, layer, k)
     cmap = concept_map(maps, concepts.components)
     c_channels, c_concepts = st.columns(2)
-    c_channels.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=520)), width="stretch",
+    c_channels.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=520, lang=lang())), width="stretch",
                             key="sm_map_channels")
-    c_concepts.plotly_chart(fit(concept_map_figure(image, cmap, concepts, opacity, height=520, names=concept_names)),
+    c_concepts.plotly_chart(fit(concept_map_figure(image, cmap, concepts, opacity, height=520, names=concept_names,
+                                                              lang=lang())),
                             width="stretch", key="sm_concept_map")
-    explain(f"Left: the strongest of {count} channels at each position (top {len(view.shown)} in colour). "
-            f"Right: the strongest of {k} concepts. NMF writes the layer's activations at every position of "
-            f"{concepts.fit_images:,} test images as non-negative mixes of {k} concepts "
-            f"(reconstruction error {concepts.rel_error:.0%} of the activations' size); the suggested names "
-            "come from each concept's top images — save your own below the table.", caption=True)
+    explain(tr("Left: the strongest of {count} channels at each position (top {shown} in colour). Right: the "
+               "strongest of {k} concepts. NMF writes the layer's activations at every position of {images:,} "
+               "test images as non-negative mixes of {k} concepts (reconstruction error {error:.0%} of the "
+               "activations' size); the suggested names come from each concept's top images — save your own "
+               "below the table.", count=count, shown=len(view.shown), k=k, images=concepts.fit_images,
+               error=concepts.rel_error), caption=True)
     rows = concept_legend(concepts, cmap, {j: strip(ctx.split.images[concepts.top[j][:STRIP]])
-                                           for j in range(concepts.k)}, concept_names)
+                                           for j in range(concepts.k)}, concept_names, lang())
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=60 + 42 * len(rows),
                  row_height=42,
                  column_config={
-                     "colour": st.column_config.ImageColumn("colour", width=44),
-                     "concept": st.column_config.TextColumn("concept", width=70),
-                     "name": st.column_config.TextColumn("name"),
-                     "suggested name": st.column_config.TextColumn("suggested name"),
-                     "share": st.column_config.NumberColumn("here", format="percent", width=68),
-                     "top channels": st.column_config.TextColumn("top channels"),
-                     "top test images": st.column_config.ImageColumn("top test images", width=105),
+                     "colour": st.column_config.ImageColumn(tr("colour"), width=44),
+                     "concept": st.column_config.TextColumn(tr("concept"), width=70),
+                     "name": st.column_config.TextColumn(tr("name")),
+                     "suggested name": st.column_config.TextColumn(tr("suggested name")),
+                     "share": st.column_config.NumberColumn(tr("here"), format="percent", width=68),
+                     "top channels": st.column_config.TextColumn(tr("top channels")),
+                     "top test images": st.column_config.ImageColumn(tr("top test images"), width=105),
                  })
     # Name a concept: the field starts with its saved name, else the suggestion, to accept or edit.
     c_which, c_concept_name = st.columns([1, 3])
-    concept = int(c_which.selectbox("Concept to name", options=list(range(concepts.k)), key="sm_concept",
+    concept = int(c_which.selectbox(tr("Concept to name"), options=list(range(concepts.k)), key="sm_concept",
                                     format_func=lambda j: f"C{j}" + (f" “{concept_names[j]}”"
                                                                      if j in concept_names else "")))
     if st.session_state.get("_smc_name_for") != (layer, k, concept):
         st.session_state["_smc_name_for"] = (layer, k, concept)
         st.session_state["_smc_name_seen"] = concept_names.get(concept, "")
-        st.session_state["smc_name"] = concept_names.get(concept, concepts.names[concept])[:MAX_NAME_LENGTH]
+        suggested = concepts.shown_names(lang())[concept]
+        st.session_state["smc_name"] = concept_names.get(concept, suggested)[:MAX_NAME_LENGTH]
     with c_concept_name.form("smc_name_form"):
-        st.text_input(f"Name for concept C{concept} (suggested: {concepts.names[concept]}; empty removes it)",
+        st.text_input(tr("Name for concept C{concept} (suggested: {name}; empty removes it)", concept=concept,
+                         name=concepts.shown_names(lang())[concept]),
                       key="smc_name", max_chars=MAX_NAME_LENGTH)
-        st.form_submit_button("Save concept name", on_click=save_concept_name_typed, key="smc_save",
+        st.form_submit_button(tr("Save concept name"), on_click=save_concept_name_typed, key="smc_save",
                               args=(layer, k, concept))
     message = st.session_state.pop("_smc_message", None)
     if message:
         (st.success if message[0] == "success" else st.error)(message[1])
 else:
-    c_k.caption(f"Concepts are found once per layer and k over {FIT_IMAGES:,} test images (NMF).")
+    c_k.caption(tr("Concepts are found once per layer and k over {count:,} test images (NMF).", count=FIT_IMAGES))
 
 # --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
-st.header("Name a channel")
+st.header(tr("Name a channel"))
 if isinstance(st.session_state.get("sm_channel"), int) and st.session_state.get("_sm_channel_for") != (layer, img.key):
     # The browser keeps showing an option's old text while its value stays valid: set the value
     # again so the box shows this layer's and this image's "wins …% here" (issue 11 item 9).
     st.session_state["sm_channel"] = int(st.session_state["sm_channel"])
 st.session_state["_sm_channel_for"] = (layer, img.key)
 won = dict(result.shares)
+here = lang()  # format_func may run outside the script run (ui.i18n.translator)
 
 
 def channel_text(c: int) -> str:
@@ -207,24 +215,25 @@ def channel_text(c: int) -> str:
     if c in named:
         parts.append(f"“{named[c]}”")
     if c in won:
-        parts.append(f"wins {won[c]:.0%} here")
+        parts.append(translate("wins {share:.0%} here", here, share=won[c]))
     return " — ".join(parts)
 
 
 c_pick, c_here = st.columns([3, 1])
 with c_pick:
-    channel = int(url_widget(st.selectbox, f"Channel of {layer} (winners on this image first)",
+    channel = int(url_widget(st.selectbox, tr("Channel of {layer} (winners on this image first)", layer=layer),
                              options=sorted(range(count), key=lambda c: (-won.get(c, 0.0), c)), key="sm_channel",
                              default=int(top_channel), valid=lambda c: isinstance(c, int) and 0 <= c < count,
                              param="channel", parse=parse_int_in(0, count - 1),
-                             why=f"{layer} has channels 0–{count - 1}", format_func=channel_text))
+                             why=tr("{layer} has channels 0–{last}", layer=layer, last=count - 1),
+                             format_func=channel_text))
     if st.session_state.get("_sm_name_for") != (layer, channel):
         st.session_state["_sm_name_for"] = (layer, channel)
         st.session_state["sm_name"] = st.session_state["_sm_name_seen"] = named.get(channel, "")
     with st.form("sm_name_form"):
-        st.text_input(f"Name for channel {channel} of {layer} (empty removes it)", key="sm_name",
-                      max_chars=MAX_NAME_LENGTH, placeholder="e.g. ear, grass, wheel")
-        st.form_submit_button("Save name", on_click=save_name, args=(layer, channel), key="sm_save",
+        st.text_input(tr("Name for channel {channel} of {layer} (empty removes it)", channel=channel, layer=layer),
+                      key="sm_name", max_chars=MAX_NAME_LENGTH, placeholder=tr("e.g. ear, grass, wheel"))
+        st.form_submit_button(tr("Save name"), on_click=save_name, args=(layer, channel), key="sm_save",
                               type="primary")
     message = st.session_state.pop("_sm_message", None)
     if message:
@@ -237,19 +246,22 @@ vmax = max(float(examples.max()), float(maps[channel].max()), 1e-6)
 with c_here:
     if img.test_index is None:  # where the photo would rank among the test images
         score = float(maps[channel].max())
-        rank_text = f"would rank {rank_of_score(scores, channel, score):,} of {len(scores):,} test images"
+        rank_text = tr("would rank {rank:,} of {count:,} test images", rank=rank_of_score(scores, channel, score),
+                       count=len(scores))
     else:
         pos = ctx.split.position_of(img.test_index)
         score = float(scores[pos, channel])
-        rank_text = f"rank {rank_in_column(scores, channel, pos):,} of {len(scores):,}"
+        rank_text = tr("rank {rank:,} of {count:,}", rank=rank_in_column(scores, channel, pos), count=len(scores))
     st.image(overlay(image, maps[channel], 0.7, 256, vmax=vmax, fade=True), width="stretch", output_format="PNG",
-             caption=f"Channel {channel} on this image "
-                     f"({'your photo' if img.is_upload else f'#{img.test_index}'}): max {score:.2f}, {rank_text}")
+             caption=tr("Channel {channel} on this image ({which}): max {score:.2f}, {rank}", channel=channel,
+                        which=tr("your photo") if img.is_upload else f"#{img.test_index}", score=score,
+                        rank=rank_text))
 
-st.subheader(f"Dataset examples: the {len(top)} test images where channel {channel} of {layer} fires most")
-explain(f"Each thumbnail shows channel {channel}'s map over the image in {OVERLAY_SCALE} colours, on one "
-        f"scale for all of them: transparent at 0 (or below), bright yellow at {vmax:.2f}. "
-        "What do they have in common? That is a good name.", caption=True)
+st.subheader(tr("Dataset examples: the {count} test images where channel {channel} of {layer} fires most",
+                count=len(top), channel=channel, layer=layer))
+explain(tr("Each thumbnail shows channel {channel}'s map over the image in {scale} colours, on one scale for all "
+           "of them: transparent at 0 (or below), bright yellow at {vmax:.2f}. What do they have in common? "
+           "That is a good name.", channel=channel, scale=OVERLAY_SCALE, vmax=vmax), caption=True)
 cols = st.columns(PER_ROW)
 for n, (p, heat) in enumerate(zip(top, examples)):
     p = int(p)
@@ -257,8 +269,10 @@ for n, (p, heat) in enumerate(zip(top, examples)):
     with cols[n % PER_ROW]:
         truth = ctx.classes[int(ctx.split.labels[p])]
         st.image(overlay(ctx.split.images[p], heat, 0.7, 256, vmax=vmax, fade=True), width="stretch",
-                 output_format="PNG", caption=f"#{idx} {truth} · max {float(scores[p, channel]):.2f}")
-        if st.button("Show", key=f"sm_pick_{idx}", width="stretch", help=f"Make #{idx} the current image",
+                 output_format="PNG", caption=tr("#{index} {cls} · max {score:.2f}", index=idx, cls=cls(truth),
+                                     score=float(scores[p, channel])))
+        if st.button(tr("Show"), key=f"sm_pick_{idx}", width="stretch",
+                     help=tr("Make #{index} the current image", index=idx),
                      type="primary" if idx == img.test_index else "secondary"):
             set_current_image(idx)
             st.rerun()

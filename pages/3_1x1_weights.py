@@ -18,6 +18,7 @@ from explain.one_by_one import (
     weight_matrix,
     with_kernel,
 )
+from locales import known
 from render.one_by_one import (
     contributions_figure,
     input_weights_figure,
@@ -26,13 +27,14 @@ from render.one_by_one import (
     weight_matrix_figure,
 )
 from render.slide import slide_file_name
+from ui.i18n import lang, tr
 from ui.lecture import lecture_bar
 from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer, tuck_away
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 from ui.text import literal
 
-st.set_page_config(page_title="1×1 weights", layout="wide")
+st.set_page_config(page_title=tr("1×1 weights"), layout="wide")
 
 TOP = 6  # strongest weighted maps shown one by one
 
@@ -46,90 +48,103 @@ names = list(convs)
 
 
 
-st.title("1×1 convolution: a weighted sum of feature maps")
-explain(
+st.title(tr("1×1 convolution: a weighted sum of feature maps"))
+explain(tr(
     "A 1×1 filter over C input maps has C weights (plus a bias): "
     "**output = w₁·map₁ + w₂·map₂ + … + w_C·map_C + bias**, at every position. "
     "Learning the weights is learning which features matter more and which less (lecture §4). "
-    f"This network ends blocks 2 and 3 with one: **{'** and **'.join(names)}**.")
+    "This network ends blocks 2 and 3 with one: **{layers}**.", layers=tr("** and **").join(names)))
 
 # --- Controls (mirrored in the URL) ---------------------------------------------------------
-controls = tuck_away("1×1 layer and output channel")  # presenting: the weights first
+controls = tuck_away(tr("1×1 layer and output channel"))  # presenting: the weights first
 c_layer, c_channel, _ = st.columns([2, 2, 3])
-layer = url_widget(c_layer.radio, "1×1 layer", options=names, key="ob_layer", default=names[-1],
+layer = url_widget(c_layer.radio, tr("1×1 layer"), options=names, key="ob_layer", default=names[-1],
                    valid=names.__contains__, param="layer", parse=parse_choice(names),
-                   why=f"unknown 1×1 layer; the 1×1 layers are {', '.join(names)}", horizontal=True)
+                   why=tr("unknown 1×1 layer; the 1×1 layers are {layers}", layers=", ".join(names)), horizontal=True)
 conv = convs[layer]
 c_out = conv.out_channels
 kept = st.session_state.get("ob_channel", 0)
-channel = int(url_widget(c_channel.number_input, f"Output channel of {layer} (0–{c_out - 1})", key="ob_channel",
+channel = int(url_widget(c_channel.number_input, tr("Output channel of {layer} (0–{last})", layer=layer,
+                                                    last=c_out - 1),
+                         key="ob_channel",
                          # e.g. 100 after switching to a 64-channel layer: the nearest channel there is
                          default=min(max(0, int(kept)), c_out - 1), valid=lambda c: 0 <= int(c) < c_out,
                          param="channel", parse=parse_int_in(0, c_out - 1),
-                         why=f"{layer} has output channels 0–{c_out - 1}", min_value=0, max_value=c_out - 1, step=1))
+                         why=tr("{layer} has output channels 0–{last}", layer=layer, last=c_out - 1),
+                         min_value=0, max_value=c_out - 1, step=1))
 
 controls.close()
 
 # --- Weight matrices ------------------------------------------------------------------------
-st.header("The learned weights")
-explain("Each **row** is one output map's filter: one weight per input map. Red adds the input "
-        "map, blue subtracts it, white ignores it. The framed row is the output channel chosen above.")
+st.header(tr("The learned weights"))
+explain(tr("Each **row** is one output map's filter: one weight per input map. Red adds the input "
+           "map, blue subtracts it, white ignores it. The framed row is the output channel chosen above."))
 for col, name in zip(st.columns(len(names)), names):
     col.plotly_chart(fit(weight_matrix_figure(weight_matrix(convs[name]), name,
-                                              channel if name == layer else None)),
+                                              channel if name == layer else None, lang=lang())),
                      width="stretch", key=f"ob_matrix_{name}")
 
 # --- One output channel, for the current image ------------------------------------------------
 view = one_by_one_view(ctx.model, ctx.activations_of(img.key, img.pixels), layer, channel, TOP)
 source, in_shape, out_shape, d, top = view.source, view.in_shape, view.out_shape, view.decomposition, view.top
 
-st.header(f"Output channel {channel} of {layer}, for {literal(img.long_name)}")
-explain(
-    f"The input of {layer} is the output of **{source}** ({format_shape(in_shape)}); its output is "
-    f"{format_shape(out_shape)}: same height and width, the channels are recombined. "
-    f"Below, the {len(top.channels)} input maps with the largest total contribution for this image "
-    f"(coloured bars) carry **{top.share:.0%}** of it.")
-st.plotly_chart(fit(input_weights_figure(d.weights, layer, channel, highlight=top.channels)),
+st.header(tr("Output channel {channel} of {layer}, for {image}", channel=channel, layer=layer,
+             image=literal(img.long_name)))
+explain(tr(
+    "The input of {layer} is the output of **{source}** ({in_shape}); its output is {out_shape}: same height "
+    "and width, the channels are recombined. Below, the {count} input maps with the largest total "
+    "contribution for this image (coloured bars) carry **{share:.0%}** of it.", layer=layer, source=source,
+    in_shape=format_shape(in_shape), out_shape=format_shape(out_shape), count=len(top.channels), share=top.share))
+st.plotly_chart(fit(input_weights_figure(d.weights, layer, channel, highlight=top.channels, lang=lang())),
                 width="stretch", key="ob_weights")
-st.plotly_chart(fit(contributions_figure(top, layer, source, in_shape, channel)), width="stretch",
+st.plotly_chart(fit(contributions_figure(top, layer, source, in_shape, channel, lang=lang())), width="stretch",
                 key="ob_contributions")
 
 check_col, text_col = st.columns([3, 2])
-check_col.plotly_chart(fit(sum_check_figure(d.reconstructed, d.actual, layer, out_shape, channel)),
+check_col.plotly_chart(fit(sum_check_figure(d.reconstructed, d.actual, layer, out_shape, channel, lang())),
                        width="stretch", key="ob_check")
 with text_col:
-    st.subheader("The sum is the layer")
-    explain(f"Adding up all {d.weights.size} weighted maps and the bias reproduces what {layer} "
-            f"computed, position by position:")
-    st.markdown(f"### max |difference| = {d.max_abs_difference:.1e}")
+    st.subheader(tr("The sum is the layer"))
+    explain(tr("Adding up all {count} weighted maps and the bias reproduces what {layer} computed, position by "
+               "position:", count=d.weights.size, layer=layer))
+    st.markdown(tr("### max |difference| = {value:.1e}", value=d.max_abs_difference))
     if d.max_abs_difference < 1e-4:
-        st.success("Equal up to floating-point rounding: a 1×1 convolution is exactly this weighted sum.")
+        st.success(tr("Equal up to floating-point rounding: a 1×1 convolution is exactly this weighted sum."))
     else:
-        st.error("The sum does not reproduce the layer: the checkpoint or the code is inconsistent.")
-    explain("BatchNorm and ReLU come next and add the non-linearity (\"network in network\").")
+        st.error(tr("The sum does not reproduce the layer: the checkpoint or the code is inconsistent."))
+    explain(tr("BatchNorm and ReLU come next and add the non-linearity (\"network in network\")."))
     export_button(slide_file_name("1x1", img.name, layer, f"channel-{channel}"),
-                  partial(one_by_one_slide, view, img.title, slide_footer(ctx, img)), key="export_ob")
+                  partial(one_by_one_slide, view, img.title, slide_footer(ctx, img), lang()), key="export_ob")
 
 # --- Costs ----------------------------------------------------------------------------------
-st.header("Why 1×1? Parameters and multiply-adds")
-number_formats = {"parameters": "{:,}", "multiply-adds": "{:,}", "× the 1×1": "{:g}×"}
+st.header(tr("Why 1×1? Parameters and multiply-adds"))
+# explain.one_by_one.cost_rows' columns, shown in the session's language
+COST_COLUMNS = (known("convolution"), known("filters"), known("parameters"), known("multiply-adds"), known("× the 1×1"))
+number_formats = {tr("parameters"): "{:,}", tr("multiply-adds"): "{:,}", tr("× the 1×1"): "{:g}×"}
+
+
+def cost_table(costs) -> pd.DataFrame:
+    table = pd.DataFrame(cost_rows(costs))
+    return table.rename(columns={c: tr(c) for c in COST_COLUMNS})
+
+
 h, w = out_shape[2], out_shape[3]
 # Side by side the two tables do not fit at 1280 px in presentation mode: one under the other.
 ours, lecture = (st.container(), st.container()) if presenting() else st.columns(2)
 with ours:
-    st.subheader(f"{layer} ({h}×{w}×{conv.in_channels} → {h}×{w}×{c_out}) against a 3×3 layer")
-    st.table(pd.DataFrame(cost_rows(list(compare_with_3x3(conv.in_channels, c_out, h, w))))
-             .style.format(number_formats), hide_index=True)
-    explain("Same channels and size (H×W×C, as in the lecture); multiply-adds for one image with "
-            "'same' padding; parameters include one bias per filter.", caption=True)
+    st.subheader(tr("{layer} ({h}×{w}×{c_in} → {h}×{w}×{c_out}) against a 3×3 layer", layer=layer, h=h, w=w,
+                    c_in=conv.in_channels, c_out=c_out))
+    st.table(cost_table(list(compare_with_3x3(conv.in_channels, c_out, h, w))).style.format(number_formats),
+             hide_index=True)
+    explain(tr("Same channels and size (H×W×C, as in the lecture); multiply-adds for one image with "
+               "'same' padding; parameters include one bias per filter."), caption=True)
 with lecture:
     ex = LECTURE_EXAMPLE
-    st.subheader(f"The lecture's example: {ex.height}×{ex.width}×{ex.c_in} → "
-                 f"{ex.height}×{ex.width}×{ex.c_out}")
-    st.table(pd.DataFrame(cost_rows([ex] + [with_kernel(ex, k) for k in (3, 5)]))
-             .style.format(number_formats), hide_index=True)
-    explain("Thirty-two 1×1×192 filters change the channel count and keep height and width. "
-            "GoogLeNet puts such 1×1 layers before its 3×3 and 5×5 convolutions to cut this cost.",
+    st.subheader(tr("The lecture's example: {h}×{w}×{c_in} → {h}×{w}×{c_out}", h=ex.height, w=ex.width,
+                    c_in=ex.c_in, c_out=ex.c_out))
+    st.table(cost_table([ex] + [with_kernel(ex, k) for k in (3, 5)]).style.format(number_formats), hide_index=True)
+    explain(tr("Thirty-two 1×1×192 filters change the channel count and keep height and width. "
+               "GoogLeNet puts such 1×1 layers before its 3×3 and 5×5 convolutions to cut this cost."),
             caption=True)
 
 share_link()

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explain.atlas import POOL, ChannelAtlas, fire_mask
+from locales import class_names, translate
 from render.common import NEUTRAL, POSITIVE, bar_figure, titled, upscale
 from render.semantic import region_borders
 
@@ -31,21 +32,25 @@ def outlined(image: np.ndarray, heat: np.ndarray, size: int = 128) -> np.ndarray
     return big.round().clip(0, 255).astype(np.uint8)
 
 
-def class_means_figure(atlas: ChannelAtlas, classes: Sequence[str], height: int = 360) -> go.Figure:
+def class_means_figure(atlas: ChannelAtlas, classes: Sequence[str], height: int = 360, lang: str = "en") -> go.Figure:
     """Mean activation of the channel per class over the test set; its best class in red."""
     colours = [POSITIVE if k == atlas.best_class else NEUTRAL for k in range(len(classes))]
-    fig = bar_figure(list(classes), [float(v) for v in atlas.class_means], "", "class",
-                     "mean of the image's max", height, colours, hover="%{x}: %{y:.3f}<extra></extra>")
-    return titled(fig, "Mean activation per class", f"{atlas.layer}, channel {atlas.channel}")
+    fig = bar_figure(list(class_names(classes, lang)), [float(v) for v in atlas.class_means], "",
+                     translate("class", lang), translate("mean of the image's max", lang), height, colours,
+                     hover="%{x}: %{y:.3f}<extra></extra>")
+    return titled(fig, translate("Mean activation per class", lang),
+                  translate("{layer}, channel {channel}", lang, layer=atlas.layer, channel=atlas.channel))
 
 
-def selectivity_figure(atlas: ChannelAtlas, classes: Sequence[str], height: int = 360) -> go.Figure:
+def selectivity_figure(atlas: ChannelAtlas, classes: Sequence[str], height: int = 360, lang: str = "en") -> go.Figure:
     """Classes of the channel's POOL top test images, with its class-selectivity index."""
     total = max(int(atlas.pool_counts.sum()), 1)
     share = [float(c) / total for c in atlas.pool_counts]
     best = int(np.argmax(atlas.pool_counts))
     colours = [POSITIVE if k == best else NEUTRAL for k in range(len(classes))]
-    fig = bar_figure(list(classes), share, "", "class", "share of the top images", height, colours,
+    fig = bar_figure(list(class_names(classes, lang)), share, "", translate("class", lang),
+                     translate("share of the top images", lang), height, colours,
                      labels="%{y:.0%}", y_range=[0, 1.15], y_format=".0%",
                      hover="%{x}: %{y:.0%}<extra></extra>")
-    return titled(fig, f"Classes of its top {POOL} test images", f"class selectivity {atlas.selectivity:.2f}")
+    return titled(fig, translate("Classes of its top {count} test images", lang, count=POOL),
+                  translate("class selectivity {value:.2f}", lang, value=atlas.selectivity))

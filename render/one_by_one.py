@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from explain.activations import format_shape
 from explain.one_by_one import OneByOneView, TopContributions
+from locales import translate
 from render.common import (
     DIVERGING_SCALE,
     FONT,
@@ -33,29 +34,32 @@ SUBPLOT_TITLE_SIZE = 18
 
 
 def weight_matrix_figure(weights: np.ndarray, layer: str, selected: int | None = None,
-                         height: int = 460) -> go.Figure:
+                         height: int = 460, lang: str = "en") -> go.Figure:
     """C_out×C_in weights as a diverging heat map (white = 0); the row ``selected`` is framed."""
     w = np.asarray(weights, dtype=np.float32)
     c_out, c_in = w.shape
     frame = [dict(type="rect", x0=-0.5, x1=c_in - 0.5, y0=selected - 0.5, y1=selected + 0.5,
                   line=dict(color="black", width=3))] if selected is not None else None
-    return heatmap_figure(w, f"{layer}: weights {c_out}×{c_in}×1×1 (C_out×C_in)", "weight",
+    return heatmap_figure(w, translate("{layer}: weights {c_out}×{c_in}×1×1 (C_out×C_in)", lang, layer=layer,
+                                       c_out=c_out, c_in=c_in), translate("weight", lang),
                           height=height, diverging=True, limit=float(np.abs(w).max()) or 1.0,
-                          hover="output %{y} ← input %{x}: %{z:+.3f}<extra></extra>",
-                          axis_titles=(f"input channel (0–{c_in - 1})", f"output channel (0–{c_out - 1})"),
+                          hover=translate("output %{y} ← input %{x}: %{z:+.3f}<extra></extra>", lang),
+                          axis_titles=(translate("input channel (0–{last})", lang, last=c_in - 1),
+                                       translate("output channel (0–{last})", lang, last=c_out - 1)),
                           shapes=frame, title_chars=32)  # half the page
 
 
 def input_weights_figure(weights: np.ndarray, layer: str, out_channel: int,
-                         highlight: np.ndarray | None = None, height: int = 360) -> go.Figure:
+                         highlight: np.ndarray | None = None, height: int = 360, lang: str = "en") -> go.Figure:
     """Bar chart of one output channel's weights (red positive, blue negative, grey = not highlighted)."""
     w = np.asarray(weights, dtype=np.float32)
     marked = set(np.asarray(highlight).tolist()) if highlight is not None else set(range(len(w)))
     colours = [(POSITIVE if v >= 0 else NEGATIVE) if i in marked else NEUTRAL for i, v in enumerate(w)]
     return bar_figure(list(range(len(w))), w.tolist(),
-                      f"{layer}, output channel {out_channel}: its {len(w)} input weights",
-                      "input channel", "weight", height=height, colours=colours,
-                      hover="input %{x}: %{y:+.3f}<extra></extra>")
+                      translate("{layer}, output channel {channel}: its {count} input weights", lang, layer=layer,
+                                channel=out_channel, count=len(w)),
+                      translate("input channel", lang), translate("weight", lang), height=height, colours=colours,
+                      hover=translate("input %{x}: %{y:+.3f}<extra></extra>", lang))
 
 
 def _unit(a: float, b: float) -> list[float]:
@@ -108,55 +112,62 @@ def _map_grid(panels: list[tuple[str, np.ndarray]], columns: int, title: str, co
     return go.Figure(dict(data=traces, layout=layout), _validate=False)
 
 
-def contribution_panels(top: TopContributions, c_in: int) -> list[tuple[str, np.ndarray]]:
+def contribution_panels(top: TopContributions, c_in: int, lang: str = "en") -> list[tuple[str, np.ndarray]]:
     """(label, H×W map) of the strongest weighted maps, the other maps summed, and the bias:
     together they add up to the output channel."""
-    panels = [(f"{w:+.3f} × map {c}", m) for c, w, m in zip(top.channels, top.weights, top.maps)]
-    panels.append((f"other {c_in - len(top.channels)} maps, summed", top.rest))
-    panels.append((f"bias {top.bias:+.3f}", np.full_like(top.rest, top.bias)))
+    panels = [(translate("{w:+.3f} × map {c}", lang, w=w, c=c), m)
+              for c, w, m in zip(top.channels, top.weights, top.maps)]
+    panels.append((translate("other {count} maps, summed", lang, count=c_in - len(top.channels)), top.rest))
+    panels.append((translate("bias {bias:+.3f}", lang, bias=top.bias), np.full_like(top.rest, top.bias)))
     return panels
 
 
 def contributions_figure(top: TopContributions, layer: str, input_layer: str, input_shape: tuple,
-                         out_channel: int, columns: int = 4) -> go.Figure:
+                         out_channel: int, columns: int = 4, lang: str = "en") -> go.Figure:
     """"weight × map" for the strongest input maps, the rest summed, and the bias: they add up
     to the output channel."""
     panels = contribution_panels(top, input_shape[1])
     # Names on two lines: four panels side by side leave a quarter of the page to each.
-    names = [f"{w:+.3f} ×\nmap {c}" for c, w in zip(top.channels, top.weights)]
-    names += [f"other {input_shape[1] - len(top.channels)} maps,\nsummed", f"bias\n{top.bias:+.3f}"]
+    names = [translate("{w:+.3f} ×\nmap {c}", lang, w=w, c=c) for c, w in zip(top.channels, top.weights)]
+    names += [translate("other {count} maps,\nsummed", lang, count=input_shape[1] - len(top.channels)),
+              translate("bias\n{bias:+.3f}", lang, bias=top.bias)]
     limit = max(float(np.abs(v).max()) for _, v in panels)
-    title = (f"{layer}, output channel {out_channel} = Σ weight × map of {input_layer} "
-             f"({format_shape(input_shape)}) + bias")
-    return _map_grid([(name, v) for name, (_, v) in zip(names, panels)], columns, title, "contribution", limit)
+    title = translate("{layer}, output channel {channel} = Σ weight × map of {source} ({shape}) + bias", lang,
+                      layer=layer, channel=out_channel, source=input_layer, shape=format_shape(input_shape))
+    return _map_grid([(name, v) for name, (_, v) in zip(names, panels)], columns, title,
+                     translate("contribution", lang), limit)
 
 
 def sum_check_figure(reconstructed: np.ndarray, actual: np.ndarray, layer: str, output_shape: tuple,
-                     out_channel: int) -> go.Figure:
+                     out_channel: int, lang: str = "en") -> go.Figure:
     """The weighted sum next to what the layer computed (one colour scale for both)."""
-    panels = [("Σ weight × map\n+ bias", reconstructed), (f"{layer}\noutput", actual)]
+    panels = [(translate("Σ weight × map\n+ bias", lang), reconstructed),
+              (translate("{layer}\noutput", lang, layer=layer), actual)]
     limit = max(float(np.abs(reconstructed).max()), float(np.abs(actual).max()))
-    title = f"Channel {out_channel}: sum by hand = {layer} ({format_shape(output_shape)})"
-    return _map_grid(panels, 2, title, "output value", limit, panel_height=330, title_chars=36)
+    title = translate("Channel {channel}: sum by hand = {layer} ({shape})", lang, channel=out_channel, layer=layer,
+                      shape=format_shape(output_shape))
+    return _map_grid(panels, 2, title, translate("output value", lang), limit, panel_height=330, title_chars=36)
 
 
 # --- Prediction heat maps ------------------------------------------------------------------
 
 
-def one_by_one_slide(view: OneByOneView, name: str, footer: str) -> bytes:
+def one_by_one_slide(view: OneByOneView, name: str, footer: str, lang: str = "en") -> bytes:
     """The weighted maps (and the rest, and the bias) on one diverging scale, their sum, and the
     layer's own output."""
-    panels = contribution_panels(view.top, view.in_shape[1])
+    panels = contribution_panels(view.top, view.in_shape[1], lang)
     d = view.decomposition
     maps = np.stack([np.asarray(v, np.float32) for _, v in panels])
     limit = max(float(np.abs(maps).max()), float(np.abs(d.reconstructed).max()), float(np.abs(d.actual).max()))
     limit = limit or 1.0
     return slide_png(
-        f"{view.layer}, output channel {view.channel} = Σ weight × map of {view.source} "
-        f"({format_shape(view.in_shape)}) + bias, {name}",
-        [GridPanel("weight × map", maps, [t for t, _ in panels], "contribution", diverging=True,
-                   vmin=-limit, vmax=limit, columns=min(4, len(maps)), weight=2.4),
-         MapPanel("Σ weight × map + bias", d.reconstructed, "output value", diverging=True, vmin=-limit,
-                  vmax=limit),
-         MapPanel(f"{view.layer} output", d.actual, "output value", diverging=True, vmin=-limit, vmax=limit)],
+        translate("{layer}, output channel {channel} = Σ weight × map of {source} ({shape}) + bias, {name}", lang,
+                  layer=view.layer, channel=view.channel, source=view.source, shape=format_shape(view.in_shape),
+                  name=name),
+        [GridPanel(translate("weight × map", lang), maps, [t for t, _ in panels], translate("contribution", lang),
+                   diverging=True, vmin=-limit, vmax=limit, columns=min(4, len(maps)), weight=2.4),
+         MapPanel(translate("Σ weight × map + bias", lang), d.reconstructed, translate("output value", lang),
+                  diverging=True, vmin=-limit, vmax=limit),
+         MapPanel(translate("{layer} output", lang, layer=view.layer), d.actual, translate("output value", lang),
+                  diverging=True, vmin=-limit, vmax=limit)],
         footer)

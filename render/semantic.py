@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from explain.activations import format_shape
 from explain.concepts import Concepts
 from explain.semantic import OTHER, SemanticView, label_cell, regions
+from locales import translate
 from render.common import layout_dict, png_data_uri, text, titled, upscale
 from render.slide import OTHER_COLOUR, CategoryPanel, input_panel, slide_png
 
@@ -164,23 +165,27 @@ def semantic_colours(view: SemanticView) -> dict[int, str]:
 
 
 def semantic_map_figure(image: np.ndarray, view: SemanticView, opacity: float = DEFAULT_OPACITY,
-                        height: int = 660) -> go.Figure:
+                        height: int = 660, lang: str = "en") -> go.Figure:
     """The page's map: the top-N winners in their colours, the rest grey, one label per region."""
     labels = {ch: map_label(ch, view.names.get(ch)) for ch in view.shown}
     h, w = view.argmax.channel.shape
     short = {ch: f"#{ch}" for ch in view.shown}
     return titled(semantic_figure(image, view.grouped, labels, "", opacity, height=height, short=short),
-                  "Winning channel at each position", f"{view.layer}: {h}×{w} positions ({format_shape(view.shape)})",
+                  translate("Winning channel at each position", lang),
+                  translate("{layer}: {h}×{w} positions ({shape})", lang, layer=view.layer, h=h, w=w,
+                            shape=format_shape(view.shape)),
                   chars=40)
 
 
-def other_label(view: SemanticView) -> str:
+def other_label(view: SemanticView, lang: str = "en") -> str:
     n = len(view.others)
-    return f"other ({n} channel{'s' if n != 1 else ''})"
+    if n == 1:
+        return translate("other (1 channel)", lang)
+    return translate("other ({count} channels)", lang, count=n)
 
 
 def semantic_legend(view: SemanticView, strips: dict[int, str] | None = None,
-                    links: dict[int, str] | None = None) -> list[dict]:
+                    links: dict[int, str] | None = None, lang: str = "en") -> list[dict]:
     """The legend's rows, largest share first, then one "other" row (if any channel is outside the
     top N; its channel is "other"): colour swatch (an image, never a hex code), channel ("#17"),
     its atlas link, name, the text shown for it ("label": the name, or "other (24 channels)"),
@@ -193,28 +198,30 @@ def semantic_legend(view: SemanticView, strips: dict[int, str] | None = None,
             for ch in view.shown]
     if view.others:
         rows.append({"colour": swatch(OTHER_COLOUR), "channel": "other", "atlas": "", "name": "",
-                     "label": other_label(view), "share": view.other_share, "top test images": BLANK})
+                     "label": other_label(view, lang), "share": view.other_share, "top test images": BLANK})
     return rows
 
 
-def semantic_panel(view: SemanticView, image: np.ndarray, opacity: float) -> CategoryPanel:
+def semantic_panel(view: SemanticView, image: np.ndarray, opacity: float, lang: str = "en") -> CategoryPanel:
     """The slide's map: the same codes and colours as the page's map, with its legend."""
     shares = dict(view.argmax.shares)
     legend = [(int(ch), " ".join(p for p in (f"#{ch}", view.names.get(ch, ""), f"({shares[ch]:.0%})") if p),
                channel_colour(ch)) for ch in view.shown]
     if view.others:
-        legend.append((OTHER, f"{other_label(view)} ({view.other_share:.0%})", OTHER_COLOUR))
+        legend.append((OTHER, f"{other_label(view, lang)} ({view.other_share:.0%})", OTHER_COLOUR))
     h, w = view.argmax.channel.shape
-    return CategoryPanel(f"Winning channel at each of the {h}×{w} positions, top {len(view.shown)} in colour",
+    return CategoryPanel(translate("Winning channel at each of the {h}×{w} positions, top {shown} in colour", lang,
+                                   h=h, w=w, shown=len(view.shown)),
                          view.grouped, legend, image=image, opacity=opacity, weight=2.4, borders=True)
 
 
-def semantic_slide(view: SemanticView, image: np.ndarray, name: str, opacity: float, footer: str) -> bytes:
+def semantic_slide(view: SemanticView, image: np.ndarray, name: str, opacity: float, footer: str,
+                   lang: str = "en") -> bytes:
     """Input and the winning-channel map over it, with a legend: name (or #channel) and share won."""
     return slide_png(
-        f"Semantic map of {view.layer} ({format_shape(view.shape)}): strongest channel at each position, "
-        f"{name}",
-        [input_panel(image, f"Input: {name}"), semantic_panel(view, image, opacity)],
+        translate("Semantic map of {layer} ({shape}): strongest channel at each position, {name}", lang,
+                  layer=view.layer, shape=format_shape(view.shape), name=name),
+        [input_panel(image, translate("Input: {name}", lang, name=name)), semantic_panel(view, image, opacity, lang)],
         footer)
 
 
@@ -230,25 +237,26 @@ def concept_colour(concept: int) -> str:
 
 def concept_map_figure(image: np.ndarray, cmap: np.ndarray, concepts: Concepts,
                        opacity: float = DEFAULT_OPACITY, height: int = 580,
-                       names: dict[int, str] | None = None) -> go.Figure:
+                       names: dict[int, str] | None = None, lang: str = "en") -> go.Figure:
     """Each position's strongest concept as a colour over the image, one label per region (its
     saved name, else "C3")."""
     names = names or {}
     labels = {j: map_label(j, names[j]) if names.get(j) else f"C{j}" for j in range(concepts.k)}
     h, w = cmap.shape
     return titled(semantic_figure(image, cmap, labels, "", opacity, height=height, colour_of=concept_colour),
-                  f"Strongest of {concepts.k} concepts at each position",
-                  f"{concepts.layer}: {h}×{w} positions, NMF of its channels", chars=40)
+                  translate("Strongest of {k} concepts at each position", lang, k=concepts.k),
+                  translate("{layer}: {h}×{w} positions, NMF of its channels", lang, layer=concepts.layer, h=h, w=w),
+                  chars=40)
 
 
 def concept_legend(concepts: Concepts, cmap: np.ndarray, strips: dict[int, str] | None = None,
-                   names: dict[int, str] | None = None) -> list[dict]:
+                   names: dict[int, str] | None = None, lang: str = "en") -> list[dict]:
     """One row per concept: swatch, "C3", saved name, suggested name, share of this map, top
     channels, top images."""
     strips, names = strips or {}, names or {}
     cmap = np.asarray(cmap)
     return [{"colour": swatch(concept_colour(j)), "concept": f"C{j}", "name": names.get(j, ""),
-             "suggested name": concepts.names[j],
+             "suggested name": concepts.shown_names(lang)[j],
              "share": float((cmap == j).mean()),
              "top channels": ", ".join(f"#{c}" for c in concepts.top_channels(j)),
              "top test images": strips.get(j, BLANK)} for j in range(concepts.k)]

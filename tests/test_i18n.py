@@ -25,7 +25,12 @@ from tests.test_present import page_app
 HANGUL = re.compile("[가-힣]")
 # Pages whose every text goes through the catalog. The others are still English (README, 한국어).
 TRANSLATED = ["dashboard.py", "pages/7_Lecture.py", "pages/5_Convolution_playground.py", "pages/1_Feature_maps.py",
-              "pages/4_Prediction_heatmaps.py"]
+              "pages/4_Prediction_heatmaps.py", "pages/2_Semantic_map.py", "pages/3_1x1_weights.py",
+              "pages/8_Channel.py"]
+# A second state of some pages, with texts the default state does not show.
+OTHER_STATES = [("pages/2_Semantic_map.py", {"concepts": "1", "layer": "block2.relu3"}),
+                ("pages/3_1x1_weights.py", {"layer": "block2.conv3", "channel": "5"}),
+                ("pages/8_Channel.py", {"layer": "block1.relu1", "channel": "3"})]
 # Catalog entries whose Korean is the English (names).
 SAME_IN_KOREAN: set[str] = set()
 
@@ -77,9 +82,9 @@ def test_the_english_run_detector_finds_untranslated_text():
 # --- Pages in Korean ------------------------------------------------------------------------------
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", TRANSLATED)
-def test_a_page_in_korean_shows_no_english_text(page):
-    at = run(page, lang="ko")
+@pytest.mark.parametrize(("page", "params"), [(p, {}) for p in TRANSLATED] + OTHER_STATES)
+def test_a_page_in_korean_shows_no_english_text(page, params):
+    at = run(page, lang="ko", **params)
     shown = visible_texts(at)
     english = {t for t, k in catalog("ko").items() if k != t and t not in SAME_IN_KOREAN and len(t) > 1}
     assert any(HANGUL.search(t) for t in shown)
@@ -197,3 +202,45 @@ def test_the_navigation_css_constant_is_what_the_catalog_gives():
 
     assert NAV_CSS_KO == _nav_css("ko")
     assert 'content: "특징 맵"' in NAV_CSS_KO
+
+
+# --- Channel names in both languages --------------------------------------------------------------
+
+def test_every_starter_name_has_a_korean_name():
+    from model.names import load_names, starter_path, starter_translation_path
+
+    checkpoint = PROJECT / "model" / "checkpoint.pt"
+    starter, ko = load_names(starter_path(checkpoint)), load_names(starter_translation_path(checkpoint, "ko"))
+    assert {layer: set(chans) for layer, chans in ko.items()} == {layer: set(chans) for layer, chans in starter.items()}
+    assert all(HANGUL.search(name) for chans in ko.values() for name in chans.values())
+
+
+def test_a_starter_name_is_shown_translated_and_a_typed_name_as_typed():
+    from model.names import names_in, stored_name
+
+    starter, ko = {"b": {"1": "dog face", "2": "cat face"}}, {"b": {"1": "개 얼굴", "2": "고양이 얼굴"}}
+    names = {"b": {"1": "dog face", "2": "whiskers", "3": "grass"}}
+    assert names_in(names, starter, ko) == {"b": {"1": "개 얼굴", "2": "whiskers", "3": "grass"}}
+    assert stored_name("개 얼굴", "b", 1, starter, ko) == "dog face"
+    assert stored_name("whiskers", "b", 2, starter, ko) == "whiskers"
+
+
+@pytest.mark.slow
+def test_a_korean_session_shows_korean_starter_names_and_saves_over_them(page_env):
+    import shutil
+
+    from model.names import load_names, names_path, starter_path, starter_translation_path
+
+    checkpoint = PROJECT / "model" / "checkpoint.pt"
+    for path in (starter_path(checkpoint), starter_translation_path(checkpoint, "ko")):
+        shutil.copyfile(path, page_env.parent / path.name.replace(checkpoint.stem, page_env.stem, 1))
+    ko = load_names(starter_translation_path(checkpoint, "ko"))["block3.relu3"]
+    at = run("pages/2_Semantic_map.py", lang="ko", channel="116")
+    assert at.text_input(key="sm_name").value == ko["116"] == "풀밭의 동물"
+    assert ko["116"] in " ".join(visible_texts(at))
+    at.text_input(key="sm_name").set_value("풀밭 위 동물")
+    at.button(key="sm_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert load_names(names_path(page_env))["block3.relu3"]["116"] == "풀밭 위 동물"
+    english = run("pages/2_Semantic_map.py", lang="en", channel="17")
+    assert english.text_input(key="sm_name").value == "dog face"

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import streamlit as st
 
+from locales import DEFAULT
 from model.names import (
     NameConflict,
     NamesFileError,
     concept_key,
     concept_names_path,
     load_names,
+    names_in,
     names_path,
     seed_names,
     set_name,
     starter_path,
+    starter_translation_path,
+    stored_name,
 )
+from ui.i18n import lang, tr
 from ui.resources import Context
 from ui.text import literal
 
@@ -27,10 +32,22 @@ def load_channel_names(ctx: Context) -> dict[str, dict[str, str]]:
     names_file = names_path(ctx.card.path)  # never from the browser (tests/test_security.py)
     seed_names(names_file, starter_path(ctx.card.path))  # the names shipped with the checkpoint
     try:
-        return load_names(names_file)
+        names = load_names(names_file)
     except NamesFileError as exc:
-        st.warning(f"Channel names are not shown: {literal(exc)}")
+        st.warning(tr("Channel names are not shown: {error}", error=literal(exc)))
         return {}
+    return names_in(names, *starter_names(ctx)) if lang() != DEFAULT else names
+
+
+def starter_names(ctx: Context) -> tuple[dict, dict]:
+    """(the shipped starter names, their translation into this session's language); both empty in
+    English or when a file is missing or broken (then the names are shown as stored)."""
+    if lang() == DEFAULT:
+        return {}, {}
+    try:
+        return load_names(starter_path(ctx.card.path)), load_names(starter_translation_path(ctx.card.path, lang()))
+    except NamesFileError:
+        return {}, {}
 
 
 def load_concept_names(ctx: Context, layer: str, k: int) -> dict[int, str]:
@@ -40,7 +57,7 @@ def load_concept_names(ctx: Context, layer: str, k: int) -> dict[int, str]:
     try:
         names = load_names(concept_file)
     except NamesFileError as exc:
-        st.warning(f"Concept names are not shown: {literal(exc)}")
+        st.warning(tr("Concept names are not shown: {error}", error=literal(exc)))
         return {}
     return {int(j): name for j, name in names.get(concept_key(ctx.card.sha256, layer, k), {}).items()}
 
@@ -50,35 +67,40 @@ def save_channel_name(ctx: Context, layer: str, channel: int, typed: str, prefix
     changed it since this page showed it (``_<prefix>_name_seen``). The field ``<prefix>_name``
     then shows the name as stored, and ``_<prefix>_message`` holds ("success"|"error", text) for the
     page to show; ``where`` ends the success text (e.g. " (see the legend)")."""
-    _save(ctx, False, layer, channel, typed, prefix, f"channel {channel} of {layer}", where)
+    _save(ctx, False, layer, channel, typed, prefix, tr("channel {channel} of {layer}", channel=channel, layer=layer),
+          where)
 
 
 def save_concept_name(ctx: Context, layer: str, k: int, concept: int, typed: str, prefix: str,
                       where: str = "") -> None:
     """Form callback like :func:`save_channel_name`, for concept ``concept`` of ``layer``'s k concepts."""
     _save(ctx, True, concept_key(ctx.card.sha256, layer, k), concept, typed, prefix,
-          f"concept C{concept} of {layer} (k={k})", where)
+          tr("concept C{concept} of {layer} (k={k})", concept=concept, layer=layer, k=k), where)
 
 
 def _save(ctx: Context, concepts: bool, key: str, index: int, typed: str, prefix: str, what: str,
           where: str) -> None:
     field, seen, message = f"{prefix}_name", f"_{prefix}_name_seen", f"_{prefix}_message"
     names_file = names_path(ctx.card.path)
+    expected = st.session_state.get(seen, "")
     if concepts:
         names_file = concept_names_path(ctx.card.path)
+    else:  # the page showed a starter name translated: it was read as the starter name
+        expected = stored_name(expected, key, index, *starter_names(ctx))
     try:
-        saved = set_name(names_file, key, index, typed, expected=st.session_state.get(seen, ""))
+        saved = set_name(names_file, key, index, typed, expected=expected)
     except NameConflict as exc:
         st.session_state[field] = st.session_state[seen] = exc.current
-        theirs = f"“{literal(exc.current)}”" if exc.current else "no name"
+        theirs = f"“{literal(exc.current)}”" if exc.current else tr("no name")
         st.session_state[message] = (
-            "error", f"Not saved: {what} was given {theirs} in another browser "
-                     "meanwhile. The field now shows it; change it and save again.")
+            "error", tr("Not saved: {what} was given {theirs} in another browser meanwhile. The field now "
+                        "shows it; change it and save again.", what=what, theirs=theirs))
         return
     except OSError as exc:
-        st.session_state[message] = ("error", f"The name could not be saved: {literal(exc)}")
+        st.session_state[message] = ("error", tr("The name could not be saved: {error}", error=literal(exc)))
         return
     name = saved.get(key, {}).get(str(index), "")
     st.session_state[field] = st.session_state[seen] = name  # as stored (cleaned)
-    done = "Saved the name" if name else "Removed the name"
-    st.session_state[message] = ("success", f"{done} of {what}{where}.")
+    done = (tr("Saved the name of {what}{where}.", what=what, where=where) if name
+            else tr("Removed the name of {what}{where}.", what=what, where=where))
+    st.session_state[message] = ("success", done)
