@@ -31,7 +31,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from locales import LANGS
+from locales import LANGS, Phrase
 
 MAX_BYTES = 256 * 1024       # a 200-slide deck with long notes is about 100 kB
 MAX_SLIDES = 200
@@ -97,84 +97,91 @@ class Deck:
         return Deck(tuple(slides), self.title, self.title_ko, self.lang)
 
 
-def _text(value, where: str, limit: int, *, one_line: bool = False) -> str:
+def _text(value, where: Phrase, limit: int, *, one_line: bool = False) -> str:
     if not isinstance(value, str):
-        raise DeckError(f"{where} must be text in quotes, not {type(value).__name__}")
+        raise DeckError(Phrase("{where} must be text in quotes, not {kind}", where=where, kind=type(value).__name__))
     if len(value) > limit:
-        raise DeckError(f"{where} is too long ({len(value):,} characters; at most {limit:,})")
+        raise DeckError(Phrase("{where} is too long ({count:,} characters; at most {limit:,})", where=where,
+                               count=len(value), limit=limit))
     if one_line and ("\n" in value or "\r" in value):
-        raise DeckError(f"{where} must be one line")
+        raise DeckError(Phrase("{where} must be one line", where=where))
     return value
 
 
-def _state(value, where: str) -> dict[str, str]:
+def _state(value, where: Phrase) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise DeckError(f"{where} must be a table of page settings ([slide.state])")
+        raise DeckError(Phrase("{where} must be a table of page settings ([slide.state])", where=where))
     if len(value) > MAX_STATE:
-        raise DeckError(f"{where} has {len(value)} settings; at most {MAX_STATE}")
+        raise DeckError(Phrase("{where} has {count} settings; at most {limit}", where=where, count=len(value),
+                               limit=MAX_STATE))
     state = {}
     for key, raw in value.items():
         if not _PARAM.fullmatch(key):
-            raise DeckError(f"{where} has a setting named {key[:40]!r}; names are letters, digits and _")
+            raise DeckError(Phrase("{where} has a setting named {key}; names are letters, digits and _", where=where,
+                                   key=repr(key[:40])))
         if isinstance(raw, bool) or not isinstance(raw, str | int):
-            raise DeckError(f"{where}: {key} must be text or a whole number, not {type(raw).__name__}")
+            raise DeckError(Phrase("{where}: {key} must be text or a whole number, not {kind}", where=where, key=key,
+                                   kind=type(raw).__name__))
         text = str(raw)
         if len(text) > MAX_VALUE or "\n" in text or "\r" in text:
-            raise DeckError(f"{where}: {key} must be one short line")
+            raise DeckError(Phrase("{where}: {key} must be one short line", where=where, key=key))
         state[key] = text
     return state
 
 
 def _slide(raw, number: int) -> Slide:
-    where = f"slide {number}"
+    where = Phrase("slide {number}", number=number)
     if not isinstance(raw, dict):
-        raise DeckError(f"{where} is not a table; write each slide as [[slide]]")
+        raise DeckError(Phrase("{where} is not a table; write each slide as [[slide]]", where=where))
     unknown = sorted(set(raw) - _SLIDE_KEYS)
     if unknown:
-        raise DeckError(f"{where} has unknown key {unknown[0]!r}; a slide has title, title_ko, page, notes, "
-                        "notes_ko and state")
+        raise DeckError(Phrase("{where} has unknown key {key}; a slide has title, title_ko, page, notes, notes_ko "
+                               "and state", where=where, key=repr(unknown[0])))
     if "page" not in raw:
-        raise DeckError(f"{where} has no page (e.g. page = \"Feature_maps\")")
-    page = _text(raw["page"], f"{where}'s page", 64)
+        raise DeckError(Phrase("{where} has no page (e.g. page = \"Feature_maps\")", where=where))
+    page = _text(raw["page"], Phrase("{where}'s page", where=where), 64)
     if not _PAGE.fullmatch(page):
-        raise DeckError(f"{where}'s page {page[:40]!r} is not a page name (letters, digits and _)")
-    title = _text(raw.get("title", ""), f"{where}'s title", MAX_TITLE, one_line=True)
-    notes = _text(raw.get("notes", ""), f"{where}'s notes", MAX_NOTES)
-    title_ko = _text(raw.get("title_ko", ""), f"{where}'s title_ko", MAX_TITLE, one_line=True)
-    notes_ko = _text(raw.get("notes_ko", ""), f"{where}'s notes_ko", MAX_NOTES)
-    return Slide(title.strip() or f"Slide {number}", page, _state(raw.get("state", {}), f"{where}'s state"),
+        raise DeckError(Phrase("{where}'s page {page} is not a page name (letters, digits and _)", where=where,
+                               page=repr(page[:40])))
+    title = _text(raw.get("title", ""), Phrase("{where}'s title", where=where), MAX_TITLE, one_line=True)
+    notes = _text(raw.get("notes", ""), Phrase("{where}'s notes", where=where), MAX_NOTES)
+    title_ko = _text(raw.get("title_ko", ""), Phrase("{where}'s title_ko", where=where), MAX_TITLE, one_line=True)
+    notes_ko = _text(raw.get("notes_ko", ""), Phrase("{where}'s notes_ko", where=where), MAX_NOTES)
+    state = _state(raw.get("state", {}), Phrase("{where}'s state", where=where))
+    return Slide(title.strip() or f"Slide {number}", page, state,
                  notes.strip(), title_ko.strip(), notes_ko.strip())
 
 
 def parse_deck(data: bytes) -> Deck:
     """The deck in ``data`` (the bytes of a TOML file); DeckError with a one-line reason otherwise."""
     if len(data) > MAX_BYTES:
-        raise DeckError(f"the file is too big ({len(data):,} bytes; a deck is at most "
-                        f"{MAX_BYTES // 1024} kB)")
+        raise DeckError(Phrase("the file is too big ({size:,} bytes; a deck is at most {limit} kB)", size=len(data),
+                               limit=MAX_BYTES // 1024))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise DeckError("the file is not text (UTF-8); a deck is a .toml text file") from None
+        raise DeckError(Phrase("the file is not text (UTF-8); a deck is a .toml text file")) from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DeckError(f"the file is not valid TOML ({' '.join(str(exc).split())})") from None
+        raise DeckError(Phrase("the file is not valid TOML ({why})", why=" ".join(str(exc).split()))) from None
     unknown = sorted(set(doc) - _DECK_KEYS)
     if unknown:
-        raise DeckError(f"this is not a lecture deck: unknown key {unknown[0][:40]!r} "
-                        "(a deck has a title and [[slide]] tables)")
+        raise DeckError(Phrase("this is not a lecture deck: unknown key {key} (a deck has a title and [[slide]] "
+                               "tables)", key=repr(unknown[0][:40])))
     slides = doc.get("slide")
     if slides is None or slides == []:
-        raise DeckError("the deck has no slides; add at least one [[slide]] table")
+        raise DeckError(Phrase("the deck has no slides; add at least one [[slide]] table"))
     if not isinstance(slides, list):
-        raise DeckError("slide must be a list of tables; write each slide as [[slide]]")
+        raise DeckError(Phrase("slide must be a list of tables; write each slide as [[slide]]"))
     if len(slides) > MAX_SLIDES:
-        raise DeckError(f"the deck has {len(slides)} slides; at most {MAX_SLIDES}")
-    title = _text(doc.get("title", ""), "the deck's title", MAX_TITLE, one_line=True)
-    title_ko = _text(doc.get("title_ko", ""), "the deck's title_ko", MAX_TITLE, one_line=True)
-    lang = _text(doc.get("lang", ""), "the deck's lang", 16, one_line=True).strip()
+        raise DeckError(Phrase("the deck has {count} slides; at most {limit}", count=len(slides), limit=MAX_SLIDES))
+    title = _text(doc.get("title", ""), Phrase("the deck's title"), MAX_TITLE, one_line=True)
+    title_ko = _text(doc.get("title_ko", ""), Phrase("the deck's title_ko"), MAX_TITLE, one_line=True)
+    lang = _text(doc.get("lang", ""), Phrase("the deck's lang"), 16, one_line=True).strip()
     if lang and lang not in LANGS:
-        raise DeckError(f"the deck's lang {lang[:16]!r} is not a language of the app (use \"ko\" or \"en\")")
+        raise DeckError(Phrase("the deck's lang {lang} is not a language of the app (use \"ko\" or \"en\")",
+                               lang=repr(lang[:16])))
     return Deck(tuple(_slide(raw, n) for n, raw in enumerate(slides, 1)), title.strip(), title_ko.strip(), lang)
 
 
@@ -183,7 +190,7 @@ def load_default_deck(path: Path = DEFAULT_DECK) -> Deck:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DeckError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+        raise DeckError(Phrase("cannot read {name}: {why}", name=path.name, why=str(exc.strerror or exc))) from None
     return parse_deck(data)
 
 

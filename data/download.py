@@ -46,6 +46,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from data.cifar10 import ARCHIVE_DIR, DatasetError, resolve_root
+from locales import Phrase, translate
 
 try:
     import fcntl
@@ -86,28 +87,28 @@ class Progress:
             return 1.0
         return min(1.0, self.done / self.total) if self.total else 0.0
 
-    def text(self) -> str:
-        """e.g. "12.3 / 162.6 MB · about 40 s left"."""
+    def text(self, lang: str = "en") -> str:
+        """e.g. "12.3 / 162.6 MB · about 40 s left" (in ``lang``)."""
         if self.stage == "connect":
-            return f"Connecting to {self.host or 'the server'}…"
+            return translate("Connecting to {host}…", lang, host=self.host or translate("the server", lang))
         if self.stage == "check":
-            return "Checking the archive's MD5 checksum…"
+            return translate("Checking the archive's MD5 checksum…", lang)
         if self.stage == "unpack":
-            return "Unpacking the archive…"
+            return translate("Unpacking the archive…", lang)
         amount = (f"{self.done / MB:.1f} / {self.total / MB:.1f} MB" if self.total
                   else f"{self.done / MB:.1f} MB")
-        text = f"{amount} · {time_left(self.seconds_left)}"
+        text = f"{amount} · {time_left(self.seconds_left, lang)}"
         if self.stage == "wait":
-            return f"Another process is downloading CIFAR-10 into this folder: {text}"
+            return translate("Another process is downloading CIFAR-10 into this folder: {text}", lang, text=text)
         return text
 
 
-def time_left(seconds: float | None) -> str:
+def time_left(seconds: float | None, lang: str = "en") -> str:
     if seconds is None:
-        return "estimating the time left"
+        return translate("estimating the time left", lang)
     if seconds < 60:
-        return f"about {max(1, round(seconds))} s left"
-    return f"about {round(seconds / 60)} min left"
+        return translate("about {seconds} s left", lang, seconds=max(1, round(seconds)))
+    return translate("about {minutes} min left", lang, minutes=round(seconds / 60))
 
 
 class _Rate:
@@ -175,23 +176,24 @@ def download_cifar10(root: str | os.PathLike, *, url: str | None = None, md5: st
                 _fetch(url, partial, host, report, timeout, lock)
                 report(Progress("check", host=host))
                 if not check_md5(partial, md5):
-                    raise DownloadError(
-                        f"The archive downloaded from {host} failed its MD5 check (damaged on the way or "
-                        "not the official file); nothing was kept, so try again.")
+                    raise DownloadError(Phrase(
+                        "The archive downloaded from {host} failed its MD5 check (damaged on the way or not the "
+                        "official file); nothing was kept, so try again.", host=host))
                 source = partial
             report(Progress("unpack", host=host))
             unpack_dir = Path(tempfile.mkdtemp(prefix=EXTRACT_PREFIX, dir=root))
             extract_archive(source, unpack_dir)
             unpacked = unpack_dir / ARCHIVE_DIR
             if not unpacked.is_dir():
-                raise DownloadError(f"The archive from {host} holds no {ARCHIVE_DIR}/ folder, so it is not "
-                                    "CIFAR-10; nothing was kept. Check the download address.")
+                raise DownloadError(Phrase("The archive from {host} holds no {folder}/ folder, so it is not CIFAR-10; "
+                                           "nothing was kept. Check the download address.", host=host,
+                                           folder=ARCHIVE_DIR))
             os.rename(unpacked, target)  # one step: the folder is there complete, or not at all
         except DownloadError:
             raise
         except (tarfile.TarError, gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise DownloadError(f"The archive from {host} could not be unpacked ({_reason(exc)}); nothing "
-                                "was kept, so try again.") from None
+            raise DownloadError(Phrase("The archive from {host} could not be unpacked ({why}); nothing was kept, so "
+                                       "try again.", host=host, why=_reason(exc))) from None
         except OSError as exc:
             raise _disk_error(exc, root) from None
         finally:
@@ -297,8 +299,8 @@ def _fetch(url: str, dest: Path, host: str, report: Callable[[Progress], None], 
                         last = now
             report(Progress("download", done, total, 0.0, host))
     except urllib.error.HTTPError as exc:
-        raise DownloadError(f"{host} answered “{exc.code} {exc.reason}” instead of sending the archive; "
-                            "try again later.") from None
+        raise DownloadError(Phrase("{host} answered “{code} {reason}” instead of sending the archive; try again "
+                                   "later.", host=host, code=exc.code, reason=exc.reason)) from None
     except urllib.error.URLError as exc:
         raise _offline(host, exc.reason, timeout) from None
     except http.client.IncompleteRead:
@@ -306,12 +308,13 @@ def _fetch(url: str, dest: Path, host: str, report: Callable[[Progress], None], 
     except TimeoutError:
         if not done:
             raise _offline(host, TimeoutError(), timeout) from None
-        raise DownloadError(f"The download from {host} stalled for {timeout:.0f} s after {done / MB:.1f} MB; "
-                            "nothing was kept, so check the connection and try again.") from None
+        raise DownloadError(Phrase("The download from {host} stalled for {timeout:.0f} s after {mb:.1f} MB; nothing "
+                                   "was kept, so check the connection and try again.", host=host, timeout=timeout,
+                                   mb=done / MB)) from None
     except (ConnectionError, http.client.HTTPException):
         if not done and total is None:
-            raise DownloadError(f"{host} closed the connection without sending the archive; try again "
-                                "later.") from None
+            raise DownloadError(Phrase("{host} closed the connection without sending the archive; try again later.",
+                                       host=host)) from None
         raise _cut_off(host, done, total) from None
     if total and done < total:
         raise _cut_off(host, done, total)
@@ -332,42 +335,44 @@ def _check_space(folder: Path, total: int) -> None:
     except OSError:
         return
     if free < need:
-        raise DownloadError(f"The disk holding {folder} has {free / MB:.0f} MB free but the data set needs "
-                            f"about {need / MB:.0f} MB; free some space (or start the dashboard with "
-                            "--data DIR on another disk) and try again.")
+        raise DownloadError(Phrase("The disk holding {folder} has {free:.0f} MB free but the data set needs about "
+                                   "{need:.0f} MB; free some space (or start the dashboard with --data DIR on "
+                                   "another disk) and try again.", folder=folder, free=free / MB, need=need / MB))
 
 
 def _offline(host: str, reason: object, timeout: float) -> DownloadError:
     if isinstance(reason, ConnectionRefusedError):
-        why = "the connection was refused"
+        why = Phrase("the connection was refused")
     elif isinstance(reason, socket.gaierror):
-        why = "its name could not be looked up"
+        why = Phrase("its name could not be looked up")
     elif isinstance(reason, TimeoutError):
-        why = f"no answer within {timeout:.0f} s"
+        why = Phrase("no answer within {timeout:.0f} s", timeout=timeout)
     else:
         why = _reason(reason)
-    return DownloadError(f"Could not reach {host} ({why}): this machine seems to be offline. Connect it to "
-                         "the internet and try again, or copy a cifar-10-batches-py folder into the data "
-                         "folder yourself.")
+    return DownloadError(Phrase("Could not reach {host} ({why}): this machine seems to be offline. Connect it to the "
+                                "internet and try again, or copy a cifar-10-batches-py folder into the data folder "
+                                "yourself.", host=host, why=why))
 
 
 def _cut_off(host: str, done: int, total: int | None) -> DownloadError:
-    amount = f"{done / MB:.1f} of {total / MB:.1f} MB" if total else f"{done / MB:.1f} MB"
-    return DownloadError(f"The download from {host} was cut off after {amount}; nothing was kept, so try "
-                         "again.")
+    amount = (Phrase("{done:.1f} of {total:.1f} MB", done=done / MB, total=total / MB) if total
+              else f"{done / MB:.1f} MB")
+    return DownloadError(Phrase("The download from {host} was cut off after {amount}; nothing was kept, so try again.",
+                                host=host, amount=amount))
 
 
 def _disk_error(exc: OSError, root: Path) -> DownloadError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         need = OFFICIAL_BYTES * SPACE_FACTOR / MB
-        return DownloadError(f"The disk holding {root} is full; free about {need:.0f} MB (or start the "
-                             "dashboard with --data DIR on another disk) and try again.")
+        return DownloadError(Phrase("The disk holding {root} is full; free about {need:.0f} MB (or start the "
+                                    "dashboard with --data DIR on another disk) and try again.", root=root, need=need))
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = exc.strerror or "permission denied"
-        return DownloadError(f"The data folder {root} cannot be written ({why}); make it writable, or start "
-                             "the dashboard with --data DIR pointing at a folder you can write to.")
-    return DownloadError(f"Could not write the data set into {root} ({_reason(exc)}); nothing was kept. "
-                         "Check the folder and try again.")
+        why = exc.strerror or Phrase("permission denied")
+        return DownloadError(Phrase("The data folder {root} cannot be written ({why}); make it writable, or start the "
+                                    "dashboard with --data DIR pointing at a folder you can write to.", root=root,
+                                    why=why))
+    return DownloadError(Phrase("Could not write the data set into {root} ({why}); nothing was kept. Check the folder "
+                                "and try again.", root=root, why=_reason(exc)))
 
 
 def _reason(exc: object) -> str:
@@ -399,8 +404,8 @@ class DownloadJob:
         except DownloadError as exc:
             self.error = exc
         except Exception as exc:  # noqa: BLE001 - shown to the user instead of lost in a thread
-            self.error = DownloadError(f"The download failed unexpectedly ({type(exc).__name__}: "
-                                       f"{_reason(exc)}); try again.")
+            self.error = DownloadError(Phrase("The download failed unexpectedly ({kind}: {why}); try again.",
+                                              kind=type(exc).__name__, why=_reason(exc)))
         finally:
             self.finished.set()
 

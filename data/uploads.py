@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from locales import Phrase
+
 MAX_BYTES = 20 * 1024 * 1024          # 20 MB
 MAX_PIXELS = 40_000_000               # 40 megapixels, checked from the header before decoding
 DISPLAY_SIZE = 512                    # longest side of the display copy
@@ -27,12 +29,12 @@ NETWORK_SIZE = 32
 EXTENSIONS = ("png", "jpg", "jpeg", "webp", "gif")  # for st.file_uploader(type=...)
 # Pillow's format names; MPO is the multi-picture JPEG many phone cameras write.
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
-ACCEPTED = "PNG, JPEG, WebP or GIF"
+ACCEPTED = Phrase("PNG, JPEG, WebP or GIF")
 MAX_NAME_LENGTH = 40
 KEY_PREFIX = "upload-"
 ORIENTATION = 0x0112  # EXIF tag
-BOMB = (f"This image is far too large once unpacked (over {MAX_PIXELS // 1_000_000} megapixels); "
-        "upload a smaller photo.")
+BOMB = Phrase("This image is far too large once unpacked (over {limit} megapixels); upload a smaller photo.",
+              limit=MAX_PIXELS // 1_000_000)
 
 
 class UploadError(ValueError):
@@ -85,20 +87,21 @@ def _open(data: bytes) -> Image.Image:
     except Image.DecompressionBombError:
         raise UploadError(BOMB) from None
     except UnidentifiedImageError:
-        raise UploadError(f"This file is not an image that can be read; upload a {ACCEPTED} photo.") from None
+        raise UploadError(Phrase("This file is not an image that can be read; upload a {accepted} photo.",
+                                 accepted=ACCEPTED)) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # a damaged header
-        raise UploadError(f"This image file is damaged and cannot be read ({_reason(exc)}); "
-                          "upload another copy of the photo.") from None
+        raise UploadError(Phrase("This image file is damaged and cannot be read ({why}); upload another copy of the "
+                                 "photo.", why=_reason(exc))) from None
     if image.format not in FORMATS:
-        raise UploadError(f"This is a {image.format or 'different'} image; upload a {ACCEPTED} file "
-                          "(save the photo as PNG or JPEG first).")
+        raise UploadError(Phrase("This is a {kind} image; upload a {accepted} file (save the photo as PNG or JPEG "
+                                 "first).", kind=image.format or Phrase("different"), accepted=ACCEPTED))
     width, height = image.size
     if width < 1 or height < 1:
-        raise UploadError(f"This image has no pixels ({width}×{height}); upload another photo.")
+        raise UploadError(Phrase("This image has no pixels ({w}×{h}); upload another photo.", w=width, h=height))
     if width * height > MAX_PIXELS:
-        raise UploadError(f"This image is {width:,}×{height:,} pixels ({width * height / 1e6:,.0f} "
-                          f"megapixels), more than the {MAX_PIXELS // 1_000_000} megapixel limit; "
-                          "upload a smaller copy.")
+        raise UploadError(Phrase("This image is {w:,}×{h:,} pixels ({mp:,.0f} megapixels), more than the {limit} "
+                                 "megapixel limit; upload a smaller copy.", w=width, h=height,
+                                 mp=width * height / 1e6, limit=MAX_PIXELS // 1_000_000))
     return image
 
 
@@ -147,10 +150,10 @@ def decode_upload(data: bytes, name: str) -> UploadedImage:
     """Decode an uploaded file into an :class:`UploadedImage`, or raise :class:`UploadError`."""
     size = len(data or b"")
     if size == 0:
-        raise UploadError(f"The file is empty (0 bytes); upload a {ACCEPTED} photo.")
+        raise UploadError(Phrase("The file is empty (0 bytes); upload a {accepted} photo.", accepted=ACCEPTED))
     if size > MAX_BYTES:
-        raise UploadError(f"The file is {_megabytes(size)}, more than the {MAX_BYTES // 1024 // 1024} MB "
-                          "limit; upload a smaller copy (e.g. saved as JPEG).")
+        raise UploadError(Phrase("The file is {size}, more than the {limit} MB limit; upload a smaller copy (e.g. "
+                                 "saved as JPEG).", size=_megabytes(size), limit=MAX_BYTES // 1024 // 1024))
     data = bytes(data)
     image = _open(data)
     fmt = FORMATS[image.format]
@@ -173,8 +176,8 @@ def decode_upload(data: bytes, name: str) -> UploadedImage:
     except Image.DecompressionBombError:
         raise UploadError(BOMB) from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError, IndexError) as exc:
-        raise UploadError(f"This image file is damaged or cut off and cannot be read ({_reason(exc)}); "
-                          "upload another copy of the photo.") from None
+        raise UploadError(Phrase("This image file is damaged or cut off and cannot be read ({why}); upload another "
+                                 "copy of the photo.", why=_reason(exc))) from None
     try:
         image = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 - unreadable EXIF: the photo is used as stored
@@ -182,8 +185,8 @@ def decode_upload(data: bytes, name: str) -> UploadedImage:
     try:
         rgb, had_alpha = to_rgb(image)
     except (OSError, ValueError) as exc:
-        raise UploadError(f"The colours of this image cannot be read ({_reason(exc)}); "
-                          "save it as an ordinary RGB PNG or JPEG and upload that.") from None
+        raise UploadError(Phrase("The colours of this image cannot be read ({why}); save it as an ordinary RGB PNG "
+                                 "or JPEG and upload that.", why=_reason(exc))) from None
     if had_alpha:
         notes.append("transparent parts shown on white")
     return UploadedImage(pixels=network_view(rgb), original=display_copy(rgb),

@@ -65,3 +65,47 @@ def fields(text: str) -> set[str]:
 def known(text: str) -> str:
     """Mark ``text`` (a constant translated later, e.g. ``tr(ADD_LABEL)``) for the catalog; returns it."""
     return text
+
+
+class Phrase:
+    """A text to be translated where it is shown, with its fields: what an error of the data layer
+    says (``raise DeckError(Phrase("slide {number} has no page", number=3))``). ``str()`` is the
+    English; :meth:`in_lang` the translation, fields that are Phrases translated too."""
+
+    __slots__ = ("text", "fields")
+
+    def __init__(self, text: str, /, **fields):
+        self.text, self.fields = text, fields
+
+    def in_lang(self, lang: str) -> str:
+        return translate(self.text, lang, **{k: v.in_lang(lang) if isinstance(v, Phrase) else v
+                                            for k, v in self.fields.items()})
+
+    def __str__(self) -> str:
+        return self.in_lang(DEFAULT)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+    def __eq__(self, other) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __reduce__(self):
+        return _phrase, (self.text, self.fields)
+
+
+def _phrase(text: str, fields: dict) -> Phrase:
+    return Phrase(text, **fields)
+
+
+def message_in(exc: BaseException, lang: str) -> str:
+    """What ``exc`` says, in ``lang`` (translated if it was raised with a :class:`Phrase`)."""
+    if len(exc.args) == 1 and isinstance(exc.args[0], Phrase):
+        return exc.args[0].in_lang(lang)
+    return str(exc)

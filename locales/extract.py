@@ -2,7 +2,7 @@
 missing from (or no longer used in) ``locales/ko.toml``, ready to paste and translate.
 
 A text is found where its English is written as the first argument of ``tr``, ``translate`` or
-``known`` (a literal string, implicit concatenation included).
+``known`` or ``Phrase`` (a literal string, implicit concatenation included).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from locales import catalog, fields
 
 PROJECT = Path(__file__).resolve().parent.parent
 SOURCES = ("dashboard.py", "pages", "ui", "render", "explain", "data")
-CALLS = {"tr", "translate", "known"}
+CALLS = {"tr", "translate", "known", "Phrase"}
 
 
 def _name(func: ast.expr) -> str | None:

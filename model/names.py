@@ -59,6 +59,15 @@ def names_in(names: dict[str, dict[str, str]], starter: dict[str, dict[str, str]
                     for ch, name in chans.items()} for layer, chans in names.items()}
 
 
+def starter_names(checkpoint_path: str | os.PathLike, lang: str) -> tuple[dict, dict]:
+    """(the starter names shipped with the checkpoint, their translation into ``lang``); both empty
+    when either file is missing or broken (names are then shown as stored)."""
+    try:
+        return load_names(starter_path(checkpoint_path)), load_names(starter_translation_path(checkpoint_path, lang))
+    except NamesFileError:
+        return {}, {}
+
+
 def stored_name(shown: str, layer: str, channel: int, starter: dict[str, dict[str, str]],
                 translated: dict[str, dict[str, str]]) -> str:
     """The name as stored of a name shown by :func:`names_in` (the starter name of its translation)."""

@@ -10,7 +10,7 @@ from functools import partial
 import streamlit as st
 
 from data.deck import MAX_BYTES, Deck, DeckError, dump_deck, parse_deck
-from ui.i18n import lang, tr
+from ui.i18n import lang, said, tr
 from ui.lecture import (
     ADD_LABEL,
     HANDOUT_LABEL,
@@ -125,7 +125,7 @@ if not presenting():
         except DeckError as exc:
             st.session_state["_lecture_upload_message"] = (
                 file.file_id, tr("{file} cannot be opened: {why}. The current deck is kept.",
-                                 file=deck_label, why=literal(exc)))
+                                 file=deck_label, why=literal(said(exc))))
         else:
             set_deck(opened, deck_label)
             st.session_state["_lecture_upload_message"] = (file.file_id, None)

@@ -175,3 +175,20 @@ def test_a_path_with_markdown_characters_is_shown_as_written(empty_env, tmp_path
     # The loader's message (in the caption) is escaped, character by character.
     assert f"{root} does not exist" in shown(at.caption[0].value)
     assert "*cifar*" not in at.caption[0].value and r"\*cifar\*" in at.caption[0].value
+
+
+def test_the_first_launch_page_in_korean(empty_env):
+    """lang=ko: the download page, its button and its help in Korean, no English sentence left."""
+    from locales import catalog
+    from tests.i18n_walk import english_runs, visible_texts
+
+    at = AppTest.from_file(HOME, default_timeout=120)
+    at.query_params["lang"] = "ko"
+    at.run()
+    assert not at.exception and not at.error
+    assert [t.value for t in at.title] == ["이 컴퓨터에 아직 CIFAR-10이 없습니다"]
+    assert at.button(key=BUTTON_KEY).label == "CIFAR-10 내려받기 (163 MB)"
+    shown_texts = visible_texts(at)
+    english = {t for t, k in catalog("ko").items() if k != t and len(t) > 1}
+    assert sorted({t for t in shown_texts if t.strip() in english}) == []
+    assert [t for t in shown_texts if english_runs(t)] == []

@@ -244,3 +244,26 @@ def test_a_korean_session_shows_korean_starter_names_and_saves_over_them(page_en
     assert load_names(names_path(page_env))["block3.relu3"]["116"] == "풀밭 위 동물"
     english = run("pages/2_Semantic_map.py", lang="en", channel="17")
     assert english.text_input(key="sm_name").value == "dog face"
+
+
+# --- Errors of the data layer, said in the session's language -------------------------------------
+
+def test_deck_upload_and_download_errors_read_in_korean_and_stay_english_in_english():
+    from data.deck import DeckError
+    from data.download import Progress
+    from data.uploads import UploadError, decode_upload
+    from locales import message_in
+
+    with pytest.raises(DeckError) as deck_err:
+        parse_deck(b'[[slide]]\ntitle = 3\npage = "Home"\n')
+    assert str(deck_err.value) == "slide 1's title must be text in quotes, not int"
+    assert message_in(deck_err.value, "ko") == "슬라이드 1의 title는 따옴표 안의 텍스트여야 합니다 (int가 아니라)"
+    with pytest.raises(UploadError) as upload_err:
+        decode_upload(b"", "empty.png")
+    assert str(upload_err.value) == "The file is empty (0 bytes); upload a PNG, JPEG, WebP or GIF photo."
+    assert message_in(upload_err.value, "ko") == (
+        "파일이 비어 있습니다 (0바이트). PNG, JPEG, WebP 또는 GIF 사진을 올리세요.")
+    assert message_in(ValueError("plain"), "ko") == "plain"
+    progress = Progress("download", 2 * 2**20, 4 * 2**20, 30.0, "example.org")
+    assert progress.text("ko") == "2.0 / 4.0 MB · 약 30초 남음" and progress.text() == "2.0 / 4.0 MB · about 30 s left"
+

@@ -17,8 +17,8 @@ from model.names import (
     names_path,
     seed_names,
     set_name,
+    starter_names,
     starter_path,
-    starter_translation_path,
     stored_name,
 )
 from ui.i18n import lang, tr
@@ -36,18 +36,7 @@ def load_channel_names(ctx: Context) -> dict[str, dict[str, str]]:
     except NamesFileError as exc:
         st.warning(tr("Channel names are not shown: {error}", error=literal(exc)))
         return {}
-    return names_in(names, *starter_names(ctx)) if lang() != DEFAULT else names
-
-
-def starter_names(ctx: Context) -> tuple[dict, dict]:
-    """(the shipped starter names, their translation into this session's language); both empty in
-    English or when a file is missing or broken (then the names are shown as stored)."""
-    if lang() == DEFAULT:
-        return {}, {}
-    try:
-        return load_names(starter_path(ctx.card.path)), load_names(starter_translation_path(ctx.card.path, lang()))
-    except NamesFileError:
-        return {}, {}
+    return names_in(names, *starter_names(ctx.card.path, lang())) if lang() != DEFAULT else names
 
 
 def load_concept_names(ctx: Context, layer: str, k: int) -> dict[int, str]:
@@ -86,7 +75,7 @@ def _save(ctx: Context, concepts: bool, key: str, index: int, typed: str, prefix
     if concepts:
         names_file = concept_names_path(ctx.card.path)
     else:  # the page showed a starter name translated: it was read as the starter name
-        expected = stored_name(expected, key, index, *starter_names(ctx))
+        expected = stored_name(expected, key, index, *starter_names(ctx.card.path, lang()))
     try:
         saved = set_name(names_file, key, index, typed, expected=expected)
     except NameConflict as exc:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from locales import DEFAULT, LANGS, NAMES, class_name, known, parse_lang, translate
+from locales import DEFAULT, LANGS, NAMES, class_name, known, message_in, parse_lang, translate
 from ui.state import adopt_url_value, drop_url, write_url
 
 LANG_KEY = "_lang"          # the session's language
@@ -52,6 +52,11 @@ def lang() -> str:
 def tr(text: str, /, **fields) -> str:
     """``text`` (English, as written in the code) in this session's language."""
     return translate(text, lang(), **fields)
+
+
+def said(exc: BaseException) -> str:
+    """What an error says, in this session's language (see ``locales.Phrase``)."""
+    return message_in(exc, lang())
 
 
 def cls(name: str) -> str:

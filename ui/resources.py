@@ -21,6 +21,7 @@ import streamlit as st
 
 from data.cifar10 import CifarSplit, DatasetError, DatasetNotFound, load_split, resolve_root
 from data.files import cache_dir
+from locales import translate
 from model.card import DEFAULT_CHECKPOINT, CheckpointCard, CheckpointError, read_card, write_card
 from ui.text import code, literal
 
@@ -97,12 +98,14 @@ def _test_split(root: str) -> CifarSplit:
 def _predictions(sha: str, root: str, _ctx: Context, _split: CifarSplit):
     from explain.testset import predictions
 
-    bar = st.progress(0.0, text="Classifying the 10,000 test images (once per checkpoint)…")
+    bar = st.progress(0.0, text=i18n.tr("Classifying the 10,000 test images (once per checkpoint)…"))
+    language = i18n.lang()
     try:
         return predictions(lambda: _ctx.model, _split.images, _split.labels, _split.indices,
                            _ctx.card.meta, sha, cache_dir(),
                            progress=lambda done, total: bar.progress(
-                               done / total, text=f"Classifying test images: {done:,}/{total:,}"))
+                               done / total, text=translate("Classifying test images: {done:,}/{total:,}", language,
+                                                             done=done, total=total)))
     finally:
         bar.empty()
 
@@ -111,11 +114,14 @@ def _predictions(sha: str, root: str, _ctx: Context, _split: CifarSplit):
 def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarSplit):
     from explain.testset import cached_channel_scores
 
-    bar = st.progress(0.0, text=f"Scoring {layer} channels on every test image (once)…")
+    bar = st.progress(0.0, text=i18n.tr("Scoring {layer} channels on every test image (once)…", layer=layer))
+    language = i18n.lang()
     try:
         return cached_channel_scores(_checkpoint.model, _split.images, _split.labels, _checkpoint.meta,
                                      layer, sha, cache_dir(),
-                                     progress=lambda d, t: bar.progress(d / t, text=f"Scoring {layer}: {d:,}/{t:,}"))
+                                     progress=lambda d, t: bar.progress(
+                                         d / t, text=translate("Scoring {layer}: {d:,}/{t:,}", language, layer=layer,
+                                                               d=d, t=t)))
     finally:
         bar.empty()
 
@@ -124,8 +130,8 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarS
 def _concepts(sha: str, root: str, layer: str, k: int, _checkpoint, _split: CifarSplit):
     from explain.concepts import FIT_IMAGES, cached_concepts
 
-    with st.spinner(f"Finding {k} concepts of {layer} by NMF over {FIT_IMAGES:,} test images (once; "
-                    "up to half a minute)…"):
+    with st.spinner(i18n.tr("Finding {k} concepts of {layer} by NMF over {count:,} test images (once; up to half a "
+                       "minute)…", k=k, layer=layer, count=FIT_IMAGES)):
         return cached_concepts(_checkpoint.model, _split.images, _split.labels, tuple(_split.classes),
                                _checkpoint.meta, layer, k, sha, cache_dir())
 
@@ -134,10 +140,12 @@ def _concepts(sha: str, root: str, layer: str, k: int, _checkpoint, _split: Cifa
 def _maximised(sha: str, layer: str, _checkpoint):
     from explain.maximise import cached_maximised
 
-    bar = st.progress(0.0, text=f"Optimising an input for every channel of {layer} (once)…")
+    bar = st.progress(0.0, text=i18n.tr("Optimising an input for every channel of {layer} (once)…", layer=layer))
+    language = i18n.lang()
     try:
         return cached_maximised(_checkpoint.model, _checkpoint.meta, layer, sha, cache_dir(),
-                                progress=lambda d, t: bar.progress(d / t, text=f"{layer}: step {d}/{t}"))
+                                progress=lambda d, t: bar.progress(
+                                    d / t, text=translate("{layer}: step {d}/{t}", language, layer=layer, d=d, t=t)))
     finally:
         bar.empty()
 
@@ -230,44 +238,49 @@ def load_or_stop(*, need_data: bool = True) -> Context:
         mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
         card = _card(str(cfg.checkpoint), mtime)
     except CheckpointError as exc:
-        st.error(f"**The trained network could not be loaded.** {literal(exc)}")
-        st.info("Start the dashboard with a checkpoint made by `python -m model.train`: "
-                "`streamlit run dashboard.py -- --checkpoint PATH` or set `CIFAR10_CHECKPOINT`.")
+        st.error(i18n.tr("**The trained network could not be loaded.** {why}", why=literal(i18n.said(exc))))
+        st.info(i18n.tr("Start the dashboard with a checkpoint made by `python -m model.train`: "
+                   "`streamlit run dashboard.py -- --checkpoint PATH` or set `CIFAR10_CHECKPOINT`."))
         st.stop()
     try:
         split = _test_split(str(cfg.data_root))
     except DatasetError as exc:
         if not need_data:
-            st.sidebar.info("No CIFAR-10 test images yet: the home page offers to download them. This page "
-                            "works without them." if isinstance(exc, DatasetNotFound) else
-                            "The CIFAR-10 test images could not be loaded (the home page says why). This page "
-                            "works without them.")
+            st.sidebar.info(i18n.tr("No CIFAR-10 test images yet: the home page offers to download them. This page "
+                               "works without them.") if isinstance(exc, DatasetNotFound) else
+                            i18n.tr("The CIFAR-10 test images could not be loaded (the home page says why). This page "
+                               "works without them."))
             return Context(card, None, cfg, mtime)
         if isinstance(exc, DatasetNotFound):
             from ui.first_launch import offer_download
 
             offer_download(cfg.data_root, exc, auto=cfg.download)  # stops the page
-        st.error(f"**The CIFAR-10 test images could not be loaded.** {literal(exc)}")
-        st.info("Fix or remove the files named above, or start the dashboard with "
-                "`streamlit run dashboard.py -- --data DIR` (or set `CIFAR10_ROOT`) pointing at a good copy.")
+        st.error(i18n.tr("**The CIFAR-10 test images could not be loaded.** {why}", why=literal(i18n.said(exc))))
+        st.info(i18n.tr("Fix or remove the files named above, or start the dashboard with "
+                   "`streamlit run dashboard.py -- --data DIR` (or set `CIFAR10_ROOT`) pointing at a good copy."))
         st.stop()
     if tuple(split.classes) != card.classes:
-        st.error(f"**The checkpoint and the data set name different classes.** The network was trained "
-                 f"on {literal(', '.join(card.classes))}; the data set has "
-                 f"{literal(', '.join(split.classes))}. Start the dashboard with a checkpoint trained on this "
-                 "data set (`python -m model.train`) or with the data set the checkpoint was trained on.")
+        st.error(i18n.tr("**The checkpoint and the data set name different classes.** The network was trained on "
+                    "{trained}; the data set has {found}. Start the dashboard with a checkpoint trained on this "
+                    "data set (`python -m model.train`) or with the data set the checkpoint was trained on.",
+                    trained=literal(", ".join(card.classes)), found=literal(", ".join(split.classes))))
         st.stop()
     if split.skipped:
         listed = "\n".join(f"- {literal(s)}" for s in split.skipped[:SHOWN_SKIPPED])
         more = len(split.skipped) - SHOWN_SKIPPED
-        st.warning(f"**{len(split.skipped):,} file(s) in the data set could not be used** and are left out; "
-                   f"the pages use the other {len(split):,} test images.\n\n{listed}"
-                   + (f"\n- … and {more:,} more" if more > 0 else "")
-                   + "\n\nTo use them, replace them with 32×32 PNG or JPEG images (or delete them) "
-                     "and restart the dashboard.")
+        st.warning(i18n.tr("**{count:,} file(s) in the data set could not be used** and are left out; the pages use "
+                      "the other {used:,} test images.", count=len(split.skipped), used=len(split))
+                   + f"\n\n{listed}"
+                   + (i18n.tr("\n- … and {more:,} more", more=more) if more > 0 else "")
+                   + "\n\n" + i18n.tr("To use them, replace them with 32×32 PNG or JPEG images (or delete them) and "
+                                  "restart the dashboard."))
     empty = [c for k, c in enumerate(split.classes) if not (split.labels == k).any()]
     if empty:
-        st.warning(f"**The data set has no usable test image of class {literal(', '.join(empty))}**, so its "
-                   f"accuracy cannot be measured. Put its images in the data set's folder "
-                   f"{code(f'test/{empty[0]}/')} (one folder per class) and restart the dashboard.")
+        st.warning(i18n.tr("**The data set has no usable test image of class {classes}**, so its accuracy cannot be "
+                      "measured. Put its images in the data set's folder {folder} (one folder per class) and "
+                      "restart the dashboard.", classes=literal(", ".join(empty)), folder=code(f"test/{empty[0]}/")))
     return Context(card, split, cfg, mtime)
+
+
+# Last: ui.i18n imports ui.state, which imports Context from here.
+from ui import i18n  # noqa: E402

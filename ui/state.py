@@ -257,7 +257,7 @@ def _take_upload(file) -> None:
         with st.spinner(i18n.tr("Reading your photo…")):
             set_uploaded_image(decode_upload(file.getvalue(), file.name))
     except UploadError as exc:
-        st.session_state[_UPLOAD_ERROR] = (file.file_id, str(exc))
+        st.session_state[_UPLOAD_ERROR] = (file.file_id, i18n.said(exc))
 
 
 def _forget_upload() -> None:
