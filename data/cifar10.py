@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from data.files import PROJECT_ROOT, atomic_write, cache_dir
+from locales import Phrase
 
 CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
@@ -92,12 +93,10 @@ def resolve_root(cli_value: str | os.PathLike | None = None) -> Path:
     return default_root()
 
 
-def _how_to_fix(root: Path) -> str:
-    return (
-        f"Point --data or the CIFAR10_ROOT environment variable at a folder holding either "
-        f"train/<class>/*.png and test/<class>/*.png (like ../shared/cifar10) or the official "
-        f"archive folder {ARCHIVE_DIR}/ (looked in {root.resolve()})."
-    )
+def _how_to_fix(root: Path) -> Phrase:
+    return Phrase("Point --data or the CIFAR10_ROOT environment variable at a folder holding either "
+                  "train/<class>/*.png and test/<class>/*.png (like ../shared/cifar10) or the official archive "
+                  "folder {folder}/ (looked in {root}).", folder=ARCHIVE_DIR, root=root.resolve())
 
 
 def load_split(
@@ -120,11 +119,10 @@ def load_split(
     if (root / ARCHIVE_DIR).is_dir():
         return _load_archive(root, split)
     if not root.exists():
-        raise DatasetNotFound(f"CIFAR-10 data set not found: {root} does not exist. " + _how_to_fix(root))
-    raise DatasetNotFound(
-        f"CIFAR-10 data set not found in {root}: no {split}/ folder and no {ARCHIVE_DIR}/. "
-        + _how_to_fix(root)
-    )
+        raise DatasetNotFound(Phrase("CIFAR-10 data set not found: {root} does not exist. {fix}", root=root,
+                                     fix=_how_to_fix(root)))
+    raise DatasetNotFound(Phrase("CIFAR-10 data set not found in {root}: no {split}/ folder and no {folder}/. {fix}",
+                                 root=root, split=split, folder=ARCHIVE_DIR, fix=_how_to_fix(root)))
 
 
 # --- (a) the official archive --------------------------------------------------------------
@@ -141,7 +139,7 @@ def _load_archive(root: Path, split: str) -> CifarSplit:
             f"Could not read the official CIFAR-10 archive in {root} "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}). "
             f"Delete the folder {root / ARCHIVE_DIR} and start again to download it afresh, or "
-            + _how_to_fix(root)[0].lower() + _how_to_fix(root)[1:]
+            + str(_how_to_fix(root))[0].lower() + str(_how_to_fix(root))[1:]
         ) from exc
     images = np.ascontiguousarray(ds.data, dtype=np.uint8)
     labels = np.asarray(ds.targets, dtype=np.int64)
@@ -161,7 +159,7 @@ def _list_files(split_dir: Path) -> tuple[list[tuple[int, Path]], str]:
     if missing:
         raise DatasetError(
             f"{split_dir} has no folder for class(es) {', '.join(missing)}; CIFAR-10 needs all ten "
-            f"({', '.join(CIFAR10_CLASSES)}). " + _how_to_fix(split_dir.parent)
+            f"({', '.join(CIFAR10_CLASSES)}). " + str(_how_to_fix(split_dir.parent))
         )
     files = []
     key = hashlib.sha1(f"{_CACHE_VERSION}|{split_dir.resolve()}".encode())
@@ -182,7 +180,7 @@ def _list_files(split_dir: Path) -> tuple[list[tuple[int, Path]], str]:
             files.append((label, class_dir / entry.name))
     if not files:
         raise DatasetError(f"{split_dir} has class folders but no .png or .jpg images. "
-                           + _how_to_fix(split_dir.parent))
+                           + str(_how_to_fix(split_dir.parent)))
     return files, key.hexdigest()[:16]
 
 
@@ -238,7 +236,7 @@ def _load_image_folder(root: Path, split: str, *, use_cache: bool) -> CifarSplit
         indices.append(int(path.stem) if numeric else i)
     if not images:
         raise DatasetError(f"None of the {len(files)} image files in {split_dir} could be used "
-                           f"(first: {skipped[0]}). " + _how_to_fix(root))
+                           f"(first: {skipped[0]}). " + str(_how_to_fix(root)))
 
     order = np.argsort(np.asarray(indices), kind="stable")
     split_data = CifarSplit(
