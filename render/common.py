@@ -10,7 +10,7 @@ would otherwise render tags inside annotations.
 from __future__ import annotations
 
 import html
-import textwrap
+import unicodedata
 from functools import cache, lru_cache
 
 import numpy as np
@@ -54,7 +54,22 @@ def wrap(title: str, chars: int | None) -> str:
 
 
 def _lines(line: str, chars: int) -> list[str]:
-    return textwrap.wrap(line, chars, break_long_words=False, break_on_hyphens=False) or [""]
+    """``line`` broken at spaces into lines of at most ``chars`` columns, a Hangul (or other wide)
+    character counting two: at the same size it takes about twice a Latin letter's width."""
+    lines: list[str] = []
+    current = ""
+    for word in line.split():
+        longer = f"{current} {word}" if current else word
+        if current and _columns(longer) > chars:
+            lines.append(current)
+            current = word
+        else:
+            current = longer
+    return [*lines, current] if current else lines or [""]
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def title_top(title: str) -> int:

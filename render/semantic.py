@@ -174,7 +174,7 @@ def semantic_map_figure(image: np.ndarray, view: SemanticView, opacity: float = 
                   translate("Winning channel at each position", lang),
                   translate("{layer}: {h}×{w} positions ({shape})", lang, layer=view.layer, h=h, w=w,
                             shape=format_shape(view.shape)),
-                  chars=40)
+                  chars=34)  # half the page at 1280 px presenting (render.common.wrap)
 
 
 def other_label(view: SemanticView, lang: str = "en") -> str:
@@ -246,7 +246,7 @@ def concept_map_figure(image: np.ndarray, cmap: np.ndarray, concepts: Concepts,
     return titled(semantic_figure(image, cmap, labels, "", opacity, height=height, colour_of=concept_colour),
                   translate("Strongest of {k} concepts at each position", lang, k=concepts.k),
                   translate("{layer}: {h}×{w} positions, NMF of its channels", lang, layer=concepts.layer, h=h, w=w),
-                  chars=40)
+                  chars=34)  # half the page at 1280 px presenting (render.common.wrap)
 
 
 def concept_legend(concepts: Concepts, cmap: np.ndarray, strips: dict[int, str] | None = None,

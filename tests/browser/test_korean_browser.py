@@ -53,3 +53,24 @@ def test_every_slide_of_the_shipped_deck_in_korean(server, projector, number):
     assert slide.title_in("ko") in bar and f"{number} / " in bar
     assert "lang=ko" in projector.url
     screenshot(projector, f"ko-slide-{number:02d}")
+
+
+# Pages translated in the second part of issue 15, presenting at 1280×720, in their default and in a
+# second state: no exception, and no label, button or heading whose Korean text is cut off.
+PRESENTED = [("Semantic_map", ""), ("Semantic_map", "&concepts=1&layer=block2.relu3"), ("1x1_weights", ""),
+             ("1x1_weights", "&layer=block2.conv3&channel=5"), ("Channel", ""),
+             ("Channel", "&layer=block1.relu1&channel=3")]
+CUT_OFF = """() => [...document.querySelectorAll(
+        '[data-testid="stWidgetLabel"] p, button p, [data-testid="stHeading"] h1, [data-testid="stHeading"] h2, '
+        + '[data-testid="stHeading"] h3, [data-testid="stCaptionContainer"], [data-testid="stTab"] p')]
+    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.innerText.slice(0, 60))"""
+
+
+@pytest.mark.parametrize(("path", "query"), PRESENTED)
+def test_translated_pages_presenting_in_korean_cut_nothing_off(server, projector, path, query):
+    open_korean(projector, f"{server}/{path}?lang=ko&present=1{query}")
+    assert re.search("[가-힣]", projector.locator('[data-testid="stApp"]').inner_text())
+    assert projector.evaluate(CUT_OFF) == []
+    name = f"ko-present-{path}" + ("-2" if query else "")
+    projector.screenshot(path=str(screenshot(projector, name).with_name(f"{name}-window.png")))
