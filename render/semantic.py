@@ -28,6 +28,9 @@ DEFAULT_OPACITY = 0.4  # the colours over the image: at this opacity the animal 
 OTHER_OPACITY = 0.3  # "other" positions are tinted this fraction of the opacity: the image shows through
 BORDER_RGB = (255, 255, 255)  # region borders on the page's map
 _GOLDEN = 0.6180339887498949
+# Title columns (render.common.wrap) of a map in half the page at 1280 px presenting: the Korean
+# subtitles mix Latin, digits and Hangul, and 36+ columns of them ran off the map's column.
+HALF_TITLE = {"en": 40, "ko": 34}
 BLANK = png_data_uri(np.full((1, 1, 3), 255, np.uint8))  # an empty legend cell that is not "None"
 
 
@@ -174,7 +177,7 @@ def semantic_map_figure(image: np.ndarray, view: SemanticView, opacity: float = 
                   translate("Winning channel at each position", lang),
                   translate("{layer}: {h}×{w} positions ({shape})", lang, layer=view.layer, h=h, w=w,
                             shape=format_shape(view.shape)),
-                  chars=34)  # half the page at 1280 px presenting (render.common.wrap)
+                  chars=HALF_TITLE[lang])
 
 
 def other_label(view: SemanticView, lang: str = "en") -> str:
@@ -246,7 +249,7 @@ def concept_map_figure(image: np.ndarray, cmap: np.ndarray, concepts: Concepts,
     return titled(semantic_figure(image, cmap, labels, "", opacity, height=height, colour_of=concept_colour),
                   translate("Strongest of {k} concepts at each position", lang, k=concepts.k),
                   translate("{layer}: {h}×{w} positions, NMF of its channels", lang, layer=concepts.layer, h=h, w=w),
-                  chars=34)  # half the page at 1280 px presenting (render.common.wrap)
+                  chars=HALF_TITLE[lang])
 
 
 def concept_legend(concepts: Concepts, cmap: np.ndarray, strips: dict[int, str] | None = None,
