@@ -14,7 +14,7 @@ from pathlib import Path
 from locales import catalog, fields
 
 PROJECT = Path(__file__).resolve().parent.parent
-SOURCES = ("dashboard.py", "pages", "ui", "render", "explain", "data")
+SOURCES = ("dashboard.py", "pages", "ui", "render", "explain", "data", "model")
 CALLS = {"tr", "translate", "known", "Phrase"}
 
 

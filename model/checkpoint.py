@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from data.files import atomic_write
+from locales import Phrase
 from model.card import DEFAULT_CHECKPOINT, CheckpointError, file_sha256
 from model.network import ARCHITECTURE, CIFAR10_CLASSES, LectureCNN, build_model
 
@@ -72,38 +73,37 @@ def _misfit(expected: dict, state: dict) -> str:
     return "; ".join(parts)
 
 
-def _unreadable(path: Path, exc: Exception) -> str:
+def _unreadable(path: Path, exc: Exception) -> Phrase:
     """One line saying why ``torch.load(weights_only=True)`` refused the file."""
     text = str(exc)
     if "GLOBAL" in text:  # the weights-only unpickler met a class or function it will not import
-        return (f"{path} is not a readable PyTorch checkpoint: it holds Python objects other than "
-                f"tensors and plain values (such objects can run code when loaded), so it was refused "
-                f"without running anything")
+        return Phrase("{path} is not a readable PyTorch checkpoint: it holds Python objects other than tensors "
+                      "and plain values (such objects can run code when loaded), so it was refused without "
+                      "running anything", path=path)
     if "zip archive" in text or "central directory" in text:
-        why = "the file is truncated or damaged (its zip archive is incomplete)"
+        why = Phrase("the file is truncated or damaged (its zip archive is incomplete)")
     else:
-        why = "the file is not a saved PyTorch checkpoint (damaged, or another kind of file)"
-    return f"{path} is not a readable PyTorch checkpoint: {why} [{type(exc).__name__}]"
+        why = Phrase("the file is not a saved PyTorch checkpoint (damaged, or another kind of file)")
+    return Phrase("{path} is not a readable PyTorch checkpoint: {why} [{kind}]", path=path, why=why,
+                  kind=type(exc).__name__)
 
 
 def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
     """Load and validate; raise :class:`CheckpointError` with a one-line reason."""
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"checkpoint not found: {path}")
+        raise CheckpointError(Phrase("checkpoint not found: {path}", path=path))
     if not path.is_file():
-        raise CheckpointError(f"checkpoint is not a file: {path}")
+        raise CheckpointError(Phrase("checkpoint is not a file: {path}", path=path))
     if path.stat().st_size == 0:
-        raise CheckpointError(f"checkpoint is empty (0 bytes): {path}")
+        raise CheckpointError(Phrase("checkpoint is empty (0 bytes): {path}", path=path))
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, text, random bytes, a pickle with code in it
         raise CheckpointError(_unreadable(path, exc)) from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{path} is not a checkpoint of this project (expected format {FORMAT!r}); "
-            f"train one with: python -m model.train"
-        )
+        raise CheckpointError(Phrase("{path} is not a checkpoint of this project (expected format {format}); train "
+                                     "one with: python -m model.train", path=path, format=repr(FORMAT)))
     meta, state = blob.get("meta"), blob.get("state_dict")
     if not isinstance(meta, dict) or not isinstance(state, dict):
         raise CheckpointError(f"{path} lacks its metadata or weights")
