@@ -162,6 +162,94 @@ def bench_peak_rss(browser, env: dict) -> dict:
     return {"peak_rss_mb": round(rss, 1), "pages_visited": len(paths)}
 
 
+# Click to drawn: a MutationObserver notes when the script state turns "running" after the click;
+# the click is drawn once the state is "notRunning" again, no element is stale and every Plotly
+# chart has its SVG (checked on every animation frame, so the figure is within ~16 ms).
+WATCH = """() => {
+    window.__ranAt = null;
+    if (window.__watch) return;
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__watch = new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running' && window.__ranAt === null)
+            window.__ranAt = performance.now();
+    });
+    window.__watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+DRAWN_AFTER_CLICK = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (window.__ranAt === null || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (document.querySelector('[data-stale="true"]')) return false;
+    for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+        if (!c.querySelector('.main-svg')) return false;
+    return performance.now();
+}"""
+# Per page: the widgets a student clicks most, as step-up buttons of number inputs (sidebar =
+# "Test image #", main = the page's own number: channel, page of the gallery). Each click is one
+# step; at the end of a range the benchmark steps down instead.
+CLICKS = {
+    "home": ("", ["sidebar"]),
+    "feature_maps": ("Feature_maps", ["main", "sidebar"]),
+    "semantic_map": ("Semantic_map", ["sidebar"]),
+    "1x1_weights": ("1x1_weights", ["main", "sidebar"]),
+    "prediction_heatmaps": ("Prediction_heatmaps", ["sidebar"]),
+    "convolution_playground": ("Convolution_playground", ["sidebar"]),
+    "channel": ("Channel", ["main", "sidebar"]),
+}
+
+
+def _step_button(page, where: str):
+    scope = '[data-testid="stSidebar"]' if where == "sidebar" else '[data-testid="stMain"]'
+    up = page.locator(f'{scope} [data-testid="stNumberInputStepUp"]').first
+    return page.locator(f'{scope} [data-testid="stNumberInputStepDown"]').first if up.is_disabled() else up
+
+
+def click_times(page, url: str, where: list[str], clicks: int) -> list[float]:
+    """Milliseconds from each click to drawn (see DRAWN_AFTER_CLICK), ``clicks`` clicks spread
+    over the ``where`` widgets in turn; the first visit and one click per widget warm up first."""
+    page.goto(url)
+    page.wait_for_selector(DONE, state="attached")
+    page.wait_for_function(DRAWN_AFTER_CLICK.replace("window.__ranAt === null || ", ""), polling="raf")
+    times = []
+    for i in range(clicks + len(where)):
+        button = _step_button(page, where[i % len(where)])
+        page.evaluate(WATCH)
+        t0 = page.evaluate("() => performance.now()")
+        button.click()
+        done = page.wait_for_function(DRAWN_AFTER_CLICK, polling="raf", timeout=120_000).json_value()
+        page.wait_for_timeout(150)  # a person's next click is never within the same frame
+        if i >= len(where):
+            times.append(done - t0)
+    return times
+
+
+def _percentile(xs: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(xs, q))
+
+
+def bench_clicks(browser, env: dict, clicks: int, pages: dict | None = None) -> dict:
+    """click_ms: per page, p50 and p95 from click to drawn in headless Chromium (1280×720)."""
+    server = Server(PROJECT / "dashboard.py", env)
+    try:
+        server.wait_healthy()
+        context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+        page = context.new_page()
+        page.set_default_timeout(300_000)
+        out = {}
+        for name, (path, where) in (pages or CLICKS).items():
+            if path and not any(PROJECT.glob(f"pages/*_{path}.py")):
+                continue
+            times = click_times(page, f"{server.url}/{path}?image=7", where, clicks)
+            out[name] = {"p50": round(_percentile(times, 50), 1), "p95": round(_percentile(times, 95), 1),
+                         "n": len(times)}
+            log(f"  {name}: {out[name]}")
+        context.close()
+    finally:
+        server.stop()
+    return {"click_ms": out}
+
+
 def bench_throughput(root: str) -> dict:
     import numpy as np
     import torch
@@ -287,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="also run the class of N students (loadgen) through HAProxy; 0 (default) skips it")
     p.add_argument("--within", type=float, default=10, help="the class arrives within this many seconds")
     p.add_argument("--replicas", type=int, default=2, help="replicas behind HAProxy for the classroom figure")
+    p.add_argument("--clicks", type=int, default=20, help="clicks per page for click_ms")
+    p.add_argument("--only-clicks", action="store_true", help="measure click_ms only (a quick check)")
     p.add_argument("--only-classroom", action="store_true", help="skip every other figure")
     args = p.parse_args(argv)
 
@@ -304,6 +394,20 @@ def main(argv: list[str] | None = None) -> int:
             result["bench_seconds"] = round(time.perf_counter() - started, 1)
             print(json.dumps(result))
             return 0
+    if args.only_clicks:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+                                         args=LAUNCH_ARGS, headless=True)
+            try:
+                result.update(bench_clicks(browser, env, args.clicks))
+            finally:
+                browser.close()
+        result["loadavg_1m"] = round(os.getloadavg()[0], 2)
+        result["bench_seconds"] = round(time.perf_counter() - started, 1)
+        print(json.dumps(result))
+        return 0
     log("test-set throughput and cache reload…")
     result.update(bench_throughput(root))
     log("interaction medians (AppTest)…")
@@ -319,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
             _, warm = _render_time(browser, PROJECT / "dashboard.py", env, HOME_DRAWN)
             warm.stop()
             result.update(bench_first_render(browser, env, args.repeats))
+            log(f"click to drawn, {args.clicks} clicks per page…")
+            result.update(bench_clicks(browser, env, args.clicks))
             log("peak memory over every page…")
             result.update(bench_peak_rss(browser, env))
         finally:
