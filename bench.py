@@ -167,11 +167,14 @@ def bench_peak_rss(browser, env: dict) -> dict:
 # chart has its SVG (checked on every animation frame, so the figure is within ~16 ms).
 WATCH = """() => {
     window.__ranAt = null;
+    window.__idleAt = null;
     if (window.__watch) return;
     const app = document.querySelector('[data-testid="stApp"]');
     window.__watch = new MutationObserver(() => {
         if (app.getAttribute('data-test-script-state') === 'running' && window.__ranAt === null)
             window.__ranAt = performance.now();
+        if (app.getAttribute('data-test-script-state') === 'notRunning' && window.__ranAt !== null)
+            window.__idleAt = performance.now();
     });
     window.__watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
@@ -203,9 +206,10 @@ def _step_button(page, where: str):
     return page.locator(f'{scope} [data-testid="stNumberInputStepDown"]').first if up.is_disabled() else up
 
 
-def click_times(page, url: str, where: list[str], clicks: int) -> list[float]:
+def click_times(page, url: str, where: list[str], clicks: int) -> list[tuple[str, float, float, float, float]]:
     """Milliseconds from each click to drawn (see DRAWN_AFTER_CLICK), ``clicks`` clicks spread
-    over the ``where`` widgets in turn; the first visit and one click per widget warm up first."""
+    over the ``where`` widgets in turn; the first visit and one click per widget warm up first.
+    Each click gives (widget, total, click to run start, run start to run end, run end to drawn)."""
     page.goto(url)
     page.wait_for_selector(DONE, state="attached")
     page.wait_for_function(DRAWN_AFTER_CLICK.replace("window.__ranAt === null || ", ""), polling="raf")
@@ -216,10 +220,23 @@ def click_times(page, url: str, where: list[str], clicks: int) -> list[float]:
         t0 = page.evaluate("() => performance.now()")
         button.click()
         done = page.wait_for_function(DRAWN_AFTER_CLICK, polling="raf", timeout=120_000).json_value()
+        ran, idle = page.evaluate("() => [window.__ranAt, window.__idleAt]")
         page.wait_for_timeout(150)  # a person's next click is never within the same frame
         if i >= len(where):
-            times.append(done - t0)
+            idle = idle or done
+            times.append((where[i % len(where)], done - t0, ran - t0, idle - ran, done - idle))
     return times
+
+
+def _summary(times: list[tuple]) -> dict:
+    total, to_run, run, draw = (list(x) for x in zip(*(t[1:] for t in times)))
+    by_widget = {w: round(statistics.median([t[1] for t in times if t[0] == w]), 1) for w in dict.fromkeys(
+        t[0] for t in times)}
+    return {"p50": round(_percentile(total, 50), 1), "p95": round(_percentile(total, 95), 1), "n": len(total),
+            # the median click: until the server starts the run, the run (script and deltas), and
+            # drawing after the run has ended; and the median per widget (main area, sidebar)
+            "median_parts_ms": [round(statistics.median(x), 1) for x in (to_run, run, draw)],
+            "p50_by_widget": by_widget}
 
 
 def _percentile(xs: list[float], q: float) -> float:
@@ -228,26 +245,36 @@ def _percentile(xs: list[float], q: float) -> float:
     return float(np.percentile(xs, q))
 
 
-def bench_clicks(browser, env: dict, clicks: int, pages: dict | None = None) -> dict:
-    """click_ms: per page, p50 and p95 from click to drawn in headless Chromium (1280×720)."""
-    server = Server(PROJECT / "dashboard.py", env)
+def bench_clicks(browser, env: dict, clicks: int, pages: dict | None = None,
+                 compare: Path | None = None) -> dict:
+    """click_ms: per page, p50 and p95 from click to drawn in headless Chromium (1280×720).
+    With ``compare`` (another checkout's folder), the same clicks against its dashboard too, page
+    by page alternating with this one, as ``click_ms_compare`` and the p50 ratios (this / that)."""
+    apps = {"this": PROJECT} | ({"compare": Path(compare).resolve()} if compare else {})
+    servers = {k: Server(d / "dashboard.py", env, cwd=d) for k, d in apps.items()}
+    out: dict = {k: {} for k in apps}
     try:
-        server.wait_healthy()
+        for s in servers.values():
+            s.wait_healthy()
         context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
         page = context.new_page()
         page.set_default_timeout(300_000)
-        out = {}
         for name, (path, where) in (pages or CLICKS).items():
             if path and not any(PROJECT.glob(f"pages/*_{path}.py")):
                 continue
-            times = click_times(page, f"{server.url}/{path}?image=7", where, clicks)
-            out[name] = {"p50": round(_percentile(times, 50), 1), "p95": round(_percentile(times, 95), 1),
-                         "n": len(times)}
-            log(f"  {name}: {out[name]}")
+            for k, server in servers.items():
+                out[k][name] = _summary(click_times(page, f"{server.url}/{path}?image=7", where, clicks))
+                log(f"  {k} {name}: {out[k][name]}")
         context.close()
     finally:
-        server.stop()
-    return {"click_ms": out}
+        for s in servers.values():
+            s.stop()
+    result = {"click_ms": out["this"]}
+    if compare:
+        result["click_ms_compare"] = {"folder": str(apps["compare"]), **out["compare"]}
+        result["click_p50_ratio"] = {n: round(v["p50"] / out["compare"][n]["p50"], 2) for n, v in out["this"].items()
+                                     if n in out["compare"]}
+    return result
 
 
 def bench_throughput(root: str) -> dict:
@@ -377,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--replicas", type=int, default=2, help="replicas behind HAProxy for the classroom figure")
     p.add_argument("--clicks", type=int, default=20, help="clicks per page for click_ms")
     p.add_argument("--only-clicks", action="store_true", help="measure click_ms only (a quick check)")
+    p.add_argument("--compare", metavar="DIR", help="with --only-clicks: also click another checkout's "
+                   "dashboard (e.g. /work/main), alternating page by page, and give the p50 ratios")
+    p.add_argument("--pages", help="with --only-clicks: comma-separated click_ms page names (default: all)")
     p.add_argument("--only-classroom", action="store_true", help="skip every other figure")
     args = p.parse_args(argv)
 
@@ -401,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
                                          args=LAUNCH_ARGS, headless=True)
             try:
-                result.update(bench_clicks(browser, env, args.clicks))
+                chosen = {k: v for k, v in CLICKS.items() if not args.pages or k in args.pages.split(",")}
+                result.update(bench_clicks(browser, env, args.clicks, chosen, args.compare))
             finally:
                 browser.close()
         result["loadavg_1m"] = round(os.getloadavg()[0], 2)

@@ -48,39 +48,57 @@ shape = format_shape(shapes[layer])
 count = maps.shape[0]
 explain(layer_note(ctx.model, layer))
 
-# --- Channel (URL: channel=) ------------------------------------------------------------------
-pick = telling_channel(maps)
-c_sort, c_scale, c_channel = st.columns([2, 2, 1])
-sort = url_widget(c_sort.radio, "Order channels by", options=list(SORTS), key="fm_sort", default=next(iter(SORTS)),
-                  horizontal=True)
-scale = url_widget(c_scale.radio, "Colour scale", options=SCALES, key="fm_scale", default=SCALES[0], horizontal=True,
-                   help="Shared: one scale for all tiles, so strong and weak channels compare. "
-                        "Per channel: every tile stretched to its own 0–1, so weak patterns show.")
-channel = int(url_widget(c_channel.number_input, f"Channel to enlarge (0–{count - 1})", key="fm_channel",
-                         default=pick.channel, valid=lambda c: isinstance(c, int) and 0 <= c < count,
-                         param="channel", parse=parse_int_in(0, count - 1), why=f"{layer} has channels 0–{count - 1}",
-                         min_value=0, max_value=count - 1, step=1))
 
-# --- All channels -----------------------------------------------------------------------------
-view = feature_maps_view(maps, layer, sort, channel, scale == "per channel")
-st.plotly_chart(fit(layer_grid_figure(view, *grid_shape(count))), width="stretch", key="fm_grid")
-explain("Each tile is one channel's map, labelled with its channel number (hover for values).", caption=True)
+@st.fragment
+def channel_views(link_slot) -> None:
+    """Order, scale and the mosaic they change: a click here reruns only this part, not the layer
+    and the image above (python -m bench: click_ms)."""
+    # --- Channel (URL: channel=) --------------------------------------------------------------
+    pick = telling_channel(maps)
+    c_sort, c_scale, c_channel = st.columns([2, 2, 1])
+    sort = url_widget(c_sort.radio, "Order channels by", options=list(SORTS), key="fm_sort", default=next(iter(SORTS)),
+                      horizontal=True)
+    scale = url_widget(c_scale.radio, "Colour scale", options=SCALES, key="fm_scale", default=SCALES[0],
+                       horizontal=True,
+                       help="Shared: one scale for all tiles, so strong and weak channels compare. "
+                            "Per channel: every tile stretched to its own 0–1, so weak patterns show.")
 
-# --- One channel up close ---------------------------------------------------------------------
-st.subheader(f"Channel {channel} of {layer}, beside the input")
-if channel == pick.channel:
-    st.caption(pick.reason)
-atlas_link(layer, channel)
-one = view.one
-for col, fig, key in zip(st.columns(3), channel_figures(view, img.pixels, img.title),
-                         ("fm_input", "fm_channel_map", "fm_overlay")):
-    col.plotly_chart(fit(fig), width="stretch", key=key)
-explain(f"Channel **{channel}**: mean **{float(one.mean()):.3f}**, max **{float(one.max()):.3f}**, "
-        f"min **{float(one.min()):.3f}** — number {view.rank} of {count} by {sort}. "
-        + ("In the middle map red = positive, blue = negative. " if view.signed else "")
-        + f"On the right the map is laid over the image in {OVERLAY_SCALE} colours, strongest = yellow"
-        + (" (negative values count as 0)." if view.signed else "."))
+    # --- All channels (the mosaic does not depend on the enlarged channel) ----------------------
+    mosaic = feature_maps_view(maps, layer, sort, pick.channel, scale == "per channel")
+    st.plotly_chart(fit(layer_grid_figure(mosaic, *grid_shape(count))), width="stretch", key="fm_grid")
+    explain("Each tile is one channel's map, labelled with its channel number (hover for values).", caption=True)
+    one_channel(c_channel, sort, scale, pick, link_slot)
 
-export_button(slide_file_name("feature-maps", img.name, layer, f"channel-{channel}"),
-              partial(feature_maps_slide, view, img.pixels, img.title, slide_footer(ctx, img)), key="export_fm")
-share_link()
+
+@st.fragment
+def one_channel(c_channel, sort: str, scale: str, pick, link_slot) -> None:
+    """The channel number and its close-up: a channel click reruns only this part, so the
+    mosaic above is not sent and drawn again."""
+    channel = int(url_widget(c_channel.number_input, f"Channel to enlarge (0–{count - 1})", key="fm_channel",
+                             default=pick.channel, valid=lambda c: isinstance(c, int) and 0 <= c < count,
+                             param="channel", parse=parse_int_in(0, count - 1),
+                             why=f"{layer} has channels 0–{count - 1}",
+                             min_value=0, max_value=count - 1, step=1))
+    view = feature_maps_view(maps, layer, sort, channel, scale == "per channel")
+
+    # --- One channel up close -----------------------------------------------------------------
+    st.subheader(f"Channel {channel} of {layer}, beside the input")
+    if channel == pick.channel:
+        st.caption(pick.reason)
+    atlas_link(layer, channel)
+    one = view.one
+    for col, fig, key in zip(st.columns(3), channel_figures(view, img.pixels, img.title),
+                             ("fm_input", "fm_channel_map", "fm_overlay")):
+        col.plotly_chart(fit(fig), width="stretch", key=key)
+    explain(f"Channel **{channel}**: mean **{float(one.mean()):.3f}**, max **{float(one.max()):.3f}**, "
+            f"min **{float(one.min()):.3f}** — number {view.rank} of {count} by {sort}. "
+            + ("In the middle map red = positive, blue = negative. " if view.signed else "")
+            + f"On the right the map is laid over the image in {OVERLAY_SCALE} colours, strongest = yellow"
+            + (" (negative values count as 0)." if view.signed else "."))
+
+    export_button(slide_file_name("feature-maps", img.name, layer, f"channel-{channel}"),
+                  partial(feature_maps_slide, view, img.pixels, img.title, slide_footer(ctx, img)), key="export_fm")
+    share_link(link_slot)
+
+
+channel_views(st.sidebar.container())
