@@ -146,11 +146,9 @@ def bench_first_render(browser, env: dict, repeats: int) -> dict:
 def bench_peak_rss(browser, env: dict) -> dict:
     server = Server(PROJECT / "dashboard.py", env)
     server.wait_healthy()
-    from streamlit.source_util import page_icon_and_name
-
     page = browser.new_page()
     page.set_default_timeout(300_000)
-    paths = [""] + [page_icon_and_name(p)[1] for p in sorted((PROJECT / "pages").glob("*.py"))]
+    paths = ["", *_page_paths()]
     for path in paths:
         page.goto(f"{server.url}/{path}?image=7")
         page.wait_for_selector(DONE, state="attached")
@@ -275,6 +273,71 @@ def bench_clicks(browser, env: dict, clicks: int, pages: dict | None = None,
         result["click_p50_ratio"] = {n: round(v["p50"] / out["compare"][n]["p50"], 2) for n, v in out["this"].items()
                                      if n in out["compare"]}
     return result
+
+
+# A first visit is drawn when the page has a heading, the script is idle, nothing is stale and
+# every Plotly chart has its SVG, and that has held for 500 ms (a page may rerun once to adopt its
+# URL values); the time is when that calm began.
+FIRST_DRAWN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    let ok = app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && document.querySelector('[data-testid="stMain"] h1')
+        && !document.querySelector('[data-stale="true"]');
+    if (ok) for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+        if (!c.querySelector('.main-svg')) { ok = false; break; }
+    if (!ok) { window.__calmSince = null; return false; }
+    window.__calmSince = window.__calmSince || performance.now();
+    return performance.now() - window.__calmSince > 500 ? window.__calmSince : false;
+}"""
+
+
+def _page_paths() -> list[str]:
+    from streamlit.source_util import page_icon_and_name
+
+    return [page_icon_and_name(p)[1] for p in sorted((PROJECT / "pages").glob("*.py"))]
+
+
+def _warm_up_seconds(server: Server, timeout: float = 900) -> float:
+    """The background warm-up's own time, from the line it prints in the server's log."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for line in Path(server.log.name).read_text(errors="replace").splitlines():
+            if line.startswith("warm-up: finished in "):
+                return float(line.split()[3])
+        time.sleep(0.5)
+    raise RuntimeError("the warm-up did not finish")
+
+
+def bench_cold_start(browser, env: dict) -> dict:
+    """cold_start_s: an empty cache folder, ``streamlit run`` until the home page has drawn its
+    confusion matrix; warmup_s: the background warm-up's time (it starts with the first page);
+    first_visit_s: then every page's first visit (navigation to drawn, see FIRST_DRAWN);
+    peak_rss_mb_after_warm_up: the server's peak after all that."""
+    with tempfile.TemporaryDirectory() as cache:
+        server = Server(PROJECT / "dashboard.py", {**env, "CIFAR10_CACHE": cache, "CIFAR10_WARMUP": "1"})
+        try:
+            server.wait_healthy()
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.set_default_timeout(600_000)
+            page.goto(server.url)
+            page.wait_for_selector(HOME_DRAWN)
+            cold = time.perf_counter() - server.started
+            warm = _warm_up_seconds(server)
+            visits = {}
+            for path in _page_paths():
+                page.goto("about:blank")
+                t0 = time.perf_counter()
+                page.goto(f"{server.url}/{path}?image=7")
+                calm = page.wait_for_function(FIRST_DRAWN, polling="raf").json_value()
+                # the calm began before now by (now - calm) in the page's own clock
+                visits[path] = round(time.perf_counter() - t0 - (page.evaluate("performance.now()") - calm) / 1000, 2)
+                log(f"  first visit {path}: {visits[path]} s")
+            rss = _peak_rss_mb(server.proc.pid)
+            page.close()
+        finally:
+            server.stop()
+    return {"cold_start_s": round(cold, 2), "warmup_s": round(warm, 1), "first_visit_s": visits,
+            "peak_rss_mb_after_warm_up": round(rss, 1)}
 
 
 def bench_throughput(root: str) -> dict:
@@ -404,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--replicas", type=int, default=2, help="replicas behind HAProxy for the classroom figure")
     p.add_argument("--clicks", type=int, default=20, help="clicks per page for click_ms")
     p.add_argument("--only-clicks", action="store_true", help="measure click_ms only (a quick check)")
+    p.add_argument("--only-cold", action="store_true", help="measure cold_start_s, warmup_s, first visits only")
     p.add_argument("--compare", metavar="DIR", help="with --only-clicks: also click another checkout's "
                    "dashboard (e.g. /work/main), alternating page by page, and give the p50 ratios")
     p.add_argument("--pages", help="with --only-clicks: comma-separated click_ms page names (default: all)")
@@ -424,15 +488,18 @@ def main(argv: list[str] | None = None) -> int:
             result["bench_seconds"] = round(time.perf_counter() - started, 1)
             print(json.dumps(result))
             return 0
-    if args.only_clicks:
+    if args.only_clicks or args.only_cold:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
                                          args=LAUNCH_ARGS, headless=True)
             try:
-                chosen = {k: v for k, v in CLICKS.items() if not args.pages or k in args.pages.split(",")}
-                result.update(bench_clicks(browser, env, args.clicks, chosen, args.compare))
+                if args.only_cold:
+                    result.update(bench_cold_start(browser, env))
+                else:
+                    chosen = {k: v for k, v in CLICKS.items() if not args.pages or k in args.pages.split(",")}
+                    result.update(bench_clicks(browser, env, args.clicks, chosen, args.compare))
             finally:
                 browser.close()
         result["loadavg_1m"] = round(os.getloadavg()[0], 2)
@@ -456,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
             result.update(bench_first_render(browser, env, args.repeats))
             log(f"click to drawn, {args.clicks} clicks per page…")
             result.update(bench_clicks(browser, env, args.clicks))
+            log("cold start, warm-up and first visits (empty cache folder)…")
+            result.update(bench_cold_start(browser, env))
             log("peak memory over every page…")
             result.update(bench_peak_rss(browser, env))
         finally:
