@@ -330,12 +330,31 @@ def warm_up_status(status: WarmUp) -> None:
         line()
 
 
+FAILOVER = ("**You are on another server now.** The server this page was running on stopped, so "
+            "you were moved to another one. What only that server knew is lost: your uploaded photo "
+            "and any setting not in the page's link. The page shows the link's image and settings; "
+            "upload your photo again if you need it.")
+
+
+def failover_notice() -> None:
+    """Behind ``python -m deploy``'s HAProxy: say once per session that the browser was moved from
+    a dead replica to this one. HAProxy sends the replica the browser's stickiness cookie as
+    ``X-Replica-Before`` and the replica's own name as ``X-Replica``; they differ only after a
+    failover. Without the proxy neither header exists and nothing is shown."""
+    headers = st.context.headers
+    before, now = headers.get("X-Replica-Before"), headers.get("X-Replica")
+    if before and now and before != now and not st.session_state.get("_failover_said"):
+        st.session_state["_failover_said"] = True
+        st.warning(FAILOVER, icon="🔁")
+
+
 def load_or_stop(*, need_data: bool = True) -> Context:
     """Load the shared resources, or explain in the page what is missing and stop.
 
     Without a data set, a page that needs one offers to download it (and stops); a page that
     can do without (``need_data=False``) gets a Context whose ``split`` is None."""
     cfg = settings()
+    failover_notice()
     try:
         mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
         card = _card(str(cfg.checkpoint), mtime)
