@@ -32,8 +32,8 @@ log = logging.getLogger("cifar10_explainer")
 def _limit_malloc_arenas(arenas: int = 2) -> None:
     """glibc gives each busy thread its own heap ("arena", up to 8 per core); Streamlit's script
     threads, torch and the warm-up then keep freed memory in many heaps. Two arenas took the
-    server's peak after every page from ~1285 to ~1010 MB (python -m bench, peak_rss_mb), with no
-    measurable slowdown. Same as MALLOC_ARENA_MAX=2, but also for a plain ``streamlit run``."""
+    server's peak after every page from ~1285 to ~1010 MB (python -m bench, peak_rss_mb, same run).
+    Same as MALLOC_ARENA_MAX=2, but also for a plain ``streamlit run``."""
     if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
         return
     try:
@@ -330,30 +330,14 @@ def warm_up_status(status: WarmUp) -> None:
         line()
 
 
-FAILOVER = ("**You are on another server now.** The server this page was running on stopped, so "
-            "you were moved to another one. What only that server knew is lost: your uploaded photo "
-            "and any setting not in the page's link. The page shows the link's image and settings; "
-            "upload your photo again if you need it.")
-
-
-def failover_notice() -> None:
-    """Behind ``python -m deploy``'s HAProxy: say once per session that the browser was moved from
-    a dead replica to this one. HAProxy sends the replica the browser's stickiness cookie as
-    ``X-Replica-Before`` and the replica's own name as ``X-Replica``; they differ only after a
-    failover. Without the proxy neither header exists and nothing is shown."""
-    headers = st.context.headers
-    before, now = headers.get("X-Replica-Before"), headers.get("X-Replica")
-    if before and now and before != now and not st.session_state.get("_failover_said"):
-        st.session_state["_failover_said"] = True
-        st.warning(FAILOVER, icon="🔁")
-
-
 def load_or_stop(*, need_data: bool = True) -> Context:
     """Load the shared resources, or explain in the page what is missing and stop.
 
     Without a data set, a page that needs one offers to download it (and stops); a page that
     can do without (``need_data=False``) gets a Context whose ``split`` is None."""
     cfg = settings()
+    from ui.failover import failover_notice
+
     failover_notice()
     try:
         mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
