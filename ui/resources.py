@@ -323,7 +323,7 @@ def warm_up_status(status: WarmUp) -> None:
         elif status.finished:
             st.caption("✓ Ready: every page's test-set results are computed.")
         else:
-            st.caption(f"⏳ Preparing the pages in the background… {status.done}/{len(status.steps)} "
+            st.caption(f"Preparing the pages in the background… {status.done}/{len(status.steps)} "
                        f"({status.steps[min(status.done, len(status.steps) - 1)]})")
 
     with st.sidebar:
