@@ -51,7 +51,7 @@ def heatmaps_of(sha: str, key: str, class_index: int, _model, _image, _meta):
     return image_heatmaps(_model, to_tensor(_image[None], _meta["mean"], _meta["std"]), class_index)
 
 
-@st.cache_data(max_entries=64, show_spinner="Heat maps for the gallery…")
+@st.cache_data(max_entries=64, show_spinner=False)  # the caller says "Heat maps for the gallery…"
 def thumbnail_maps(sha: str, indices: tuple[int, ...], method: str, _model, _images, _meta):
     """0..1 heat maps of the gallery images, from one batched forward pass."""
     return gallery_heatmaps(_model, _images, _meta["mean"], _meta["std"], method)[0]
@@ -187,8 +187,9 @@ if selection.pages > 1:
     st.columns(4)[0].number_input(tr("Gallery page (1–{pages:,})", pages=selection.pages), min_value=1,
                                   max_value=selection.pages, step=1, key="hm_gallery_page")
 shown = [int(i) for i in preds.indices[selection.positions]]
-maps = dict(zip(shown, thumbnail_maps(sha, tuple(shown), method, ctx.model,
-                                      ctx.split.images[selection.positions], meta)))
+with st.spinner(tr("Heat maps for the gallery…")):
+    maps = dict(zip(shown, thumbnail_maps(sha, tuple(shown), method, ctx.model,
+                                          ctx.split.images[selection.positions], meta)))
 explain(tr("Heat map: {method}, each thumbnail scaled to its own range "
            "(Inferno colours: black = weakest, yellow = strongest). “Show” makes it the current image.",
            method=method_labels[method]), caption=True)

@@ -388,7 +388,7 @@ class HandoutPage:
 
 
 def handout_pdf(title: str, pages: Sequence[HandoutPage], footer: str = "",
-                size: tuple[int, int] = SLIDE_SIZE) -> bytes:
+                size: tuple[int, int] = SLIDE_SIZE, lang: str = "en") -> bytes:
     """The deck as one PDF: a page per slide, "N / K" and its title at the top, the slide's picture
     (if any) and its notes as text below, the ``footer`` at the bottom (matplotlib's PdfPages)."""
     from matplotlib.backends.backend_pdf import PdfPages
@@ -419,12 +419,14 @@ def handout_pdf(title: str, pages: Sequence[HandoutPage], footer: str = "",
                 if part.strip() and budget > 0:
                     paragraphs.append(_wrap(" ".join(part.split()), width * text_w, TEXT_PX, budget))
                     budget -= paragraphs[-1].count("\n") + 2
-            fig.text(left, 0.80, "\n\n".join(paragraphs) or "(no notes)", fontsize=_pt(TEXT_PX), va="top",
-                     linespacing=1.3)
+            fig.text(left, 0.80, "\n\n".join(paragraphs) or translate("(no notes)", lang), fontsize=_pt(TEXT_PX),
+                     va="top", linespacing=1.3)
             if footer:
                 fig.text(0.03, 0.02, _wrap(footer, width * 0.94, TEXT_PX * 0.7, 1), fontsize=_pt(TEXT_PX * 0.7),
                          color="#333333")
-            for t in fig.findobj(Text):  # every text literally
+            register_fonts()
+            for t in fig.findobj(Text):  # every text literally, in the slides' fonts (Hangul and "−")
                 t.set_parse_math(False)
+                t.set_fontfamily(FONTS)
             pdf.savefig(fig)
     return buf.getvalue()

@@ -239,3 +239,21 @@ def test_the_handout_is_a_pdf_page_per_slide_with_its_notes():
         assert not missing, (number, missing[:5])
     with pytest.raises(ValueError):
         handout_pdf("empty", [])
+
+
+def test_a_korean_handout_has_every_glyph_and_the_minus_sign():
+    """The handout in Korean: Hangul from NanumGothic, Latin text and "−" from DejaVu Sans, and not
+    one missing-glyph warning (matplotlib warns "Glyph … missing from font(s)")."""
+    import warnings
+
+    from data.deck import load_default_deck
+
+    deck = load_default_deck()
+    pages = [HandoutPage(s.title_in("ko"), s.page, s.notes_in("ko") + " −3.5", None) for s in deck.slides[:3]]
+    pages.append(HandoutPage("빈 노트", "Lecture", "", None))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pdf = handout_pdf(deck.title_in("ko"), pages, "모델 −1", lang="ko")
+    assert pdf[:5] == b"%PDF-"
+    assert not [w for w in caught if "missing from font" in str(w.message)], [str(w.message) for w in caught]
+    assert any(any("\uac00" <= ch <= "\ud7a3" for ch in s.title_in("ko")) for s in deck.slides[:3])  # Hangul was drawn

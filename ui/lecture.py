@@ -349,4 +349,4 @@ def handout(deck: Deck, language: str = "en", footer: str = "") -> bytes:
         settings = " · ".join(f"{k} {v}" for k, v in slide.state.items())
         pages.append(HandoutPage(slide.title_in(language), f"{slide.page}{' · ' + settings if settings else ''}",
                                  slide.notes_in(language), picture))
-    return handout_pdf(deck.title_in(language) or tr("Lecture"), pages, footer)
+    return handout_pdf(deck.title_in(language) or tr("Lecture"), pages, footer, lang=language)

@@ -13,7 +13,9 @@ import argparse
 import logging
 import os
 import sys
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -21,12 +23,29 @@ import streamlit as st
 
 from data.cifar10 import CifarSplit, DatasetError, DatasetNotFound, load_split, resolve_root
 from data.files import cache_dir
-from locales import translate
+from locales import known, translate
 from model.card import DEFAULT_CHECKPOINT, CheckpointCard, CheckpointError, read_card, write_card
 from ui.text import code, literal
 
 log = logging.getLogger("cifar10_explainer")
 
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives each busy thread its own heap ("arena", up to 8 per core); Streamlit's script
+    threads, torch and the warm-up then keep freed memory in many heaps. Two arenas took the
+    server's peak after every page from ~1285 to ~1010 MB (python -m bench, peak_rss_mb, same run).
+    Same as MALLOC_ARENA_MAX=2, but also for a plain ``streamlit run``."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
+        pass
+
+
+_limit_malloc_arenas()
 
 SHOWN_SKIPPED = 5  # unusable data-set files listed by name in the warning
 _YES = ("1", "true", "yes", "on")
@@ -50,7 +69,7 @@ def settings() -> Settings:
     return Settings(Path(checkpoint).expanduser(), resolve_root(args.data), download)
 
 
-@st.cache_resource(show_spinner="Loading the trained network…")
+@st.cache_resource(show_spinner=False)  # the callers say "Loading the trained network…"
 def _checkpoint(path: str, mtime_ns: int):
     from model.checkpoint import load_checkpoint
 
@@ -64,7 +83,8 @@ def _card(path: str, mtime_ns: int) -> CheckpointCard:
     card = read_card(path, cache_dir())
     if card is not None:
         return card
-    ckpt = _checkpoint(path, mtime_ns)  # raises CheckpointError for a bad file
+    with st.spinner(i18n.tr("Loading the trained network…")):
+        ckpt = _checkpoint(path, mtime_ns)  # raises CheckpointError for a bad file
     from explain.home import architecture_table
 
     return write_card(ckpt.path, ckpt.sha256, ckpt.meta, architecture_table(ckpt.model), cache_dir())
@@ -89,9 +109,14 @@ def import_torch_in_background() -> None:
     threading.Thread(target=work, name="import-torch", daemon=True).start()
 
 
-@st.cache_resource(show_spinner="Reading the CIFAR-10 test images…")
+@st.cache_resource(show_spinner=False)  # load_or_stop says "Reading the CIFAR-10 test images…"
 def _test_split(root: str) -> CifarSplit:
     return load_split(root, "test")
+
+
+# The background warm-up and a page's first visit compute the same test-set results into the same
+# disk caches: one at a time, so whoever comes second reads the other's files instead of computing.
+_TESTSET_LOCK = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
@@ -101,11 +126,12 @@ def _predictions(sha: str, root: str, _ctx: Context, _split: CifarSplit):
     bar = st.progress(0.0, text=i18n.tr("Classifying the 10,000 test images (once per checkpoint)…"))
     language = i18n.lang()
     try:
-        return predictions(lambda: _ctx.model, _split.images, _split.labels, _split.indices,
-                           _ctx.card.meta, sha, cache_dir(),
-                           progress=lambda done, total: bar.progress(
-                               done / total, text=translate("Classifying test images: {done:,}/{total:,}", language,
-                                                             done=done, total=total)))
+        with _TESTSET_LOCK:
+            return predictions(lambda: _ctx.model, _split.images, _split.labels, _split.indices,
+                               _ctx.card.meta, sha, cache_dir(),
+                               progress=lambda done, total: bar.progress(
+                                   done / total, text=translate("Classifying test images: {done:,}/{total:,}",
+                                                                language, done=done, total=total)))
     finally:
         bar.empty()
 
@@ -117,11 +143,12 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarS
     bar = st.progress(0.0, text=i18n.tr("Scoring {layer} channels on every test image (once)…", layer=layer))
     language = i18n.lang()
     try:
-        return cached_channel_scores(_checkpoint.model, _split.images, _split.labels, _checkpoint.meta,
-                                     layer, sha, cache_dir(),
-                                     progress=lambda d, t: bar.progress(
-                                         d / t, text=translate("Scoring {layer}: {d:,}/{t:,}", language, layer=layer,
-                                                               d=d, t=t)))
+        with _TESTSET_LOCK:  # after a running warm-up pass this reads its file
+            return cached_channel_scores(_checkpoint.model, _split.images, _split.labels, _checkpoint.meta,
+                                         layer, sha, cache_dir(),
+                                         progress=lambda d, t: bar.progress(
+                                             d / t, text=translate("Scoring {layer}: {d:,}/{t:,}", language,
+                                                                   layer=layer, d=d, t=t)))
     finally:
         bar.empty()
 
@@ -150,7 +177,7 @@ def _maximised(sha: str, layer: str, _checkpoint):
         bar.empty()
 
 
-@st.cache_data(max_entries=64, show_spinner="Running the image through the network…")
+@st.cache_data(max_entries=64, show_spinner=False)  # Context.activations_of says what it does
 def _activations(sha: str, root: str, key: str, _pixels, _ctx: Context) -> dict:
     """Every layer's C×H×W output for one 32×32 image (keyed on checkpoint, data set, image key)."""
     from explain.feature_maps import image_activations
@@ -183,7 +210,8 @@ class Context:
 
     @cached_property  # writes past the frozen dataclass, once per Context (one per script run)
     def checkpoint(self):
-        return _checkpoint(str(self.card.path), self.checkpoint_mtime_ns)
+        with st.spinner(i18n.tr("Loading the trained network…")):  # in the session's language
+            return _checkpoint(str(self.card.path), self.checkpoint_mtime_ns)
 
     @property
     def model(self):
@@ -199,7 +227,9 @@ class Context:
     def activations_of(self, key: str, pixels) -> dict:
         """{layer name: C×H×W numpy array} for uint8 32×32×3 ``pixels``, cached under ``key``
         (a test image's "test-<index>" or an upload's key: the same key must mean the same pixels)."""
-        return _activations(self.card.sha256, str(self.settings.data_root), key, pixels, self)
+        with st.spinner(i18n.tr("Running the image through the network…")):
+            self.checkpoint  # noqa: B018 - loaded here, not inside the cached function below
+            return _activations(self.card.sha256, str(self.settings.data_root), key, pixels, self)
 
     def probabilities_of(self, key: str, pixels, test_index: int | None = None):
         """Class probabilities for one image: a test image's come from the test-set predictions
@@ -228,12 +258,100 @@ class Context:
                          self.split)
 
 
+WARMUP_ENV = "CIFAR10_WARMUP"  # "0" turns the background warm-up off (the test suite does)
+
+
+@dataclass
+class WarmUp:
+    """Progress of the background warm-up (one per server process), read by every sidebar."""
+
+    steps: tuple[str, ...] = (known("test-set predictions"), known("channel scores of every layer"))
+    done: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    seconds: float | None = None  # set when it has finished
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.seconds is not None
+
+
+def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, checkpoint: str,
+            mtime_ns: int, cache: Path) -> None:
+    """Compute, into the disk caches the pages read, what a page's first visit would wait for:
+    the test-set predictions (home, gallery, heat maps) and every map layer's channel scores
+    (semantic map, channel atlas; one pass over the test set for all layers)."""
+    from explain.testset import predictions, warm_channel_scores
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # pages first
+    except (AttributeError, OSError):
+        pass
+
+    def model():
+        return _checkpoint(checkpoint, mtime_ns).model
+
+    try:
+        with _TESTSET_LOCK:
+            predictions(model, split.images, split.labels, split.indices, card.meta, sha, cache)
+        status.done = 1
+        from explain.activations import map_layers
+
+        names = [info.name for info in map_layers(model())]
+        with _TESTSET_LOCK:
+            warm_channel_scores(model, split.images, split.labels, card.meta, names, sha, cache)
+        status.done = 2
+    except Exception as exc:  # the pages compute what they need themselves, and say why if they fail
+        log.exception("background warm-up failed")
+        status.error = str(exc) or type(exc).__name__
+    finally:
+        status.seconds = time.perf_counter() - status.started
+        print(f"warm-up: finished in {status.seconds:.1f} s" + (f" ({status.error})" if status.error else ""),
+              file=sys.stderr, flush=True)  # python -m bench reads this line (warmup_s)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up(sha: str, root: str, cache: str, checkpoint: str, mtime_ns: int, _card: CheckpointCard,
+             _split: CifarSplit) -> WarmUp:
+    """Start the warm-up once per server process (and checkpoint, data set, cache folder)."""
+    status = WarmUp()
+    threading.Thread(target=warm_up, args=(status, sha, _card, _split, checkpoint, mtime_ns, Path(cache)),
+                     name="warm-up", daemon=True).start()
+    return status
+
+
+def warm_up_status(status: WarmUp) -> None:
+    """The sidebar's line about the warm-up: "Preparing … 1/2" (updated every 2 s) until it has
+    finished, then nothing on the next page; an error is said once, in a line."""
+    if status.finished and not status.error:
+        return
+    language = i18n.lang()  # read once, outside the fragment's reruns
+
+    @st.fragment(run_every=None if status.finished else 2)
+    def line() -> None:
+        if status.error:
+            st.caption(translate("Background preparation stopped ({why}); each page computes what it needs on its "
+                                 "first visit.", language, why=literal(status.error)))
+        elif status.finished:
+            st.caption(translate("✓ Ready: every page's test-set results are computed.", language))
+        else:
+            step = translate(status.steps[min(status.done, len(status.steps) - 1)], language)
+            st.caption(translate("Preparing the pages in the background… {done}/{steps} ({step})", language,
+                                 done=status.done, steps=len(status.steps), step=step))
+
+    with st.sidebar:
+        line()
+
+
 def load_or_stop(*, need_data: bool = True) -> Context:
     """Load the shared resources, or explain in the page what is missing and stop.
 
     Without a data set, a page that needs one offers to download it (and stops); a page that
     can do without (``need_data=False``) gets a Context whose ``split`` is None."""
     cfg = settings()
+    from ui.failover import failover_notice
+
+    failover_notice()
     try:
         mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
         card = _card(str(cfg.checkpoint), mtime)
@@ -243,7 +361,8 @@ def load_or_stop(*, need_data: bool = True) -> Context:
                    "`streamlit run dashboard.py -- --checkpoint PATH` or set `CIFAR10_CHECKPOINT`."))
         st.stop()
     try:
-        split = _test_split(str(cfg.data_root))
+        with st.spinner(i18n.tr("Reading the CIFAR-10 test images…")):
+            split = _test_split(str(cfg.data_root))
     except DatasetError as exc:
         if not need_data:
             st.sidebar.info(i18n.tr("No CIFAR-10 test images yet: the home page offers to download them. This page "
@@ -279,6 +398,9 @@ def load_or_stop(*, need_data: bool = True) -> Context:
         st.warning(i18n.tr("**The data set has no usable test image of class {classes}**, so its accuracy cannot be "
                       "measured. Put its images in the data set's folder {folder} (one folder per class) and "
                       "restart the dashboard.", classes=literal(", ".join(empty)), folder=code(f"test/{empty[0]}/")))
+    if os.environ.get(WARMUP_ENV, "1").strip().lower() not in ("0", "false", "no", "off"):
+        warm_up_status(_warm_up(card.sha256, str(cfg.data_root), str(cache_dir()), str(cfg.checkpoint), mtime,
+                                card, split))
     return Context(card, split, cfg, mtime)
 
 
