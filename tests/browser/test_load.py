@@ -83,7 +83,7 @@ async def _clean(page, where: str) -> None:
 
 def _image_box(page):
     return page.locator('[data-testid="stSidebar"] [data-testid="stNumberInput"]').filter(
-        has_text="Test image #").locator("input")
+        has_text="Test image #").first.locator("input")  # not "Compare with test image #" below it
 
 
 async def _own_image(page, image: int, label: str, where: str) -> None:
