@@ -179,8 +179,8 @@ def _list_files(split_dir: Path) -> tuple[list[tuple[int, Path]], str]:
             key.update(f"{label}|{entry.name}|{stamp}\n".encode())
             files.append((label, class_dir / entry.name))
     if not files:
-        raise DatasetError(f"{split_dir} has class folders but no .png or .jpg images. "
-                           + str(_how_to_fix(split_dir.parent)))
+        raise DatasetError(Phrase("{folder} has class folders but no .png or .jpg images. {fix}", folder=split_dir,
+                                  fix=_how_to_fix(split_dir.parent)))
     return files, key.hexdigest()[:16]
 
 
@@ -235,8 +235,8 @@ def _load_image_folder(root: Path, split: str, *, use_cache: bool) -> CifarSplit
         labels.append(label)
         indices.append(int(path.stem) if numeric else i)
     if not images:
-        raise DatasetError(f"None of the {len(files)} image files in {split_dir} could be used "
-                           f"(first: {skipped[0]}). " + str(_how_to_fix(root)))
+        raise DatasetError(Phrase("None of the {n} image files in {folder} could be used (first: {first}). {fix}",
+                                  n=len(files), folder=split_dir, first=skipped[0], fix=_how_to_fix(root)))
 
     order = np.argsort(np.asarray(indices), kind="stable")
     split_data = CifarSplit(

@@ -51,7 +51,7 @@ class UploadedImage:
     size: tuple[int, int]         # (width, height) of the photo as uploaded (after EXIF rotation)
     sha256: str                   # of the uploaded bytes
     format: str                   # PNG, JPEG, WebP or GIF
-    notes: tuple[str, ...] = field(default=())  # what was done to it, e.g. the first GIF frame used
+    notes: tuple[Phrase, ...] = field(default=())  # what was done to it, e.g. the first GIF frame used
 
     @property
     def key(self) -> str:
@@ -161,7 +161,7 @@ def decode_upload(data: bytes, name: str) -> UploadedImage:
     # Phone JPEGs (MPO) also hold several frames, but the first is the photo: no note for them.
     if fmt in ("GIF", "WebP", "PNG") and getattr(image, "is_animated", False):
         image.seek(0)
-        notes.append(f"animated {fmt}: the first frame is used")
+        notes.append(Phrase("animated {format}: the first frame is used", format=fmt))
     width, height = image.size
     try:
         if image.getexif().get(ORIENTATION) in (5, 6, 7, 8):  # turned by a quarter: sides swap
@@ -188,7 +188,7 @@ def decode_upload(data: bytes, name: str) -> UploadedImage:
         raise UploadError(Phrase("The colours of this image cannot be read ({why}); save it as an ordinary RGB PNG "
                                  "or JPEG and upload that.", why=_reason(exc))) from None
     if had_alpha:
-        notes.append("transparent parts shown on white")
+        notes.append(Phrase("transparent parts shown on white"))
     return UploadedImage(pixels=network_view(rgb), original=display_copy(rgb),
                          name=safe_name(name), size=(width, height), sha256=hashlib.sha256(data).hexdigest(),
                          format=fmt, notes=tuple(notes))

@@ -106,38 +106,41 @@ def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
                                      "one with: python -m model.train", path=path, format=repr(FORMAT)))
     meta, state = blob.get("meta"), blob.get("state_dict")
     if not isinstance(meta, dict) or not isinstance(state, dict):
-        raise CheckpointError(f"{path} lacks its metadata or weights")
+        raise CheckpointError(Phrase("{path} lacks its metadata or weights", path=path))
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
-        raise CheckpointError(f"{path} metadata lacks {', '.join(missing)}")
+        raise CheckpointError(Phrase("{path} metadata lacks {keys}", path=path, keys=", ".join(missing)))
     if meta["architecture"] != ARCHITECTURE:
-        raise CheckpointError(
-            f"{path} holds architecture {meta['architecture']!r}; this dashboard explains {ARCHITECTURE!r}"
-        )
+        raise CheckpointError(Phrase("{path} holds architecture {found}; this dashboard explains {expected}",
+                                     path=path, found=repr(meta["architecture"]), expected=repr(ARCHITECTURE)))
     classes = meta["classes"]
     if (not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes)
             or len(classes) < 2):
-        raise CheckpointError(f"{path} metadata has no valid class list")
+        raise CheckpointError(Phrase("{path} metadata has no valid class list", path=path))
     if len(set(classes)) != len(classes):
-        raise CheckpointError(f"{path} metadata lists a class twice: {', '.join(classes)}")
+        raise CheckpointError(Phrase("{path} metadata lists a class twice: {classes}", path=path,
+                                     classes=", ".join(classes)))
     for key in ("mean", "std"):
         v = meta[key]
         if (not isinstance(v, (list, tuple)) or len(v) != 3
                 or not all(isinstance(x, (int, float)) and math.isfinite(x) for x in v)):
-            raise CheckpointError(f"{path} metadata {key!r} must be three numbers (R, G, B), "
-                                  f"not {_short(v)}")
+            raise CheckpointError(Phrase("{path} metadata {key} must be three numbers (R, G, B), not {value}",
+                                         path=path, key=repr(key), value=_short(v)))
     if any(x <= 0 for x in meta["std"]):
-        raise CheckpointError(f"{path} metadata 'std' must be positive, not {meta['std']!r}")
+        raise CheckpointError(Phrase("{path} metadata 'std' must be positive, not {value}", path=path,
+                                     value=repr(meta["std"])))
 
     outputs = state.get("classifier.weight")
     if isinstance(outputs, torch.Tensor) and outputs.dim() == 2 and outputs.shape[0] != len(classes):
-        raise CheckpointError(f"{path} weights do not fit its metadata: the metadata lists {len(classes)} "
-                              f"classes but the classifier has {outputs.shape[0]} outputs")
+        raise CheckpointError(Phrase("{path} weights do not fit its metadata: the metadata lists {n} classes but "
+                                     "the classifier has {outputs} outputs", path=path, n=len(classes),
+                                     outputs=outputs.shape[0]))
     model = build_model(num_classes=len(classes))
     misfit = _misfit(model.state_dict(), state)
     if misfit:
-        raise CheckpointError(f"{path} weights do not fit {ARCHITECTURE} with {len(classes)} classes: "
-                              f"{misfit}; the file was saved from a different network")
+        raise CheckpointError(Phrase("{path} weights do not fit {architecture} with {n} classes: {misfit}; the file "
+                                     "was saved from a different network", path=path, architecture=ARCHITECTURE,
+                                     n=len(classes), misfit=misfit))
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError, ValueError) as exc:  # pragma: no cover - _misfit catches these
@@ -147,7 +150,8 @@ def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
             f"{path} weights do not fit {ARCHITECTURE} with {len(classes)} classes ({detail})"
         ) from None
     if not all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point()):
-        raise CheckpointError(f"{path} weights contain NaN or infinite values (training diverged?)")
+        raise CheckpointError(Phrase("{path} weights contain NaN or infinite values (training diverged?)",
+                                     path=path))
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)

@@ -17,6 +17,7 @@ import unicodedata
 from pathlib import Path
 
 from data.files import atomic_write
+from locales import Phrase
 
 MAX_NAME_LENGTH = 40
 
@@ -141,18 +142,18 @@ def load_names(path: str | os.PathLike) -> dict[str, dict[str, str]]:
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise NamesFileError(f"could not read channel names from {path} ({_short(exc)}); "
-                             f"{_fix(path)}") from None
+        raise NamesFileError(Phrase("could not read channel names from {path} ({why}); {fix}", path=path,
+                                    why=_short(exc), fix=_fix(path))) from None
     try:
         return _parse(raw)
     except (ValueError, json.JSONDecodeError) as exc:
-        raise NamesFileError(f"channel names file {path} is corrupt ({_short(exc)}); "
-                             f"{_fix(path)}") from None
+        raise NamesFileError(Phrase("channel names file {path} is corrupt ({why}); {fix}", path=path,
+                                    why=_short(exc), fix=_fix(path))) from None
 
 
-def _fix(path: Path) -> str:
-    return (f"saving a name starts a new file and keeps this one beside it, renamed to "
-            f"{path.name}.corrupt-TIME")
+def _fix(path: Path) -> Phrase:
+    return Phrase("saving a name starts a new file and keeps this one beside it, renamed to {name}.corrupt-TIME",
+                  name=path.name)
 
 
 def _short(exc: Exception, limit: int = 120) -> str:

@@ -67,3 +67,24 @@ def test_each_page_has_its_maths_and_rendering_modules_named_like_it():
         roots = {f"{n.module}" for n in ast.walk(ast.parse((PROJECT / page).read_text(encoding="utf-8")))
                  if isinstance(n, ast.ImportFrom) and n.module}
         assert f"render.{view}" in roots, f"{page} takes its figures from render/{view}.py"
+
+
+def test_every_module_imports_on_its_own():
+    """Each module imports first in a fresh interpreter: no import cycle that only works when
+    another module happens to be imported before it (ui.state ↔ ui.i18n once did)."""
+    import subprocess
+    import sys
+
+    modules = sorted(".".join(p.relative_to(PROJECT).with_suffix("").parts)
+                     for package in ("ui", "render", "explain", "model", "data", "locales")
+                     for p in (PROJECT / package).glob("*.py") if p.name != "__init__.py")
+    script = ("import importlib, subprocess, sys\n"
+              "bad = []\n"
+              "for m in sys.argv[1:]:\n"
+              "    r = subprocess.run([sys.executable, '-c', 'import ' + m], capture_output=True, text=True)\n"
+              "    if r.returncode:\n"
+              "        bad.append((m, r.stderr.strip().splitlines()[-1:]))\n"
+              "print(bad)\n")
+    out = subprocess.run([sys.executable, "-c", script, *modules], capture_output=True, text=True, cwd=PROJECT,
+                         timeout=600)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -21,7 +21,7 @@ from model.names import (
     starter_path,
     stored_name,
 )
-from ui.i18n import lang, tr
+from ui.i18n import lang, said, tr
 from ui.resources import Context
 from ui.text import literal
 
@@ -34,7 +34,7 @@ def load_channel_names(ctx: Context) -> dict[str, dict[str, str]]:
     try:
         names = load_names(names_file)
     except NamesFileError as exc:
-        st.warning(tr("Channel names are not shown: {error}", error=literal(exc)))
+        st.warning(tr("Channel names are not shown: {error}", error=literal(said(exc))))
         return {}
     return names_in(names, *starter_names(ctx.card.path, lang())) if lang() != DEFAULT else names
 
@@ -46,7 +46,7 @@ def load_concept_names(ctx: Context, layer: str, k: int) -> dict[int, str]:
     try:
         names = load_names(concept_file)
     except NamesFileError as exc:
-        st.warning(tr("Concept names are not shown: {error}", error=literal(exc)))
+        st.warning(tr("Concept names are not shown: {error}", error=literal(said(exc))))
         return {}
     return {int(j): name for j, name in names.get(concept_key(ctx.card.sha256, layer, k), {}).items()}
 

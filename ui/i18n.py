@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from locales import DEFAULT, LANGS, NAMES, class_name, known, message_in, parse_lang, translate
-from ui.state import adopt_url_value, drop_url, write_url
+from ui import state  # a module, not its names: ui.state imports this module too
 
 LANG_KEY = "_lang"          # the session's language
 SWITCH_KEY = "lang_switch"  # the sidebar widget
@@ -45,7 +45,7 @@ def lang() -> str:
     serve_web_font()  # before any Hangul reaches the browser (the switch itself shows 한국어)
     if LANG_KEY not in st.session_state:
         st.session_state[LANG_KEY] = browser_lang()
-    adopt_url_value("lang", LANG_KEY, parse_lang, WHY)
+    state.adopt_url_value("lang", LANG_KEY, parse_lang, WHY)
     return st.session_state[LANG_KEY]
 
 
@@ -83,9 +83,9 @@ def language_switch() -> str:
     st.sidebar.segmented_control("한국어 / English", LANGS[::-1], key=SWITCH_KEY, format_func=NAMES.get,
                                  on_change=switched, label_visibility="collapsed")
     if current == DEFAULT and browser_lang() == DEFAULT:
-        drop_url("lang")
+        state.drop_url("lang")
     else:
-        write_url(lang=current)
+        state.write_url(lang=current)
     if current == "ko":
         st.html(NAV_CSS_KO)
     return current

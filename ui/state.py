@@ -323,7 +323,7 @@ def image_sidebar(ctx: Context) -> CurrentImage:
                   caption=i18n.tr("As the network sees it: centre square, 32×32 pixels"))
         bar.markdown(current.verdict(ctx.classes, probabilities))
         for note in up.notes:
-            bar.caption(i18n.tr("Note: {note}.", note=i18n.tr(note)))
+            bar.caption(i18n.tr("Note: {note}.", note=note.in_lang(i18n.lang())))
         bar.caption(i18n.tr("Your photo stays in this browser session: it is not saved, and links to this page "
                             "cannot include it (the link's `image={index}` opens test image #{index}).", index=index))
     else:
