@@ -27,7 +27,7 @@ import streamlit as st
 
 from data.deck import HOME_NAMES, PLAYER_PARAMS, Deck, DeckError, Slide, load_default_deck
 from locales import known
-from ui.i18n import lang, tr
+from ui.i18n import lang, said, tr
 from ui.present import PLAYING_KEY, SLIDE_PICTURES_KEY, presenting
 from ui.state import SLIDE_SCOPED, drop_url
 
@@ -107,11 +107,11 @@ def page_of(slide: Slide) -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _default_deck(mtime_ns: int) -> Deck | str:
+def _default_deck(mtime_ns: int) -> Deck | DeckError:
     try:
         return load_default_deck()
     except DeckError as exc:
-        return str(exc)
+        return exc  # shared by every session: translated where it is shown
 
 
 def default_deck() -> Deck | str:
@@ -122,7 +122,8 @@ def default_deck() -> Deck | str:
         mtime = DEFAULT_DECK.stat().st_mtime_ns
     except OSError:
         mtime = 0
-    return _default_deck(mtime)
+    shipped = _default_deck(mtime)
+    return said(shipped) if isinstance(shipped, DeckError) else shipped
 
 
 def current_deck() -> Deck | None:
