@@ -29,12 +29,21 @@ from explain.shapes import (
     stacked_3x3,
     what_a_position_sees,
 )
-from render.common import bar_figure
+from render.common import bar_figure, panel_figure, wrap
 from render.convolution import grid_figure
-from render.shapes import pooling_slide
+from render.shapes import pooling_slide, shape_flow_figure
 from render.slide import footer_text
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, tuck_away
+from ui.present import (
+    explain,
+    export_button,
+    figure_row,
+    fit,
+    presentation_toggle,
+    presenting,
+    share_link,
+    tuck_away,
+)
 from ui.resources import load_or_stop
 from ui.state import url_part, url_widget
 from ui.text import literal
@@ -106,6 +115,8 @@ def kept(widget, label: str, key: str, **kwargs):
     return url_widget(widget, label, key=key, default=DEFAULTS[key], **kwargs)
 
 
+flow = st.container()  # presenting: the drawn shapes first, the numbers tucked away under them
+numbers = tuck_away("The numbers", when=part == 0, icon=":material/tune:")
 kept(st.selectbox, "Example from the lecture", "sh_preset", options=list(PRESETS), on_change=_apply_preset,
      help="Fills in every number below; change any of them afterwards.")
 preset = PRESETS[st.session_state["sh_preset"]]
@@ -139,8 +150,11 @@ except ShapeError as e:
     results = None
     st.error(f"These sizes do not work. {literal(e)} Change the numbers above, or pick an example from the list.")
 
+numbers.close()
 if results:
     final = results[-1]
+    stages = [("input", shape)] + [(f"layer {i}", r.output_shape) for i, r in enumerate(results, start=1)]
+    flow.plotly_chart(fit(shape_flow_figure(stages)), width="stretch", key="sh_flow")
     m = st.columns(4)
     m[0].metric("Input", format_shape(shape))
     m[1].metric("Output", format_shape(final.output_shape))
@@ -171,7 +185,12 @@ panels = [("Input 2×4×4", POOL_EXAMPLE), ("2×2 max pooling → 2×2×2", pool
           ("2×2 average pooling → 2×2×2", pooled.average),
           ("Global average pooling → 2×1×1", pooled.global_average[:, None, None])]
 top = float(POOL_EXAMPLE.max())
-for j, (col, (title, maps)) in enumerate(zip(st.columns(4), panels)):
+if presenting():  # one figure: a row per channel, a column per stage, one cell size throughout
+    grid_rows = [[grid_figure(maps[ch], (wrap(title, 15) + "<br>" if ch == 0 else "") + f"channel {ch + 1}",
+                              limit=top, signed=False) for title, maps in panels]
+                 for ch in range(POOL_EXAMPLE.shape[0])]
+    figure_row(panel_figure(grid_rows, [4, 2, 2, 2], gap=0.05, row_gap=0.1), "sh_pool_grid", ratio=1.7)
+for j, (col, (title, maps)) in enumerate(zip(st.columns(4), panels) if not presenting() else ()):
     col.markdown(f"**{title}**")
     for ch in range(maps.shape[0]):
         side = maps.shape[1]
@@ -205,13 +224,17 @@ tucked.close()
 # --- 4. Architectures -----------------------------------------------------------------------
 st.header("4. Architectures from the lecture")
 infos = _reference_architectures() + [describe("This network", ctx.model, "3×32×32")]
-_table([{k: v for k, v in row.items() if k != "note" or not presenting()} for row in architecture_rows(infos)],
-       ("parameters",))
+chart, table = (st.container(), st.container())  # presenting: the chart first, the table below it
+if not presenting():
+    table, chart = chart, table
+with table:
+    _table([{k: v for k, v in row.items() if k != "note" or not presenting()} for row in architecture_rows(infos)],
+           ("parameters",))
 explain("Counted on the models themselves, built without weights (nothing downloaded): LeNet-5 as it is "
         "usually rebuilt today and torchvision's AlexNet, VGG-16 and GoogLeNet. Where that is not the network "
         "of the paper, the paper's network is counted too (“original network”). GoogLeNet is shown without "
-        "and with its two auxiliary classifiers, which are only used in training.", caption=True)
-st.plotly_chart(fit(bar_figure([i.name for i in infos], [i.parameters for i in infos],
+        "and with its two auxiliary classifiers, which are only used in training.", caption=True, container=table)
+chart.plotly_chart(fit(bar_figure([i.name for i in infos], [i.parameters for i in infos],
                                "Parameters (log scale)", "network", "parameters", height=460)
                     .update_yaxes(type="log", dtick=1)), width="stretch", key="sh_architectures")
 

@@ -348,46 +348,60 @@ def row_figure(figures: list[go.Figure], widths: list[float] | None = None, heig
     its own panel (``bars="last"``: only the last panel's, for panels on one shared scale). Square
     panels are kept square and pushed to the top of the row, under their titles, so a row taller
     than needed leaves its spare room below, not between title and plot."""
-    n = len(figures)
+    return panel_figure([figures], widths, height, gap, bars)
+
+
+def panel_figure(rows: list[list[go.Figure]], widths: list[float] | None = None, height: int = 420,
+                 gap: float = 0.02, bars: str = "all", row_gap: float = 0.16) -> go.Figure:
+    """Rows of panels as one figure (see :func:`row_figure`, its one-row case): every row has the same
+    number of panels and ``widths``; ``row_gap`` (share of the height) holds the titles of the rows
+    below the first."""
+    n = len(rows[0])
     widths = list(widths or [1.0] * n)
-    bars = [any(getattr(t, "showscale", None) is not False and getattr(t, "colorbar", None) is not None
-                and t.type == "heatmap" for t in fig.data) for fig in figures]
+    bars_of = [any(getattr(t, "showscale", None) is not False and getattr(t, "colorbar", None) is not None
+                   and t.type == "heatmap" for t in fig.data) for fig in rows[0]]
     if bars == "last":
-        bars = [False] * (n - 1) + bars[-1:]
-    room = 1.0 - gap * (n - 1) - BAR_ROOM * sum(bars)
-    unit = room / sum(widths)
+        bars_of = [False] * (n - 1) + bars_of[-1:]
+    unit = (1.0 - gap * (n - 1) - BAR_ROOM * sum(bars_of)) / sum(widths)
+    band = (1.0 - row_gap * (len(rows) - 1)) / len(rows)
     data, shapes, annotations = [], [], []
-    layout: dict = {"font": figures[0].layout.font.to_plotly_json(), "height": height, "plot_bgcolor": "white",
+    layout: dict = {"font": rows[0][0].layout.font.to_plotly_json(), "height": height, "plot_bgcolor": "white",
                     "showlegend": False}
-    left, top = 0.0, 0
-    for i, (fig, share, bar) in enumerate(zip(figures, widths, bars), start=1):
-        right = left + share * unit
-        x, y = ("x", "y") if i == 1 else (f"x{i}", f"y{i}")
-        xaxis = fig.layout.xaxis.to_plotly_json()
-        yaxis = fig.layout.yaxis.to_plotly_json()
-        xaxis.update(domain=[left, right], anchor=y, constrain="domain", constraintoward="center")
-        yaxis.update(domain=[0.0, 1.0], anchor=x, constrain="domain", constraintoward="top")
-        if yaxis.get("scaleanchor"):
-            yaxis["scaleanchor"] = x
-        layout["xaxis" if i == 1 else f"xaxis{i}"] = xaxis
-        layout["yaxis" if i == 1 else f"yaxis{i}"] = yaxis
-        for trace in fig.data:
-            t = trace.to_plotly_json()
-            t.update(xaxis=x, yaxis=y)
-            if t.get("type") == "heatmap" and not bar:
-                t["showscale"] = False
-            elif t.get("type") == "heatmap" and t.get("showscale") is not False and "colorbar" in t:
-                t["colorbar"] = dict(t["colorbar"], x=right + 0.005, xanchor="left", thickness=14, len=0.8,
-                                     y=0.5)
-            data.append(t)
-        for shape in fig.layout.shapes:
-            shapes.append(dict(shape.to_plotly_json(), xref=x, yref=y))
-        title = fig.layout.title
-        if title.text:
-            font = title.font.to_plotly_json() or TITLE_FONT
-            annotations.append(dict(text=title.text, x=(left + right) / 2, y=1.0, xref="paper", yref="paper",
-                                    xanchor="center", yanchor="bottom", showarrow=False, font=font, yshift=8))
-        top = max(top, fig.layout.margin.t or 0)
-        left = right + gap + (BAR_ROOM if bar else 0.0)
+    i, top = 0, 0
+    for r, figures in enumerate(rows):
+        upper = 1.0 - r * (band + row_gap)
+        left = 0.0
+        for fig, share, bar in zip(figures, widths, bars_of):
+            i += 1
+            right = left + share * unit
+            x, y = ("x", "y") if i == 1 else (f"x{i}", f"y{i}")
+            xaxis = fig.layout.xaxis.to_plotly_json()
+            yaxis = fig.layout.yaxis.to_plotly_json()
+            xaxis.update(domain=[left, right], anchor=y, constrain="domain", constraintoward="center")
+            yaxis.update(domain=[max(0.0, upper - band), upper], anchor=x, constrain="domain",
+                         constraintoward="top")
+            if yaxis.get("scaleanchor"):
+                yaxis["scaleanchor"] = x
+            layout["xaxis" if i == 1 else f"xaxis{i}"] = xaxis
+            layout["yaxis" if i == 1 else f"yaxis{i}"] = yaxis
+            for trace in fig.data:
+                t = trace.to_plotly_json()
+                t.update(xaxis=x, yaxis=y)
+                if t.get("type") == "heatmap" and not bar:
+                    t["showscale"] = False
+                elif t.get("type") == "heatmap" and t.get("showscale") is not False and "colorbar" in t:
+                    t["colorbar"] = dict(t["colorbar"], x=right + 0.005, xanchor="left", thickness=14,
+                                         len=0.8 * band, y=upper - band / 2)
+                data.append(t)
+            for shape in fig.layout.shapes:
+                shapes.append(dict(shape.to_plotly_json(), xref=x, yref=y))
+            title = fig.layout.title
+            if title.text:
+                font = title.font.to_plotly_json() or TITLE_FONT
+                annotations.append(dict(text=title.text, x=(left + right) / 2, y=upper, xref="paper",
+                                        yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
+                                        font=font, yshift=8))
+            top = max(top, fig.layout.margin.t or 0, title_top(title.text or "") if r == 0 else 0)
+            left = right + gap + (BAR_ROOM if bar else 0.0)
     layout.update(shapes=shapes, annotations=annotations, margin=dict(l=10, r=10, t=top, b=10))
     return go.Figure(dict(data=data, layout=layout), _validate=False)
