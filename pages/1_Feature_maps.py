@@ -11,6 +11,7 @@ from explain.feature_maps import (
     grid_shape,
     layer_label,
     layer_note,
+    screen_grid,
     telling_channel,
 )
 from locales import known
@@ -20,7 +21,17 @@ from render.slide import slide_file_name
 from ui.i18n import lang, tr, translator
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_links
-from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer, tuck_away
+from ui.present import (
+    explain,
+    export_button,
+    fill_screen,
+    fit,
+    presentation_toggle,
+    presenting,
+    share_link,
+    slide_footer,
+    tuck_away,
+)
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 
@@ -70,7 +81,11 @@ controls.close()
 
 # --- All channels -----------------------------------------------------------------------------
 view = feature_maps_view(maps, layer, sort, channel, scale == "per channel")
-st.plotly_chart(fit(layer_grid_figure(view, *grid_shape(count), lang=lang())), width="stretch", key="fm_grid")
+if presenting():  # tiles as large as the screen allows: fewer columns, the figure's height set by the browser
+    columns, ratio = screen_grid(count)
+    fill_screen(layer_grid_figure(view, columns, 420, lang=lang()), "fm_grid", ratio=ratio)
+else:
+    st.plotly_chart(fit(layer_grid_figure(view, *grid_shape(count), lang=lang())), width="stretch", key="fm_grid")
 explain(tr("Each tile is one channel's map, labelled with its channel number (hover for values)."), caption=True)
 with st.expander(tr("Every channel of {layer} in the channel atlas", layer=layer), expanded=False):
     atlas_links(layer, view.order.tolist())

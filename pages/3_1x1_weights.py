@@ -31,7 +31,7 @@ from ui.lecture import lecture_bar
 from ui.present import (
     explain,
     export_button,
-    figure_row,
+    fill_screen,
     fit,
     presentation_toggle,
     presenting,
@@ -88,7 +88,7 @@ explain("Each **row** is one output map's filter: one weight per input map. Red 
 matrices = [weight_matrix_figure(weight_matrix(convs[name]), name, channel if name == layer else None)
             for name in names]
 if presenting():  # one figure across the screen: two square matrices as large as its width allows
-    figure_row(row_figure(matrices, gap=0.12), "ob_matrices", ratio=1.9)
+    fill_screen(row_figure(matrices, gap=0.12), "ob_matrices", ratio=1.9)
 for col, name, fig in zip(st.columns(len(names)) if not presenting() else (), names, matrices):
     col.plotly_chart(fit(fig), width="stretch", key=f"ob_matrix_{name}")
 

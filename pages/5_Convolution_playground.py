@@ -43,7 +43,7 @@ from ui.lecture import lecture_bar
 from ui.present import (
     explain,
     export_button,
-    figure_row,
+    fill_screen,
     fit,
     presentation_toggle,
     presenting,
@@ -175,7 +175,7 @@ figures = toy_figures(toy, lang())
 widths = [1.3, 1, 1, 1.2]
 with lower:
     if presenting():
-        figure_row(row_figure(list(figures.values()), widths, height=420), "cv_toy_row", ratio=2.3)
+        fill_screen(row_figure(list(figures.values()), widths, height=420), "cv_toy_row", ratio=2.3)
     else:
         for col, (key, fig) in zip(st.columns(widths), figures.items()):
             col.plotly_chart(fit(fig), width="stretch", key=key)
@@ -267,7 +267,7 @@ else:
                    k=k, source=literal(source), h=h, w=w, padding=padding, stride=stride, oh=oh, ow=ow))
     for number, row in enumerate(rows):
         if presenting():  # one figure per row; the three channel maps share one scale and one bar
-            figure_row(row_figure(list(row.values()), bars="last" if number else "all"), f"cv_photo_row_{number}",
+            fill_screen(row_figure(list(row.values()), bars="last" if number else "all"), f"cv_photo_row_{number}",
                        ratio=2.6)
             continue
         for col, (key, fig) in zip(st.columns(3), row.items()):
@@ -316,7 +316,7 @@ pair = (photo_figure(network_image, tr("The image (32×32)")),
         photo_figure(shuffled, tr("Its pixels shuffled<br>(one fixed order for every image)")))
 with fc_figure:
     if presenting():
-        figure_row(row_figure(list(pair), gap=0.06), "cv_fc_row", ratio=2.0)
+        fill_screen(row_figure(list(pair), gap=0.06), "cv_fc_row", ratio=2.0)
     else:
         for col, fig, key in zip(st.columns(2), pair, ("cv_fc_image", "cv_fc_shuffled")):
             col.plotly_chart(fit(fig), width="stretch", key=key)

@@ -37,7 +37,7 @@ from ui.lecture import lecture_bar
 from ui.present import (
     explain,
     export_button,
-    figure_row,
+    fill_screen,
     fit,
     presentation_toggle,
     presenting,
@@ -189,7 +189,7 @@ if presenting():  # one figure: a row per channel, a column per stage, one cell 
     grid_rows = [[grid_figure(maps[ch], (wrap(title, 15) + "<br>" if ch == 0 else "") + f"channel {ch + 1}",
                               limit=top, signed=False) for title, maps in panels]
                  for ch in range(POOL_EXAMPLE.shape[0])]
-    figure_row(panel_figure(grid_rows, [4, 2, 2, 2], gap=0.05, row_gap=0.1), "sh_pool_grid", ratio=1.7)
+    fill_screen(panel_figure(grid_rows, [4, 2, 2, 2], gap=0.05, row_gap=0.1), "sh_pool_grid", ratio=1.7)
 for j, (col, (title, maps)) in enumerate(zip(st.columns(4), panels) if not presenting() else ()):
     col.markdown(f"**{title}**")
     for ch in range(maps.shape[0]):

@@ -181,15 +181,15 @@ class _Tucked:
             self._box = None
 
 
-def figure_row(fig, key: str, ratio: float) -> None:
-    """A combined figure (:func:`render.common.row_figure`) across the whole width, ``ratio`` = width /
-    height, at most as tall as the screen below the slide's heading: in presentation mode the slide's
-    main figure, sized by the browser at any resolution (Plotly's own height is in pixels)."""
+def fill_screen(fig, key: str, ratio: float) -> None:
+    """``fig`` (e.g. a combined row, :func:`render.common.row_figure`) across the whole width,
+    ``ratio`` = width / height, at most as tall as the screen below the slide's heading: in
+    presentation mode the slide's main figure, sized by the browser at any resolution (Plotly's own
+    height is in pixels). Not enlarged by :func:`fit`: it already spans the screen, and its panel
+    titles must fit their share of it at 1280 px."""
     # Our own constant CSS (key and ratio come from the page's code, never from the user).
     st.html(f"<style>.st-key-{key} {{ aspect-ratio: {ratio:.3f}; max-height: calc(100vh - 5rem); "
             "min-height: 320px; }}</style>")
-    # Not enlarged by fit(): the row is already the width of the screen, and its panel titles must fit
-    # their share of it at 1280 px.
     st.plotly_chart(fig, width="stretch", height="stretch", key=key)
 
 
