@@ -212,3 +212,17 @@ def test_every_tile_links_to_its_channels_atlas_page(app):
     assert atlas.selectbox(key="ch_layer").value == "block3.relu3"
     assert atlas.number_input(key="ch_channel").value == int(links[57][0])
     assert atlas.session_state["current_image"] == 12
+
+
+def test_presenting_sizes_the_grid_by_the_screen(page_env, acts_of):
+    """present=1 on block 2 (64 channels): 12 tiles a row, one per channel, in channel order, the
+    figure's height left to the browser (the CSS aspect ratio 12 / (6 + 1.3))."""
+    at = make_app(PAGE)
+    at.query_params.update(present="1", layer="block2.relu3")
+    at.run()
+    assert not at.exception
+    grid = charts(at)["fm_grid"]
+    assert [int(a["text"]) for a in grid["layout"]["annotations"]] == list(range(64))
+    corners = {(a["x"], a["y"]) for a in grid["layout"]["annotations"]}
+    assert len({x for x, _ in corners}) == 12 and len({y for _, y in corners}) == 6
+    assert any("aspect-ratio: 1.644" in h.proto.body for h in at.get("html"))
