@@ -16,14 +16,16 @@ LINEAR_UP_TO = 256  # the bars' value axis is linear up to here, logarithmic bey
 DIMENSIONS = {"C": known("C (channels)"), "H": known("H (height)"), "W": known("W (width)")}
 
 
-def pooling_slide(panels: Sequence[tuple[str, np.ndarray]], limit: float, footer: str) -> bytes:
+def pooling_slide(panels: Sequence[tuple[str, np.ndarray]], limit: float, footer: str,
+                  lang: str = "en") -> bytes:
     """The lecture's pooling example: each stage (title, C×H×W maps) as its channels side by side,
     values written in the cells, one colour scale 0..``limit`` for all."""
     return slide_png(
-        "Pooling keeps the channels: max, average and global average pooling",
-        [GridPanel(title, np.asarray(maps, np.float32), [f"channel {c + 1}" for c in range(len(maps))],
-                   "value", cmap="Blues", columns=1, vmin=0.0, vmax=float(limit), titled=True, cell_text=True,
-                   weight=1.0) for title, maps in panels],
+        translate("Pooling keeps the channels: max, average and global average pooling", lang),
+        [GridPanel(title, np.asarray(maps, np.float32),
+                   [translate("channel {number}", lang, number=c + 1) for c in range(len(maps))],
+                   translate("value", lang), cmap="Blues", columns=1, vmin=0.0, vmax=float(limit), titled=True,
+                   cell_text=True, weight=1.0) for title, maps in panels],
         footer)
 
 

@@ -25,6 +25,7 @@ from tests.test_present import page_app
 HANGUL = re.compile("[가-힣]")
 # Pages whose every text goes through the catalog. The others are still English (README, 한국어).
 TRANSLATED = ["dashboard.py", "pages/7_Lecture.py", "pages/5_Convolution_playground.py", "pages/1_Feature_maps.py",
+              "pages/6_Shapes_and_parameters.py",
               "pages/4_Prediction_heatmaps.py"]
 # Catalog entries whose Korean is the English (names).
 SAME_IN_KOREAN: set[str] = set()

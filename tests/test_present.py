@@ -203,8 +203,9 @@ def test_presenting_enlarges_the_pages_figures(page_env):
     for present in ("0", "1"):
         at = page_app("pages/1_Feature_maps.py", image="3", present=present).run()
         specs = {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-        heights[present] = specs["fm_grid"]["layout"]["height"]
-        fonts = specs["fm_grid"]["layout"]["font"]["size"]
+        # The channel up close (the grid above it is sized by the browser when presenting: fill_screen).
+        heights[present] = specs["fm_channel_map"]["layout"]["height"]
+        fonts = specs["fm_channel_map"]["layout"]["font"]["size"]
     assert heights["1"] == round(1.4 * heights["0"])
     assert fonts == round(1.4 * 18)
 

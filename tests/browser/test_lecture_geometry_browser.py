@@ -33,14 +33,10 @@ BAR = ".st-key-lecture_bar"
 TABLE = PROJECT / "artifacts" / "lecture_geometry.md"
 SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 MEASURED: dict[str, dict[int, dict]] = {}
-# Not done yet (issue 12): slides whose pages still put controls or explanations above their figure
-# in presentation mode, or draw it too small. Their geometry problems are printed, not failed on;
-# an exception or horizontal scrolling still fails. A listed slide that passes fails the test, so
-# the list only shrinks.
-PLAYGROUND = {1, 2, 3, 4, 5, 6, 8}   # Convolution playground: three or four figures in a row
-SHAPES = {7, 9, 18}                  # Shapes and parameters: a calculator without a figure, small grids
-KNOWN_SHORT = {"1280x720": PLAYGROUND | SHAPES | {10},  # 10: 1×1 weights, 32 %
-               "1920x1080": PLAYGROUND | {7, 9, 12}}    # 12: block 2's grid, 32 % (a fixed height)
+# Slides excused from the geometry rules (printed, not failed on; an exception or horizontal
+# scrolling still fails). Empty since issue 12's last part; a listed slide that passes fails the
+# test, so the list can only shrink.
+KNOWN_SHORT: dict[str, set[int]] = {"1280x720": set(), "1920x1080": set()}
 HARD = ("an exception", "horizontal scrolling")  # never excused
 
 # One measurement of the slide on screen (the main area scrolled to its top).
