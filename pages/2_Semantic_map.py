@@ -25,7 +25,17 @@ from render.slide import slide_file_name
 from ui.channel_names import load_channel_names, load_concept_names, save_channel_name, save_concept_name
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_url
-from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
+from ui.present import (
+    explain,
+    export_button,
+    fill_screen,
+    fit,
+    presentation_toggle,
+    presenting,
+    share_link,
+    slide_footer,
+    tuck_away,
+)
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
 
@@ -73,6 +83,7 @@ def save_concept_name_typed(layer: str, k: int, concept: int) -> None:
 
 
 # --- Layer (URL: layer=), colours (URL: top=) and opacity -------------------------------------
+controls = tuck_away("Layer, colours, opacity")
 c_layer, c_top, c_opacity = st.columns([3, 2, 2])
 layer = url_widget(c_layer.selectbox, "Layer (block · layer — output N×C×H×W)", options=names_list, key="sm_layer",
                    default=DEFAULT_LAYER, valid=names_list.__contains__, param="layer",
@@ -85,6 +96,7 @@ top_n = int(url_widget(c_top.slider, "Channels in colour (most frequent winners)
                        help="The other winners share one grey: fewer colours read more easily."))
 opacity = url_widget(c_opacity.slider, "Colour opacity over the image", key="sm_opacity",
                      default=DEFAULT_OPACITY, min_value=0.0, max_value=1.0, step=0.05)
+controls.close()
 maps = acts[layer]
 count = maps.shape[0]
 view = semantic_view(maps, layer, all_names, top_n)
@@ -92,12 +104,15 @@ result, named = view.argmax, view.names
 scores = ctx.channel_scores(layer)
 
 # --- The map and its legend -----------------------------------------------------------------
-# At 1280×720 presenting (sidebar open, 22 px text) the legend needs half the width to show its
-# image strip, and a shorter figure keeps the square map from floating in blank space.
-c_map, c_legend = st.columns([1, 1] if presenting() else [5, 4])
+# Presenting: the map takes 3/5 of the width (a third of a 1280×720 screen), its height set by the
+# browser from the screen (fill_screen); the legend, with a narrower name column, the rest.
+c_map, c_legend = st.columns([3, 2] if presenting() else [5, 4])
 h, w = result.channel.shape
-c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=400 if presenting() else 580)),
-                   width="stretch", key="sm_map")
+with c_map:
+    if presenting():
+        fill_screen(fit(semantic_map_figure(image, view, opacity, height=400)), "sm_map", ratio=0.9)
+    else:
+        st.plotly_chart(semantic_map_figure(image, view, opacity, height=580), width="stretch", key="sm_map")
 top_channel, top_share = view.top
 explain(f"{img.name.capitalize()}: {len(result.shares)} of the {count} channels win at least one position; "
         f"channel {top_channel} wins the most ({top_share:.0%}). The {len(view.shown)} most frequent winners "
@@ -117,8 +132,8 @@ with c_legend:
                      "atlas": st.column_config.LinkColumn(
                          "ch.", display_text=r"channel=(\d+)", width=48,
                          help="Click a channel to open its page in the channel atlas"),
-                     "label": st.column_config.TextColumn("name", width=160 if presenting() else None),
-                     "share": st.column_config.NumberColumn("won", format="percent", width=72,
+                     "label": st.column_config.TextColumn("name", width=72 if presenting() else None),
+                     "share": st.column_config.NumberColumn("won", format="percent", width=76,
                                                             help="Share of this map's positions"),
                      "top test images": st.column_config.ImageColumn(
                          "top test images", width=105,
