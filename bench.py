@@ -146,11 +146,9 @@ def bench_first_render(browser, env: dict, repeats: int) -> dict:
 def bench_peak_rss(browser, env: dict) -> dict:
     server = Server(PROJECT / "dashboard.py", env)
     server.wait_healthy()
-    from streamlit.source_util import page_icon_and_name
-
     page = browser.new_page()
     page.set_default_timeout(300_000)
-    paths = [""] + [page_icon_and_name(p)[1] for p in sorted((PROJECT / "pages").glob("*.py"))]
+    paths = ["", *_page_paths()]
     for path in paths:
         page.goto(f"{server.url}/{path}?image=7")
         page.wait_for_selector(DONE, state="attached")
@@ -160,6 +158,186 @@ def bench_peak_rss(browser, env: dict) -> dict:
     page.close()
     server.stop()
     return {"peak_rss_mb": round(rss, 1), "pages_visited": len(paths)}
+
+
+# Click to drawn: a MutationObserver notes when the script state turns "running" after the click;
+# the click is drawn once the state is "notRunning" again, no element is stale and every Plotly
+# chart has its SVG (checked on every animation frame, so the figure is within ~16 ms).
+WATCH = """() => {
+    window.__ranAt = null;
+    window.__idleAt = null;
+    if (window.__watch) return;
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__watch = new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running' && window.__ranAt === null)
+            window.__ranAt = performance.now();
+        if (app.getAttribute('data-test-script-state') === 'notRunning' && window.__ranAt !== null)
+            window.__idleAt = performance.now();
+    });
+    window.__watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+DRAWN_AFTER_CLICK = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (window.__ranAt === null || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (document.querySelector('[data-stale="true"]')) return false;
+    for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+        if (!c.querySelector('.main-svg')) return false;
+    return performance.now();
+}"""
+# Per page: the widgets a student clicks most, as step-up buttons of number inputs (sidebar =
+# "Test image #", main = the page's own number: channel, page of the gallery). Each click is one
+# step; at the end of a range the benchmark steps down instead.
+CLICKS = {
+    "home": ("", ["sidebar"]),
+    "feature_maps": ("Feature_maps", ["main", "sidebar"]),
+    "semantic_map": ("Semantic_map", ["sidebar"]),
+    "1x1_weights": ("1x1_weights", ["main", "sidebar"]),
+    "prediction_heatmaps": ("Prediction_heatmaps", ["sidebar"]),
+    "convolution_playground": ("Convolution_playground", ["sidebar"]),
+    "channel": ("Channel", ["main", "sidebar"]),
+}
+
+
+def _step_button(page, where: str):
+    scope = '[data-testid="stSidebar"]' if where == "sidebar" else '[data-testid="stMain"]'
+    up = page.locator(f'{scope} [data-testid="stNumberInputStepUp"]').first
+    return page.locator(f'{scope} [data-testid="stNumberInputStepDown"]').first if up.is_disabled() else up
+
+
+def click_times(page, url: str, where: list[str], clicks: int) -> list[tuple[str, float, float, float, float]]:
+    """Milliseconds from each click to drawn (see DRAWN_AFTER_CLICK), ``clicks`` clicks spread
+    over the ``where`` widgets in turn; the first visit and one click per widget warm up first.
+    Each click gives (widget, total, click to run start, run start to run end, run end to drawn)."""
+    page.goto(url)
+    page.wait_for_selector(DONE, state="attached")
+    page.wait_for_function(DRAWN_AFTER_CLICK.replace("window.__ranAt === null || ", ""), polling="raf")
+    times = []
+    for i in range(clicks + len(where)):
+        button = _step_button(page, where[i % len(where)])
+        page.evaluate(WATCH)
+        t0 = page.evaluate("() => performance.now()")
+        button.click()
+        done = page.wait_for_function(DRAWN_AFTER_CLICK, polling="raf", timeout=120_000).json_value()
+        ran, idle = page.evaluate("() => [window.__ranAt, window.__idleAt]")
+        page.wait_for_timeout(150)  # a person's next click is never within the same frame
+        if i >= len(where):
+            idle = idle or done
+            times.append((where[i % len(where)], done - t0, ran - t0, idle - ran, done - idle))
+    return times
+
+
+def _summary(times: list[tuple]) -> dict:
+    total, to_run, run, draw = (list(x) for x in zip(*(t[1:] for t in times)))
+    by_widget = {w: round(statistics.median([t[1] for t in times if t[0] == w]), 1) for w in dict.fromkeys(
+        t[0] for t in times)}
+    return {"p50": round(_percentile(total, 50), 1), "p95": round(_percentile(total, 95), 1), "n": len(total),
+            # the median click: until the server starts the run, the run (script and deltas), and
+            # drawing after the run has ended; and the median per widget (main area, sidebar)
+            "median_parts_ms": [round(statistics.median(x), 1) for x in (to_run, run, draw)],
+            "p50_by_widget": by_widget}
+
+
+def _percentile(xs: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(xs, q))
+
+
+def bench_clicks(browser, env: dict, clicks: int, pages: dict | None = None,
+                 compare: Path | None = None) -> dict:
+    """click_ms: per page, p50 and p95 from click to drawn in headless Chromium (1280×720).
+    With ``compare`` (another checkout's folder), the same clicks against its dashboard too, page
+    by page alternating with this one, as ``click_ms_compare`` and the p50 ratios (this / that)."""
+    apps = {"this": PROJECT} | ({"compare": Path(compare).resolve()} if compare else {})
+    servers = {k: Server(d / "dashboard.py", env, cwd=d) for k, d in apps.items()}
+    out: dict = {k: {} for k in apps}
+    try:
+        for s in servers.values():
+            s.wait_healthy()
+        context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+        page = context.new_page()
+        page.set_default_timeout(300_000)
+        for name, (path, where) in (pages or CLICKS).items():
+            if path and not any(PROJECT.glob(f"pages/*_{path}.py")):
+                continue
+            for k, server in servers.items():
+                out[k][name] = _summary(click_times(page, f"{server.url}/{path}?image=7", where, clicks))
+                log(f"  {k} {name}: {out[k][name]}")
+        context.close()
+    finally:
+        for s in servers.values():
+            s.stop()
+    result = {"click_ms": out["this"]}
+    if compare:
+        result["click_ms_compare"] = {"folder": str(apps["compare"]), **out["compare"]}
+        result["click_p50_ratio"] = {n: round(v["p50"] / out["compare"][n]["p50"], 2) for n, v in out["this"].items()
+                                     if n in out["compare"]}
+    return result
+
+
+# A first visit is drawn when the page has a heading, the script is idle, nothing is stale and
+# every Plotly chart has its SVG, and that has held for 500 ms (a page may rerun once to adopt its
+# URL values); the time is when that calm began.
+FIRST_DRAWN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    let ok = app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && document.querySelector('[data-testid="stMain"] h1')
+        && !document.querySelector('[data-stale="true"]');
+    if (ok) for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+        if (!c.querySelector('.main-svg')) { ok = false; break; }
+    if (!ok) { window.__calmSince = null; return false; }
+    window.__calmSince = window.__calmSince || performance.now();
+    return performance.now() - window.__calmSince > 500 ? window.__calmSince : false;
+}"""
+
+
+def _page_paths() -> list[str]:
+    from streamlit.source_util import page_icon_and_name
+
+    return [page_icon_and_name(p)[1] for p in sorted((PROJECT / "pages").glob("*.py"))]
+
+
+def _warm_up_seconds(server: Server, timeout: float = 900) -> float:
+    """The background warm-up's own time, from the line it prints in the server's log."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for line in Path(server.log.name).read_text(errors="replace").splitlines():
+            if line.startswith("warm-up: finished in "):
+                return float(line.split()[3])
+        time.sleep(0.5)
+    raise RuntimeError("the warm-up did not finish")
+
+
+def bench_cold_start(browser, env: dict) -> dict:
+    """cold_start_s: an empty cache folder, ``streamlit run`` until the home page has drawn its
+    confusion matrix; warmup_s: the background warm-up's time (it starts with the first page);
+    first_visit_s: then every page's first visit (navigation to drawn, see FIRST_DRAWN);
+    peak_rss_mb_after_warm_up: the server's peak after all that."""
+    with tempfile.TemporaryDirectory() as cache:
+        server = Server(PROJECT / "dashboard.py", {**env, "CIFAR10_CACHE": cache, "CIFAR10_WARMUP": "1"})
+        try:
+            server.wait_healthy()
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.set_default_timeout(600_000)
+            page.goto(server.url)
+            page.wait_for_selector(HOME_DRAWN)
+            cold = time.perf_counter() - server.started
+            warm = _warm_up_seconds(server)
+            visits = {}
+            for path in _page_paths():
+                page.goto("about:blank")
+                t0 = time.perf_counter()
+                page.goto(f"{server.url}/{path}?image=7")
+                calm = page.wait_for_function(FIRST_DRAWN, polling="raf").json_value()
+                # the calm began before now by (now - calm) in the page's own clock
+                visits[path] = round(time.perf_counter() - t0 - (page.evaluate("performance.now()") - calm) / 1000, 2)
+                log(f"  first visit {path}: {visits[path]} s")
+            rss = _peak_rss_mb(server.proc.pid)
+            page.close()
+        finally:
+            server.stop()
+    return {"cold_start_s": round(cold, 2), "warmup_s": round(warm, 1), "first_visit_s": visits,
+            "peak_rss_mb_after_warm_up": round(rss, 1)}
 
 
 def bench_throughput(root: str) -> dict:
@@ -304,6 +482,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="also run the class of N students (loadgen) through HAProxy; 0 (default) skips it")
     p.add_argument("--within", type=float, default=10, help="the class arrives within this many seconds")
     p.add_argument("--replicas", type=int, default=2, help="replicas behind HAProxy for the classroom figure")
+    p.add_argument("--clicks", type=int, default=20, help="clicks per page for click_ms")
+    p.add_argument("--only-clicks", action="store_true", help="measure click_ms only (a quick check)")
+    p.add_argument("--only-cold", action="store_true", help="measure cold_start_s, warmup_s, first visits only")
+    p.add_argument("--compare", metavar="DIR", help="with --only-clicks: also click another checkout's "
+                   "dashboard (e.g. /work/main), alternating page by page, and give the p50 ratios")
+    p.add_argument("--pages", help="with --only-clicks: comma-separated click_ms page names (default: all)")
     p.add_argument("--only-classroom", action="store_true", help="skip every other figure")
     p.add_argument("--maximise", nargs="+", metavar="LAYER",
                    help="only time the maximising inputs of every channel of these layers (channel atlas)")
@@ -326,6 +510,24 @@ def main(argv: list[str] | None = None) -> int:
             result["bench_seconds"] = round(time.perf_counter() - started, 1)
             print(json.dumps(result))
             return 0
+    if args.only_clicks or args.only_cold:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+                                         args=LAUNCH_ARGS, headless=True)
+            try:
+                if args.only_cold:
+                    result.update(bench_cold_start(browser, env))
+                else:
+                    chosen = {k: v for k, v in CLICKS.items() if not args.pages or k in args.pages.split(",")}
+                    result.update(bench_clicks(browser, env, args.clicks, chosen, args.compare))
+            finally:
+                browser.close()
+        result["loadavg_1m"] = round(os.getloadavg()[0], 2)
+        result["bench_seconds"] = round(time.perf_counter() - started, 1)
+        print(json.dumps(result))
+        return 0
     log("test-set throughput and cache reload…")
     result.update(bench_throughput(root))
     log("interaction medians (AppTest)…")
@@ -341,6 +543,10 @@ def main(argv: list[str] | None = None) -> int:
             _, warm = _render_time(browser, PROJECT / "dashboard.py", env, HOME_DRAWN)
             warm.stop()
             result.update(bench_first_render(browser, env, args.repeats))
+            log(f"click to drawn, {args.clicks} clicks per page…")
+            result.update(bench_clicks(browser, env, args.clicks))
+            log("cold start, warm-up and first visits (empty cache folder)…")
+            result.update(bench_cold_start(browser, env))
             log("peak memory over every page…")
             result.update(bench_peak_rss(browser, env))
         finally:

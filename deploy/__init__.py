@@ -28,7 +28,8 @@ HAPROXY = os.environ.get("HAPROXY", shutil.which("haproxy") or "/usr/sbin/haprox
 def haproxy_config(port: int, replica_ports: list[int], host: str = "127.0.0.1") -> str:
     servers = "\n".join(f"    server r{i} 127.0.0.1:{p} check cookie r{i}"
                         for i, p in enumerate(replica_ports, 1))
-    return Template(TEMPLATE.read_text()).substitute(bind=f"{host}:{port}", servers=servers)
+    probes = "\n".join(f"    server r{i} 127.0.0.1:{p} check" for i, p in enumerate(replica_ports, 1))
+    return Template(TEMPLATE.read_text()).substitute(bind=f"{host}:{port}", servers=servers, probe_servers=probes)
 
 
 def free_port_block(n: int) -> int:

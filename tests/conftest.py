@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
+# No background warm-up (ui.resources) in the tests' AppTests and servers unless a test asks for
+# it: it would compute over the whole test set beside every test. tests/test_warm_up.py turns it on.
+os.environ.setdefault("CIFAR10_WARMUP", "0")
 CHECKPOINT = PROJECT / "model" / "checkpoint.pt"
 
 

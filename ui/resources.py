@@ -13,7 +13,9 @@ import argparse
 import logging
 import os
 import sys
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -26,6 +28,23 @@ from ui.text import code, literal
 
 log = logging.getLogger("cifar10_explainer")
 
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives each busy thread its own heap ("arena", up to 8 per core); Streamlit's script
+    threads, torch and the warm-up then keep freed memory in many heaps. Two arenas took the
+    server's peak after every page from ~1285 to ~1010 MB (python -m bench, peak_rss_mb, same run).
+    Same as MALLOC_ARENA_MAX=2, but also for a plain ``streamlit run``."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
+        pass
+
+
+_limit_malloc_arenas()
 
 SHOWN_SKIPPED = 5  # unusable data-set files listed by name in the warning
 _YES = ("1", "true", "yes", "on")
@@ -93,16 +112,22 @@ def _test_split(root: str) -> CifarSplit:
     return load_split(root, "test")
 
 
+# The background warm-up and a page's first visit compute the same test-set results into the same
+# disk caches: one at a time, so whoever comes second reads the other's files instead of computing.
+_TESTSET_LOCK = threading.Lock()
+
+
 @st.cache_resource(show_spinner=False)
 def _predictions(sha: str, root: str, _ctx: Context, _split: CifarSplit):
     from explain.testset import predictions
 
     bar = st.progress(0.0, text="Classifying the 10,000 test images (once per checkpoint)…")
     try:
-        return predictions(lambda: _ctx.model, _split.images, _split.labels, _split.indices,
-                           _ctx.card.meta, sha, cache_dir(),
-                           progress=lambda done, total: bar.progress(
-                               done / total, text=f"Classifying test images: {done:,}/{total:,}"))
+        with _TESTSET_LOCK:
+            return predictions(lambda: _ctx.model, _split.images, _split.labels, _split.indices,
+                               _ctx.card.meta, sha, cache_dir(),
+                               progress=lambda done, total: bar.progress(
+                                   done / total, text=f"Classifying test images: {done:,}/{total:,}"))
     finally:
         bar.empty()
 
@@ -113,9 +138,11 @@ def _channel_scores(sha: str, root: str, layer: str, _checkpoint, _split: CifarS
 
     bar = st.progress(0.0, text=f"Scoring {layer} channels on every test image (once)…")
     try:
-        return cached_channel_scores(_checkpoint.model, _split.images, _split.labels, _checkpoint.meta,
-                                     layer, sha, cache_dir(),
-                                     progress=lambda d, t: bar.progress(d / t, text=f"Scoring {layer}: {d:,}/{t:,}"))
+        with _TESTSET_LOCK:  # after a running warm-up pass this reads its file
+            return cached_channel_scores(_checkpoint.model, _split.images, _split.labels, _checkpoint.meta,
+                                         layer, sha, cache_dir(),
+                                         progress=lambda d, t: bar.progress(d / t,
+                                                                            text=f"Scoring {layer}: {d:,}/{t:,}"))
     finally:
         bar.empty()
 
@@ -220,12 +247,98 @@ class Context:
                          self.split)
 
 
+WARMUP_ENV = "CIFAR10_WARMUP"  # "0" turns the background warm-up off (the test suite does)
+
+
+@dataclass
+class WarmUp:
+    """Progress of the background warm-up (one per server process), read by every sidebar."""
+
+    steps: tuple[str, ...] = ("test-set predictions", "channel scores of every layer")
+    done: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    seconds: float | None = None  # set when it has finished
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.seconds is not None
+
+
+def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, checkpoint: str,
+            mtime_ns: int, cache: Path) -> None:
+    """Compute, into the disk caches the pages read, what a page's first visit would wait for:
+    the test-set predictions (home, gallery, heat maps) and every map layer's channel scores
+    (semantic map, channel atlas; one pass over the test set for all layers)."""
+    from explain.testset import predictions, warm_channel_scores
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # pages first
+    except (AttributeError, OSError):
+        pass
+
+    def model():
+        return _checkpoint(checkpoint, mtime_ns).model
+
+    try:
+        with _TESTSET_LOCK:
+            predictions(model, split.images, split.labels, split.indices, card.meta, sha, cache)
+        status.done = 1
+        from explain.activations import map_layers
+
+        names = [info.name for info in map_layers(model())]
+        with _TESTSET_LOCK:
+            warm_channel_scores(model, split.images, split.labels, card.meta, names, sha, cache)
+        status.done = 2
+    except Exception as exc:  # the pages compute what they need themselves, and say why if they fail
+        log.exception("background warm-up failed")
+        status.error = str(exc) or type(exc).__name__
+    finally:
+        status.seconds = time.perf_counter() - status.started
+        print(f"warm-up: finished in {status.seconds:.1f} s" + (f" ({status.error})" if status.error else ""),
+              file=sys.stderr, flush=True)  # python -m bench reads this line (warmup_s)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up(sha: str, root: str, cache: str, checkpoint: str, mtime_ns: int, _card: CheckpointCard,
+             _split: CifarSplit) -> WarmUp:
+    """Start the warm-up once per server process (and checkpoint, data set, cache folder)."""
+    status = WarmUp()
+    threading.Thread(target=warm_up, args=(status, sha, _card, _split, checkpoint, mtime_ns, Path(cache)),
+                     name="warm-up", daemon=True).start()
+    return status
+
+
+def warm_up_status(status: WarmUp) -> None:
+    """The sidebar's line about the warm-up: "Preparing … 1/2" (updated every 2 s) until it has
+    finished, then nothing on the next page; an error is said once, in a line."""
+    if status.finished and not status.error:
+        return
+
+    @st.fragment(run_every=None if status.finished else 2)
+    def line() -> None:
+        if status.error:
+            st.caption(f"Background preparation stopped ({literal(status.error)}); each page computes "
+                       "what it needs on its first visit.")
+        elif status.finished:
+            st.caption("✓ Ready: every page's test-set results are computed.")
+        else:
+            st.caption(f"Preparing the pages in the background… {status.done}/{len(status.steps)} "
+                       f"({status.steps[min(status.done, len(status.steps) - 1)]})")
+
+    with st.sidebar:
+        line()
+
+
 def load_or_stop(*, need_data: bool = True) -> Context:
     """Load the shared resources, or explain in the page what is missing and stop.
 
     Without a data set, a page that needs one offers to download it (and stops); a page that
     can do without (``need_data=False``) gets a Context whose ``split`` is None."""
     cfg = settings()
+    from ui.failover import failover_notice
+
+    failover_notice()
     try:
         mtime = cfg.checkpoint.stat().st_mtime_ns if cfg.checkpoint.exists() else 0
         card = _card(str(cfg.checkpoint), mtime)
@@ -270,4 +383,7 @@ def load_or_stop(*, need_data: bool = True) -> Context:
         st.warning(f"**The data set has no usable test image of class {literal(', '.join(empty))}**, so its "
                    f"accuracy cannot be measured. Put its images in the data set's folder "
                    f"{code(f'test/{empty[0]}/')} (one folder per class) and restart the dashboard.")
+    if os.environ.get(WARMUP_ENV, "1").strip().lower() not in ("0", "false", "no", "off"):
+        warm_up_status(_warm_up(card.sha256, str(cfg.data_root), str(cache_dir()), str(cfg.checkpoint), mtime,
+                                card, split))
     return Context(card, split, cfg, mtime)

@@ -74,3 +74,22 @@ def test_feature_maps_page_presents_and_downloads_its_slide(server, page):
     pixels = np.asarray(Image.open(download.path()).convert("RGB"))
     assert pixels.shape == (1080, 1920, 3)
     Image.fromarray(pixels).save(SCREENSHOTS / "slide_feature_maps.png")
+
+
+def test_feature_maps_channel_click_keeps_link_slide_and_sidebar(server, page):
+    """After a channel click the share link, the slide's file name and the URL follow it, and the
+    sidebar (image, share link) stays."""
+    page.goto(f"{server}/Feature_maps?image=3&layer=block2.relu2&channel=5")
+    wait_for_run(page)
+    page.locator('[data-testid="stMain"] [data-testid="stNumberInputStepUp"]').first.click()
+    settle(page)
+    page.get_by_role("heading", name="Channel 6 of block2.relu2, beside the input").wait_for()
+    page.wait_for_function("() => location.search.includes('channel=6')")
+    base, query = shared_link(page).split("?")
+    assert dict(parse_qsl(query)) == {"image": "3", "layer": "block2.relu2", "channel": "6"}
+    assert page.locator('[data-testid="stSidebar"] [data-testid="stPopoverButton"]').count() == 1
+    assert page.locator('[data-testid="stSidebar"] [data-testid="stImage"]').count() >= 1
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download this view as PNG").click()
+    assert info.value.suggested_filename == "feature-maps_test-3_block2.relu2_channel-6.png"
+    screenshot(page, "present_feature_maps_channel_click")

@@ -91,7 +91,7 @@ def test_two_replicas_sticky_upload_and_failover(deployment, browser, tmp_path):
         print("\nwebsockets opened (frames received each):", [f[0] for f in sockets])
         # A click (the image-number "+"), then what the student sees: the fresh session shows the
         # link's test image #3 (the URL wins), the photo is gone although the uploader widget still
-        # lists its file name (browser-side state), and no message says why.
+        # lists its file name (browser-side state), and a message says why.
         page.locator('[data-testid="stSidebar"] [data-testid="stNumberInputStepUp"]').first.click()
         page.evaluate("() => { window.__idleSince = null; }")
         page.wait_for_timeout(1000)
@@ -101,11 +101,16 @@ def test_two_replicas_sticky_upload_and_failover(deployment, browser, tmp_path):
         print("After the failover and one click the sidebar shows:", sidebar[:900])
         assert page.locator('[data-testid="stException"]').count() == 0
         assert "Your photo: before.jpg" not in sidebar, "the photo survived in another replica?"
+        notice = page.locator('[data-testid="stAlert"]').filter(has_text="You are on another server now")
+        notice.wait_for()
+        assert "uploaded photo" in notice.inner_text()
         page.locator('[data-testid="stSidebar"] [data-testid="stImageCaption"]').filter(has_text="#3:").wait_for()
         assert _replica_of(context) == second
 
         # A second upload, now served by the other replica (same cookieSecret: the XSRF check passes).
         _upload(page, tmp_path, "after.jpg")
         assert _replica_of(context) == second
+        # said once: the next runs of that session do not repeat it
+        assert page.get_by_text("You are on another server now").count() == 0
     finally:
         context.close()
