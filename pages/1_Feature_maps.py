@@ -16,7 +16,7 @@ from explain.feature_maps import (
 )
 from locales import known
 from render.common import OVERLAY_SCALE
-from render.feature_maps import channel_figures, feature_maps_slide, layer_grid_figure
+from render.feature_maps import channel_comparison_figures, channel_figures, feature_maps_slide, layer_grid_figure
 from render.slide import slide_file_name
 from ui.i18n import lang, tr, translator
 from ui.lecture import lecture_bar
@@ -26,6 +26,7 @@ from ui.present import (
     export_button,
     fill_screen,
     fit,
+    pair_row,
     presentation_toggle,
     presenting,
     share_link,
@@ -33,13 +34,14 @@ from ui.present import (
     tuck_away,
 )
 from ui.resources import load_or_stop
-from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
+from ui.state import compare_sidebar, comparison_label, image_sidebar, parse_choice, parse_int_in, url_widget
 
 st.set_page_config(page_title=tr("Feature maps"), page_icon="🧩", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
 lecture_bar()
 img = image_sidebar(ctx)
+other = compare_sidebar(ctx)
 DEFAULT_LAYER = "block1.relu1"
 SCALES = (known("shared"), known("per channel"))
 
@@ -79,6 +81,18 @@ channel = int(url_widget(c_channel.number_input, tr("Channel to enlarge (0–{la
 
 controls.close()
 
+# --- Two images, one layer (URL compare=N): presenting, the slide's figure, so first ----------------
+def comparison() -> None:
+    st.subheader(tr("Channel {channel} of {layer} for two images", channel=channel, layer=layer))
+    items = [(img.pixels, maps[channel], comparison_label(ctx, img)),
+             (other.pixels, ctx.activations_of(other.key, other.pixels)[layer][channel], comparison_label(ctx, other))]
+    pair_row(channel_comparison_figures(items, layer, channel, shapes[layer], lang=lang()), "fm")
+    explain(tr("Both maps are drawn on one colour scale, so equal colours mean equal activations."), caption=True)
+
+
+if other is not None and presenting():
+    comparison()
+
 # --- All channels -----------------------------------------------------------------------------
 view = feature_maps_view(maps, layer, sort, channel, scale == "per channel")
 if presenting():  # tiles as large as the screen allows: fewer columns, the figure's height set by the browser
@@ -106,6 +120,8 @@ explain(tr("Channel **{channel}**: mean **{mean:.3f}**, max **{max:.3f}**, min *
         + tr("On the right the map is laid over the image in {scale} colours, strongest = yellow", scale=OVERLAY_SCALE)
         + (tr(" (negative values count as 0).") if view.signed else "."))
 
+if other is not None and not presenting():
+    comparison()
 export_button(slide_file_name("feature-maps", img.name, layer, f"channel-{channel}"),
               partial(feature_maps_slide, view, img.pixels, img.title, slide_footer(ctx, img), lang()),
               key="export_fm")

@@ -11,7 +11,7 @@ from explain.feature_maps import image_activations, layer_label
 from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, semantic_view
 from explain.testset import top_k
 from model.names import MAX_NAME_LENGTH
-from render.common import OVERLAY_SCALE, overlay
+from render.common import OVERLAY_SCALE, overlay, titled
 from render.semantic import (
     DEFAULT_OPACITY,
     concept_legend,
@@ -23,6 +23,7 @@ from render.semantic import (
 )
 from render.slide import slide_file_name
 from ui.channel_names import load_channel_names, load_concept_names, save_channel_name, save_concept_name
+from ui.i18n import tr
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_url
 from ui.present import (
@@ -30,6 +31,7 @@ from ui.present import (
     export_button,
     fill_screen,
     fit,
+    pair_row,
     presentation_toggle,
     presenting,
     share_link,
@@ -37,13 +39,22 @@ from ui.present import (
     tuck_away,
 )
 from ui.resources import load_or_stop
-from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
+from ui.state import (
+    compare_sidebar,
+    comparison_label,
+    image_sidebar,
+    parse_choice,
+    parse_int_in,
+    set_current_image,
+    url_widget,
+)
 
 st.set_page_config(page_title="Semantic map", page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
 lecture_bar()
 img = image_sidebar(ctx)
+other = compare_sidebar(ctx)
 DEFAULT_LAYER = "block3.relu3"
 EXAMPLES = 12  # top activating test images shown for the chosen channel
 PER_ROW = 6
@@ -102,6 +113,25 @@ count = maps.shape[0]
 view = semantic_view(maps, layer, all_names, top_n)
 result, named = view.argmax, view.names
 scores = ctx.channel_scores(layer)
+
+
+def comparison() -> None:
+    """Two images' maps of this layer side by side (URL compare=N): every channel has one colour on
+    every image, so the same colour is the same channel on both."""
+    st.subheader(tr("Winning channels of {layer} for two images", layer=layer))
+    figures = []
+    for shown in (img, other):
+        v = view if shown is img else semantic_view(ctx.activations_of(shown.key, shown.pixels)[layer], layer,
+                                                      all_names, top_n)
+        h, w = v.argmax.channel.shape
+        figures.append(titled(semantic_map_figure(shown.pixels, v, opacity, height=520), comparison_label(ctx, shown),
+                              tr("{layer}: winning channel at each of {h}×{w} positions", layer=layer, h=h, w=w),
+                              chars=38))
+    pair_row(figures, "sm")
+
+
+if other is not None and presenting():
+    comparison()
 
 # --- The map and its legend -----------------------------------------------------------------
 # Presenting: the map takes 3/5 of the width (a third of a 1280×720 screen), its height set by the
@@ -278,4 +308,6 @@ for n, (p, heat) in enumerate(zip(top, examples)):
             set_current_image(idx)
             st.rerun()
 
+if other is not None and not presenting():
+    comparison()
 share_link()

@@ -35,9 +35,9 @@ html { font-size: 22px !important; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem !important; padding: 0.2rem 12rem 0.4rem 0 !important; }
 [data-testid="stMainBlockContainer"] h2 { font-size: 1.4rem !important; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 1.15rem !important; }
-.st-key-hm_cmp_row [data-testid="stColumn"] { height: calc(100vh - 1.5rem); min-height: 420px; }
-.st-key-hm_cmp_row [data-testid="stColumn"] > div,
-.st-key-hm_cmp_row [data-testid="stElementContainer"] { height: 100%; }
+[class*="_cmp_row"] [data-testid="stColumn"] { height: calc(100vh - 1.5rem); min-height: 420px; }
+[class*="_cmp_row"] [data-testid="stColumn"] > div,
+[class*="_cmp_row"] [data-testid="stElementContainer"] { height: 100%; }
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stMainMenu"] { display: none !important; }
 </style>
@@ -179,6 +179,16 @@ class _Tucked:
         if self._box is not None:
             self._box.__exit__(None, None, None)
             self._box = None
+
+
+def pair_row(figures, prefix: str) -> None:
+    """Two figures of a comparison side by side, the same size, keys ``{prefix}_cmp_a`` and
+    ``{prefix}_cmp_b``; presenting, the pair fills the screen's height (CSS above: ``*_cmp_row``).
+    Not enlarged by :func:`fit`: two 38-character title lines must fit half the width at 1280 px."""
+    tall = presenting()
+    with st.container(key=f"{prefix}_cmp_row" if tall else None):
+        for col, fig, key in zip(st.columns(2, gap="small"), figures, (f"{prefix}_cmp_a", f"{prefix}_cmp_b")):
+            col.plotly_chart(fig, width="stretch", height="stretch" if tall else "content", key=key)
 
 
 def fill_screen(fig, key: str, ratio: float) -> None:

@@ -7,8 +7,8 @@ Geometry rules checked on every slide (measured in the browser, the main area sc
 - the slide's main figure, the largest figure (a Plotly or Vega-Lite chart, or an image) that starts within the
   first screen, covers at least a third of the viewport;
 - nothing needs horizontal scrolling;
-- side-by-side heat maps (the Prediction heatmaps page) have the same size and each is at least
-  40 % of the content width;
+- side-by-side maps of two images (heat maps, feature maps, semantic maps) have the same size and
+  each is at least 40 % of the content width;
 - no text of a Plotly figure (title, tick label, legend, colour-bar label) reaches outside its
   figure: the boxes of its SVG ``text`` elements, not only DOM overflow.
 
@@ -97,8 +97,9 @@ MEASURE = """() => {
 
 
 def heat_maps(figures: list[dict]) -> list[dict]:
-    """The heat maps compared side by side (compare=N): the Plotly charts keyed hm_cmp_*."""
-    return [f for f in figures if re.search(r"st-key-hm_cmp_", f["key"])]
+    """The maps of two images side by side (compare=N): heat maps, feature maps, semantic maps, the
+    Plotly charts keyed hm_cmp_a/b, fm_cmp_a/b, sm_cmp_a/b (ui.present.pair_row)."""
+    return [f for f in figures if re.search(r"st-key-(hm|fm|sm)_cmp_[ab]\b", f["key"])]
 
 
 def check_slide(number: int, m: dict) -> list[str]:
