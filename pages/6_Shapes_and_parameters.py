@@ -24,7 +24,6 @@ from explain.shapes import (
     model_receptive_fields,
     pool_example,
     receptive_field_rule,
-    reference_architectures,
     stack_rows,
     stacked_3x3,
     what_a_position_sees,
@@ -45,7 +44,7 @@ from ui.present import (
     share_link,
     tuck_away,
 )
-from ui.resources import load_or_stop
+from ui.resources import load_or_stop, reference_architectures_counted
 from ui.state import url_part, url_widget
 from ui.text import literal
 
@@ -57,11 +56,6 @@ NUMBERS = "{:,}"
 ctx = load_or_stop(need_data=False)  # the checkpoint only: no test image is shown here
 presentation_toggle()
 lecture_bar()
-
-
-@st.cache_data(show_spinner=False)
-def _reference_architectures():
-    return reference_architectures()
 
 
 def _table(rows: list[dict], numeric: tuple[str, ...]) -> None:
@@ -235,7 +229,7 @@ tucked.close()
 # --- 4. Architectures -----------------------------------------------------------------------
 st.header(tr("4. Architectures from the lecture"))
 with st.spinner(tr("Counting the parameters of AlexNet, VGG-16 and GoogLeNet…")):
-    infos = _reference_architectures() + [describe("This network", ctx.model, "3×32×32")]
+    infos = reference_architectures_counted() + [describe("This network", ctx.model, "3×32×32")]
 chart, table = (st.container(), st.container())  # presenting: the chart first, the table below it
 if not presenting():
     table, chart = chart, table
