@@ -83,7 +83,8 @@ controls.close()
 
 # --- Two images, one layer (URL compare=N): presenting, the slide's figure, so first ----------------
 def comparison() -> None:
-    st.subheader(tr("Channel {channel} of {layer} for two images", channel=channel, layer=layer))
+    if not presenting():  # presenting: the figures' titles say it
+        st.subheader(tr("Channel {channel} of {layer} for two images", channel=channel, layer=layer))
     items = [(img.pixels, maps[channel], comparison_label(ctx, img)),
              (other.pixels, ctx.activations_of(other.key, other.pixels)[layer][channel], comparison_label(ctx, other))]
     pair_row(channel_comparison_figures(items, layer, channel, shapes[layer], lang=lang()), "fm")

@@ -118,7 +118,8 @@ scores = ctx.channel_scores(layer)
 def comparison() -> None:
     """Two images' maps of this layer side by side (URL compare=N): every channel has one colour on
     every image, so the same colour is the same channel on both."""
-    st.subheader(tr("Winning channels of {layer} for two images", layer=layer))
+    if not presenting():  # presenting: the figures' titles say it
+        st.subheader(tr("Winning channels of {layer} for two images", layer=layer))
     figures = []
     for shown in (img, other):
         v = view if shown is img else semantic_view(ctx.activations_of(shown.key, shown.pixels)[layer], layer,
