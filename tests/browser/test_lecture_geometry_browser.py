@@ -140,6 +140,20 @@ def check_slide(number: int, m: dict) -> list[str]:
     return problems
 
 
+def settled_measure(page, tries: int = 10) -> dict:
+    """:data:`MEASURE` once the figures have stopped changing size: a figure sized by the browser
+    (ui.present.fill_screen, the comparison pairs) is drawn first at its own height, then redrawn
+    at the height its CSS gives it, a moment later on a busy machine."""
+    m = page.evaluate(MEASURE)
+    for _ in range(tries):
+        page.wait_for_timeout(500)
+        again = page.evaluate(MEASURE)
+        if [(f["w"], f["h"]) for f in again["figures"]] == [(f["w"], f["h"]) for f in m["figures"]]:
+            return again
+        m = again
+    return m
+
+
 def main_figure(m: dict) -> dict | None:
     """The slide's main figure: the largest of those that start within the first screen."""
     first = [f for f in m["figures"] if f["y"] < m["vh"]]
@@ -191,7 +205,7 @@ def test_pagedown_through_the_whole_deck_with_figures_that_fill_the_screen(serve
             assert "present=1" in page.url
             slide = DECK.slide(number)
             assert (f"/{slide.page}?" in page.url) or (slide.is_home and "/?" in page.url), page.url
-            m = page.evaluate(MEASURE)
+            m = settled_measure(page)
             MEASURED[size][number] = m
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"lecture_{size}_slide_{number:02d}.png"))
