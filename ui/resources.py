@@ -265,6 +265,14 @@ class WarmUp:
         return self.seconds is not None
 
 
+def _lower_priority() -> None:
+    """This (background) thread yields the CPU to the pages' script threads."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
 def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, checkpoint: str,
             mtime_ns: int, cache: Path) -> None:
     """Compute, into the disk caches the pages read, what a page's first visit would wait for:
@@ -272,10 +280,7 @@ def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, c
     (semantic map, channel atlas; one pass over the test set for all layers)."""
     from explain.testset import predictions, warm_channel_scores
 
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # pages first
-    except (AttributeError, OSError):
-        pass
+    _lower_priority()  # pages first
 
     def model():
         return _checkpoint(checkpoint, mtime_ns).model
@@ -323,10 +328,7 @@ def warm_deck(status: WarmUp, ctx: Context, images: tuple[int, ...], architectur
     """Compute what a deck's slides need before they are played: every test image's maps (all
     layers, the Feature maps, Semantic map and 1×1 pages' input) and, if a slide shows them, the
     reference architectures. Into the same caches the pages read, so stepping finds them there."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # the slide being played first
-    except (AttributeError, OSError):
-        pass
+    _lower_priority()  # the slide being played first
     try:
         for index in images:
             ctx.activations_of(f"test-{index}", ctx.split.images[ctx.split.position_of(index)])
