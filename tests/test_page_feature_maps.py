@@ -225,7 +225,20 @@ def test_presenting_sizes_the_grid_by_the_screen(page_env, acts_of):
     assert [int(a["text"]) for a in grid["layout"]["annotations"]] == list(range(64))
     corners = {(a["x"], a["y"]) for a in grid["layout"]["annotations"]}
     assert len({x for x, _ in corners}) == 12 and len({y for _, y in corners}) == 6
-    assert any("aspect-ratio: 1.644" in h.proto.body for h in at.get("html"))
+    # 12 / (6 + 1.3) = 1.64: the container that sizes it asks for the nearest ratio the CSS knows, 1.6
+    assert any(block_id.endswith("-fill_r16_fm_grid") for block_id in _block_ids(at.main))
+
+
+def _block_ids(node):
+    """The ids of the containers under ``node`` (a keyed container's id ends with its key)."""
+    children = getattr(node, "children", None)
+    if children is None:
+        return
+    block_id = getattr(getattr(node, "proto", None), "id", "")
+    if block_id:
+        yield block_id
+    for index in sorted(children):
+        yield from _block_ids(children[index])
 
 
 def test_two_images_one_channel_on_one_colour_scale(page_env, acts_of):

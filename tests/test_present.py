@@ -248,3 +248,15 @@ def test_the_link_reopens_the_same_view(page_env, page):
     for kind, key, value in ROUND_TRIP[page]:
         assert getattr(fresh, kind)(key=key).value == value, key
     assert link(fresh) == url
+
+
+def test_every_fill_ratio_has_its_css_rule():
+    """ui.present.fill_screen names a container after the nearest of FILL_RATIOS; the constant CSS
+    must size each of them (and nothing else)."""
+    import re
+
+    from ui.present import FILL_CSS, FILL_RATIOS
+
+    rules = dict(re.findall(r'st-key-fill_r(\d+)_"\] \[data-testid="stElementContainer"\] \{ aspect-ratio: ([\d.]+);',
+                            FILL_CSS))
+    assert {int(k): float(v) for k, v in rules.items()} == {round(r * 10): r for r in FILL_RATIOS}

@@ -43,6 +43,37 @@ html { font-size: 22px !important; }
 </style>
 """
 
+# Our own constant CSS for :func:`fill_screen`: a figure in a container keyed "fill_r<ratio × 10>_…"
+# gets that width / height ratio, at most the screen's height below the slide's heading.
+FILL_CSS = """
+<style>
+[class*="st-key-fill_r"] [data-testid="stElementContainer"] {
+  max-height: calc(100vh - 5rem); min-height: 320px; }
+[class*="st-key-fill_r8_"] [data-testid="stElementContainer"] { aspect-ratio: 0.8; }
+[class*="st-key-fill_r9_"] [data-testid="stElementContainer"] { aspect-ratio: 0.9; }
+[class*="st-key-fill_r10_"] [data-testid="stElementContainer"] { aspect-ratio: 1.0; }
+[class*="st-key-fill_r11_"] [data-testid="stElementContainer"] { aspect-ratio: 1.1; }
+[class*="st-key-fill_r12_"] [data-testid="stElementContainer"] { aspect-ratio: 1.2; }
+[class*="st-key-fill_r13_"] [data-testid="stElementContainer"] { aspect-ratio: 1.3; }
+[class*="st-key-fill_r14_"] [data-testid="stElementContainer"] { aspect-ratio: 1.4; }
+[class*="st-key-fill_r15_"] [data-testid="stElementContainer"] { aspect-ratio: 1.5; }
+[class*="st-key-fill_r16_"] [data-testid="stElementContainer"] { aspect-ratio: 1.6; }
+[class*="st-key-fill_r17_"] [data-testid="stElementContainer"] { aspect-ratio: 1.7; }
+[class*="st-key-fill_r18_"] [data-testid="stElementContainer"] { aspect-ratio: 1.8; }
+[class*="st-key-fill_r19_"] [data-testid="stElementContainer"] { aspect-ratio: 1.9; }
+[class*="st-key-fill_r20_"] [data-testid="stElementContainer"] { aspect-ratio: 2.0; }
+[class*="st-key-fill_r22_"] [data-testid="stElementContainer"] { aspect-ratio: 2.2; }
+[class*="st-key-fill_r24_"] [data-testid="stElementContainer"] { aspect-ratio: 2.4; }
+[class*="st-key-fill_r26_"] [data-testid="stElementContainer"] { aspect-ratio: 2.6; }
+[class*="st-key-fill_r28_"] [data-testid="stElementContainer"] { aspect-ratio: 2.8; }
+[class*="st-key-fill_r30_"] [data-testid="stElementContainer"] { aspect-ratio: 3.0; }
+[class*="st-key-fill_r34_"] [data-testid="stElementContainer"] { aspect-ratio: 3.4; }
+[class*="st-key-fill_r40_"] [data-testid="stElementContainer"] { aspect-ratio: 4.0; }
+</style>
+"""
+# The ratios FILL_CSS knows.
+FILL_RATIOS = (0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.2, 2.4, 2.6, 2.8, 3.0, 3.4, 4.0)
+
 
 def _parse_flag(raw: str) -> bool:
     value = raw.strip().lower()
@@ -74,7 +105,7 @@ def presentation_toggle() -> bool:
                               "Links include it."))
     if on:
         write_url(present=1)
-        st.html(CSS)
+        st.html(CSS + FILL_CSS)
     else:
         drop_url("present")
     return on
@@ -192,15 +223,14 @@ def pair_row(figures, prefix: str) -> None:
 
 
 def fill_screen(fig, key: str, ratio: float) -> None:
-    """``fig`` (e.g. a combined row, :func:`render.common.row_figure`) across the whole width,
-    ``ratio`` = width / height, at most as tall as the screen below the slide's heading: in
-    presentation mode the slide's main figure, sized by the browser at any resolution (Plotly's own
-    height is in pixels). Not enlarged by :func:`fit`: it already spans the screen, and its panel
-    titles must fit their share of it at 1280 px."""
-    # Our own constant CSS (key and ratio come from the page's code, never from the user).
-    st.html(f"<style>.st-key-{key} {{ aspect-ratio: {ratio:.3f}; max-height: calc(100vh - 5rem); "
-            "min-height: 320px; }}</style>")
-    st.plotly_chart(fig, width="stretch", height="stretch", key=key)
+    """``fig`` (e.g. a combined row, :func:`render.common.row_figure`) across the whole width, about
+    ``ratio`` = width / height (the nearest of :data:`FILL_RATIOS`), at most as tall as the screen
+    below the slide's heading: in presentation mode the slide's main figure, sized by the browser
+    at any resolution (Plotly's own height is in pixels). Not enlarged by :func:`fit`: it already
+    spans the screen, and its panel titles must fit their share of it at 1280 px."""
+    nearest = min(FILL_RATIOS, key=lambda r: abs(r - ratio))
+    with st.container(key=f"fill_r{round(nearest * 10)}_{key}"):  # FILL_CSS sizes it by this name
+        st.plotly_chart(fig, width="stretch", height="stretch", key=key)
 
 
 def tuck_away(label: str, *, when: bool = True, icon: str = ":material/tune:") -> _Tucked:
