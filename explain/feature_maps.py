@@ -132,6 +132,17 @@ def grid_shape(count: int, width: int = 900, largest_tile: int = 160) -> tuple[i
     return columns, 80 + rows * min(width // columns, largest_tile)
 
 
+def screen_grid(count: int, title_rows: float = 1.3) -> tuple[int, float]:
+    """(columns, width / height) for ``count`` square tiles filling a screen-wide figure in
+    presentation mode: fewer columns than :func:`grid_shape` (8 up to 32 channels, 12 up to 64,
+    16 beyond), so that a 16:9 screen's height is used; ``title_rows`` tiles' worth of height hold
+    the title."""
+    if count < 1:
+        raise ValueError(f"need at least one channel, got {count}")
+    columns = min(count, 8 if count <= 32 else 12 if count <= 64 else 16)
+    return columns, columns / (-(-count // columns) + title_rows)
+
+
 def layer_label(name: str, shape: tuple[int, ...]) -> str:
     """"block2.relu3", (1, 64, 16, 16) → "block2 · relu3 — 1×64×16×16"."""
     block, _, layer = name.partition(".")

@@ -19,9 +19,9 @@ from torch import nn
 from explain.activations import format_shape
 from explain.convolution import formula_text, output_size
 from explain.one_by_one import ConvCost
-from locales import translate
+from locales import known, translate
 
-POOL_KINDS = ("none", "max", "average")
+POOL_KINDS = (known("none"), known("max"), known("average"))
 
 
 # --- 1. The N×C×H×W calculator ------------------------------------------------------------
@@ -60,16 +60,19 @@ class LayerResult:
         n, _, h, w = self.conv_shape
         return self.weights * h * w * n
 
-    def formulas(self) -> list[str]:
+    def formulas(self, lang: str = "en") -> list[str]:
         """The output-size formula with this layer's numbers (height; width too if different)."""
         _, _, h, w = self.input_shape
         s = self.spec
-        sides = [("H and W", h)] if h == w else [("H", h), ("W", w)]
-        lines = [f"{name}: conv {formula_text(n, s.kernel, s.padding, s.stride)}" for name, n in sides]
+        both = translate("H and W", lang)
+        sides = [(both, h)] if h == w else [("H", h), ("W", w)]
+        lines = [translate("{side}: conv {formula}", lang, side=name,
+                           formula=formula_text(n, s.kernel, s.padding, s.stride)) for name, n in sides]
         if s.pool != "none":
             _, _, ch, cw = self.conv_shape
-            pooled = [("H and W", ch)] if ch == cw else [("H", ch), ("W", cw)]
-            lines += [f"{name}: pool {formula_text(n, s.pool_size, 0, s.pool_stride)}" for name, n in pooled]
+            pooled = [(both, ch)] if ch == cw else [("H", ch), ("W", cw)]
+            lines += [translate("{side}: pool {formula}", lang, side=name,
+                                formula=formula_text(n, s.pool_size, 0, s.pool_stride)) for name, n in pooled]
         return lines
 
 
@@ -142,23 +145,25 @@ def apply_chain(input_shape: tuple[int, int, int, int], specs: list[LayerSpec]) 
     return results
 
 
-def chain_rows(results: list[LayerResult]) -> list[dict]:
-    """One table row per layer of the chain."""
+def chain_rows(results: list[LayerResult], lang: str = "en") -> list[dict]:
+    """One table row per layer of the chain (column names in English: the page translates them)."""
     rows = []
     for i, r in enumerate(results, start=1):
         s = r.spec
-        pool = "none" if s.pool == "none" else f"{s.pool} {s.pool_size}×{s.pool_size}, stride {s.pool_stride}"
+        pool = (translate("none", lang) if s.pool == "none" else
+                translate("{kind} {size}×{size}, stride {stride}", lang, kind=translate(s.pool, lang),
+                          size=s.pool_size, stride=s.pool_stride))
         rows.append({
-            "layer": i,
-            "input (N×C×H×W)": format_shape(r.input_shape),
-            "convolution": f"{s.filters} filters {s.kernel}×{s.kernel}, padding {s.padding}, "
-                           f"stride {s.stride}",
-            "pooling": pool,
-            "output (N×C×H×W)": format_shape(r.output_shape),
-            "weight (F×C×k×k)": format_shape(r.weight_shape),
-            "biases": r.biases,
-            "parameters": r.parameters,
-            "multiply-adds": r.multiply_adds,
+            known("layer"): i,
+            known("input (N×C×H×W)"): format_shape(r.input_shape),
+            known("convolution"): translate("{filters} filters {k}×{k}, padding {padding}, stride {stride}", lang,
+                                            filters=s.filters, k=s.kernel, padding=s.padding, stride=s.stride),
+            known("pooling"): pool,
+            known("output (N×C×H×W)"): format_shape(r.output_shape),
+            known("weight (F×C×k×k)"): format_shape(r.weight_shape),
+            known("biases"): r.biases,
+            known("parameters"): r.parameters,
+            known("multiply-adds"): r.multiply_adds,
         })
     return rows
 
@@ -172,18 +177,18 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {p.label: p for p in (
-    Preset("Lecture exercise: 3×7×7, ten then twenty 3×3 filters", (1, 3, 7, 7),
+    Preset(known("Lecture exercise: 3×7×7, ten then twenty 3×3 filters"), (1, 3, 7, 7),
            (LayerSpec(10, 3), LayerSpec(20, 3)),
-           "A 3×3 kernel without padding trims 2: 7 → 5 → 3. The filter's channel count is "
-           "dictated by its input: 3, then 10."),
-    Preset("Same exercise with a batch of 32", (32, 3, 7, 7), (LayerSpec(10, 3), LayerSpec(20, 3)),
-           "N only travels along: the weight shapes and parameter counts do not change with the batch "
-           "size; the multiply-adds grow 32 times."),
-    Preset("CIFAR-10 batch 32×3×32×32 (this network's block 1)", (32, 3, 32, 32),
+           known("A 3×3 kernel without padding trims 2: 7 → 5 → 3. The filter's channel count is "
+                 "dictated by its input: 3, then 10.")),
+    Preset(known("Same exercise with a batch of 32"), (32, 3, 7, 7), (LayerSpec(10, 3), LayerSpec(20, 3)),
+           known("N only travels along: the weight shapes and parameter counts do not change with the batch "
+                 "size; the multiply-adds grow 32 times.")),
+    Preset(known("CIFAR-10 batch 32×3×32×32 (this network's block 1)"), (32, 3, 32, 32),
            (LayerSpec(32, 3, padding=1), LayerSpec(32, 3, padding=1, pool="max")),
-           "Padding 1 keeps 32×32; the 2×2 max pooling halves height and width and keeps the 32 channels."),
-    Preset("1×1 convolution: 28×28×192 → 32 filters of 1×1×192", (1, 192, 28, 28), (LayerSpec(32, 1),),
-           "A 1×1 convolution changes the channel count and keeps height and width (lecture §4)."),
+           known("Padding 1 keeps 32×32; the 2×2 max pooling halves height and width and keeps the 32 channels.")),
+    Preset(known("1×1 convolution: 28×28×192 → 32 filters of 1×1×192"), (1, 192, 28, 28), (LayerSpec(32, 1),),
+           known("A 1×1 convolution changes the channel count and keeps height and width (lecture §4).")),
 )}
 DEFAULT_PRESET = next(iter(PRESETS))
 
@@ -323,34 +328,38 @@ def what_a_position_sees(row: FieldRow, image_size: int = 32, lang: str = "en") 
                      window=window, sees=sees)
 
 
-def receptive_field_rule(fields: list[FieldRow]) -> str:
+def receptive_field_rule(fields: list[FieldRow], lang: str = "en") -> str:
     """How the receptive field grows, with this chain's own pooling steps as examples
     (the lecture network: 5 → 6, 14 → 16, 32 → 36)."""
     steps = [f"{before.receptive_field} → {row.receptive_field}" for before, row in pairwise(fields)
              if row.kind in ("MaxPool2d", "AvgPool2d")]
-    examples = f" ({', '.join(steps)} here)" if steps else ""
-    return ("How many input pixels (a square of that side) one output pixel of a layer can see. Every "
-            "window adds (k − 1)·jump, the jump being the input distance between neighbouring output "
-            "pixels: a 3×3 convolution adds 2·jump, a 1×1 convolution nothing, and a 2×2 pooling adds "
-            f"1·jump{examples} before its stride of 2 doubles the jump. Conv–pool–conv–pool: maps get "
-            "smaller and more numerous, and one deep pixel sees a wide area of the image.")
+    examples = translate(" ({steps} here)", lang, steps=", ".join(steps)) if steps else ""
+    return translate("How many input pixels (a square of that side) one output pixel of a layer can see. Every "
+                     "window adds (k − 1)·jump, the jump being the input distance between neighbouring output "
+                     "pixels: a 3×3 convolution adds 2·jump, a 1×1 convolution nothing, and a 2×2 pooling adds "
+                     "1·jump{examples} before its stride of 2 doubles the jump. Conv–pool–conv–pool: maps get "
+                     "smaller and more numerous, and one deep pixel sees a wide area of the image.", lang,
+                     examples=examples)
 
 
-def field_rows(fields: list[FieldRow], channels: dict[str, int], image_size: int = 32) -> list[dict]:
-    """Table rows; ``channels`` maps a layer name to its output channel count."""
+def field_rows(fields: list[FieldRow], channels: dict[str, int], image_size: int = 32,
+               lang: str = "en") -> list[dict]:
+    """Table rows; ``channels`` maps a layer name to its output channel count (column names in
+    English: the page translates them)."""
     rows = []
     for f in fields:
         rf = f"{f.receptive_field}×{f.receptive_field}"
         if f.output_side == 1:
-            rf += " (whole image)"
+            rf += translate(" (whole image)", lang)
         elif f.receptive_field == image_size:
-            rf += " (as wide as the image)"
+            rf += translate(" (as wide as the image)", lang)
         elif f.receptive_field > image_size:
-            rf += " (wider than the image)"
-        rows.append({"layer": f.layer, "type": f.kind,
-                     "output (C×H×W)": f"{channels[f.layer]}×{f.output_side}×{f.output_side}",
-                     "receptive field": rf, "jump (pixels)": f.jump,
-                     "position i sees rows/columns": "all" if f.output_side == 1 else f.covers_text()})
+            rf += translate(" (wider than the image)", lang)
+        rows.append({known("layer"): f.layer, known("type"): f.kind,
+                     known("output (C×H×W)"): f"{channels[f.layer]}×{f.output_side}×{f.output_side}",
+                     known("receptive field"): rf, known("jump (pixels)"): f.jump,
+                     known("position i sees rows/columns"): (translate("all", lang) if f.output_side == 1
+                                                             else f.covers_text())})
     return rows
 
 
@@ -448,33 +457,34 @@ class ArchitectureInfo:
     original_variant: str = ""  # what the original network was
 
 
-NOTES = {
-    "LeNet-5": "1998, postal codes: two convolution layers with pooling, then fully connected "
-               "layers (120, 84 and 10 units).",
-    "AlexNet": "2012: deeper, about 60 million parameters, ImageNet's 1.2 million images, ReLU, "
-               "dropout; the original was split over two GPUs.",
-    "VGG-16": "Only 3×3 convolutions and 2×2 max pooling: stacked small filters widen the receptive "
-              "field with fewer parameters than one large filter. Most parameters are in the "
-              "fully connected layers.",
-    "GoogLeNet": "22 layers of inception blocks; 1×1 convolutions before the 3×3 and 5×5 ones cut "
-                 "parameters and computation.",
-    "GoogLeNet + auxiliary classifiers": "The two auxiliary classifiers help training and are "
-                                         "dropped at test time.",
-    "This network": "Blocks of 2, 3 and 3 convolutions (32, 64, 128 maps), 1×1 convolutions ending "
-                    "blocks 2 and 3, global average pooling and one linear layer.",
+NOTES = {  # English source texts (the page shows them translated)
+    "LeNet-5": known("1998, postal codes: two convolution layers with pooling, then fully connected "
+                     "layers (120, 84 and 10 units)."),
+    "AlexNet": known("2012: deeper, about 60 million parameters, ImageNet's 1.2 million images, ReLU, "
+                     "dropout; the original was split over two GPUs."),
+    "VGG-16": known("Only 3×3 convolutions and 2×2 max pooling: stacked small filters widen the receptive "
+                    "field with fewer parameters than one large filter. Most parameters are in the "
+                    "fully connected layers."),
+    "GoogLeNet": known("22 layers of inception blocks; 1×1 convolutions before the 3×3 and 5×5 ones cut "
+                       "parameters and computation."),
+    known("GoogLeNet + auxiliary classifiers"): known("The two auxiliary classifiers help training and are "
+                                                      "dropped at test time."),
+    known("This network"): known("Blocks of 2, 3 and 3 convolutions (32, 64, 128 maps), 1×1 convolutions ending "
+                                 "blocks 2 and 3, global average pooling and one linear layer."),
 }
 
-TORCHVISION_GOOGLENET = "torchvision's: BatchNorm after every convolution, a 3×3 convolution in the “5×5” branch"
-ORIGINAL_GOOGLENET = "Szegedy et al. 2014: real 5×5 convolutions, no BatchNorm"
+TORCHVISION_GOOGLENET = known("torchvision's: BatchNorm after every convolution, a 3×3 convolution in the “5×5” "
+                              "branch")
+ORIGINAL_GOOGLENET = known("Szegedy et al. 2014: real 5×5 convolutions, no BatchNorm")
 VARIANTS = {  # name: (the variant counted, the original network where it differs)
-    "LeNet-5": ("today's usual rebuild: every C3 map sees all S2 maps, plain average pooling",
-                "LeCun et al. 1998: C3 maps see 3, 4 or 6 S2 maps; trainable subsampling"),
-    "AlexNet": ("torchvision's one-GPU variant: 64, 192, 384, 256, 256 convolution channels",
-                "Krizhevsky et al. 2012, two GPUs: 96, 256, 384, 384, 256 channels, layers 2, 4, 5 split"),
-    "VGG-16": ("torchvision's: configuration D of the paper", ""),
+    "LeNet-5": (known("today's usual rebuild: every C3 map sees all S2 maps, plain average pooling"),
+                known("LeCun et al. 1998: C3 maps see 3, 4 or 6 S2 maps; trainable subsampling")),
+    "AlexNet": (known("torchvision's one-GPU variant: 64, 192, 384, 256, 256 convolution channels"),
+                known("Krizhevsky et al. 2012, two GPUs: 96, 256, 384, 384, 256 channels, layers 2, 4, 5 split")),
+    "VGG-16": (known("torchvision's: configuration D of the paper"), ""),
     "GoogLeNet": (TORCHVISION_GOOGLENET, ORIGINAL_GOOGLENET),
     "GoogLeNet + auxiliary classifiers": (TORCHVISION_GOOGLENET, ORIGINAL_GOOGLENET),
-    "This network": ("the trained checkpoint", ""),
+    "This network": (known("the trained checkpoint"), ""),
 }
 
 
@@ -511,12 +521,15 @@ def reference_architectures() -> list[ArchitectureInfo]:
     return [describe(name, model, shape, original) for name, model, shape, original in built]
 
 
-def architecture_rows(infos: list[ArchitectureInfo]) -> list[dict]:
-    """One row per network: the variant counted beside the original's count where they differ."""
-    return [{"network": i.name, "variant counted": i.variant, "input": i.input_shape, "parameters": i.parameters,
-             "original network": (f"{i.original:,} ({i.original_variant})" if i.original is not None
-                                  else "the same"),
-             "conv layers": i.conv_layers, "fully connected layers": i.linear_layers, "note": i.note}
+def architecture_rows(infos: list[ArchitectureInfo], lang: str = "en") -> list[dict]:
+    """One row per network: the variant counted beside the original's count where they differ
+    (column names in English: the page translates them)."""
+    return [{known("network"): translate(i.name, lang), known("variant counted"): translate(i.variant, lang),
+             known("input"): i.input_shape, known("parameters"): i.parameters,
+             known("original network"): (f"{i.original:,} ({translate(i.original_variant, lang)})"
+                                         if i.original is not None else translate("the same", lang)),
+             known("conv layers"): i.conv_layers, known("fully connected layers"): i.linear_layers,
+             known("note"): translate(i.note, lang)}
             for i in infos]
 
 
@@ -548,15 +561,19 @@ def bottleneck(c_in: int = 192, c_out: int = 32, width: int = 16, kernel: int = 
                       ConvCost(kernel, width, c_out, side, side))
 
 
-def bottleneck_rows(b: Bottleneck) -> list[dict]:
+def bottleneck_rows(b: Bottleneck, lang: str = "en") -> list[dict]:
+    """The two ways as table rows (column names in English: the page translates them)."""
     d, r, a = b.direct, b.reduce, b.after
     k = d.kernel
+    way, layers, weights = known("way"), known("layers"), known("weights")
+    parameters, multiply_adds = known("parameters (with biases)"), known("multiply-adds")
     return [
-        {"way": f"direct {k}×{k}", "layers": f"{d.c_out} × {k}×{k}×{d.c_in}",
-         "weights": d.weights, "parameters (with biases)": d.parameters, "multiply-adds": d.multiply_adds},
-        {"way": f"1×1 to {r.c_out}, then {k}×{k}",
-         "layers": f"{r.c_out} × 1×1×{r.c_in}, then {a.c_out} × {k}×{k}×{a.c_in}",
-         "weights": b.weights, "parameters (with biases)": b.parameters, "multiply-adds": b.multiply_adds},
+        {way: translate("direct {k}×{k}", lang, k=k), layers: f"{d.c_out} × {k}×{k}×{d.c_in}",
+         weights: d.weights, parameters: d.parameters, multiply_adds: d.multiply_adds},
+        {way: translate("1×1 to {width}, then {k}×{k}", lang, width=r.c_out, k=k),
+         layers: translate("{width} × 1×1×{c_in}, then {c_out} × {k}×{k}×{width}", lang, width=r.c_out,
+                           c_in=r.c_in, c_out=a.c_out, k=k),
+         weights: b.weights, parameters: b.parameters, multiply_adds: b.multiply_adds},
     ]
 
 
@@ -585,14 +602,17 @@ def stacked_3x3(layers: int, channels: int) -> Stack:
     return Stack(layers, channels, rf, stacked, rf, single)
 
 
-def stack_rows(stacks: list[Stack]) -> list[dict]:
+def stack_rows(stacks: list[Stack], lang: str = "en") -> list[dict]:
+    """Table rows (column names in English: the page translates them)."""
     rows = []
     for s in stacks:
-        rows.append({"receptive field": f"{s.receptive_field}×{s.receptive_field}",
-                     "stacked 3×3": f"{s.layers} × 3×3: {s.layers}·9·C² = {s.stacked_weights:,}",
-                     "one large filter": f"one {s.single_kernel}×{s.single_kernel}: "
-                                         f"{s.single_kernel ** 2}·C² = {s.single_weights:,}",
-                     "saving": f"{1 - s.stacked_weights / s.single_weights:.0%} fewer weights"})
+        rows.append({known("receptive field"): f"{s.receptive_field}×{s.receptive_field}",
+                     known("stacked 3×3"): f"{s.layers} × 3×3: {s.layers}·9·C² = {s.stacked_weights:,}",
+                     known("one large filter"): translate("one {k}×{k}: {square}·C² = {weights:,}", lang,
+                                                          k=s.single_kernel, square=s.single_kernel ** 2,
+                                                          weights=s.single_weights),
+                     known("saving"): translate("{saving:.0%} fewer weights", lang,
+                                                saving=1 - s.stacked_weights / s.single_weights)})
     return rows
 
 

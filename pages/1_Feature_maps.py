@@ -11,24 +11,37 @@ from explain.feature_maps import (
     grid_shape,
     layer_label,
     layer_note,
+    screen_grid,
     telling_channel,
 )
 from locales import known
 from render.common import OVERLAY_SCALE
-from render.feature_maps import channel_figures, feature_maps_slide, layer_grid_figure
+from render.feature_maps import channel_comparison_figures, channel_figures, feature_maps_slide, layer_grid_figure
 from render.slide import slide_file_name
 from ui.i18n import lang, tr, translator
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_links
-from ui.present import explain, export_button, fit, presentation_toggle, share_link, slide_footer, tuck_away
+from ui.present import (
+    explain,
+    export_button,
+    fill_screen,
+    fit,
+    pair_row,
+    presentation_toggle,
+    presenting,
+    share_link,
+    slide_footer,
+    tuck_away,
+)
 from ui.resources import load_or_stop
-from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
+from ui.state import compare_sidebar, comparison_label, image_sidebar, parse_choice, parse_int_in, url_widget
 
 st.set_page_config(page_title=tr("Feature maps"), page_icon="🧩", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
 lecture_bar()
 img = image_sidebar(ctx)
+other = compare_sidebar(ctx)
 DEFAULT_LAYER = "block1.relu1"
 SCALES = (known("shared"), known("per channel"))
 
@@ -68,9 +81,26 @@ channel = int(url_widget(c_channel.number_input, tr("Channel to enlarge (0–{la
 
 controls.close()
 
+# --- Two images, one layer (URL compare=N): presenting, the slide's figure, so first ----------------
+def comparison() -> None:
+    if not presenting():  # presenting: the figures' titles say it
+        st.subheader(tr("Channel {channel} of {layer} for two images", channel=channel, layer=layer))
+    items = [(img.pixels, maps[channel], comparison_label(ctx, img)),
+             (other.pixels, ctx.activations_of(other.key, other.pixels)[layer][channel], comparison_label(ctx, other))]
+    pair_row(channel_comparison_figures(items, layer, channel, shapes[layer], lang=lang()), "fm")
+    explain(tr("Both maps are drawn on one colour scale, so equal colours mean equal activations."), caption=True)
+
+
+if other is not None and presenting():
+    comparison()
+
 # --- All channels -----------------------------------------------------------------------------
 view = feature_maps_view(maps, layer, sort, channel, scale == "per channel")
-st.plotly_chart(fit(layer_grid_figure(view, *grid_shape(count), lang=lang())), width="stretch", key="fm_grid")
+if presenting():  # tiles as large as the screen allows: fewer columns, the figure's height set by the browser
+    columns, ratio = screen_grid(count)
+    fill_screen(layer_grid_figure(view, columns, 420, lang=lang()), "fm_grid", ratio=ratio)
+else:
+    st.plotly_chart(fit(layer_grid_figure(view, *grid_shape(count), lang=lang())), width="stretch", key="fm_grid")
 explain(tr("Each tile is one channel's map, labelled with its channel number (hover for values)."), caption=True)
 with st.expander(tr("Every channel of {layer} in the channel atlas", layer=layer), expanded=False):
     atlas_links(layer, view.order.tolist())
@@ -91,6 +121,8 @@ explain(tr("Channel **{channel}**: mean **{mean:.3f}**, max **{max:.3f}**, min *
         + tr("On the right the map is laid over the image in {scale} colours, strongest = yellow", scale=OVERLAY_SCALE)
         + (tr(" (negative values count as 0).") if view.signed else "."))
 
+if other is not None and not presenting():
+    comparison()
 export_button(slide_file_name("feature-maps", img.name, layer, f"channel-{channel}"),
               partial(feature_maps_slide, view, img.pixels, img.title, slide_footer(ctx, img), lang()),
               key="export_fm")

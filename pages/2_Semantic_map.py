@@ -12,7 +12,7 @@ from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, seman
 from explain.testset import top_k
 from locales import translate
 from model.names import MAX_NAME_LENGTH
-from render.common import OVERLAY_SCALE, overlay
+from render.common import OVERLAY_SCALE, overlay, titled
 from render.semantic import (
     DEFAULT_OPACITY,
     concept_legend,
@@ -27,15 +27,35 @@ from ui.channel_names import load_channel_names, load_concept_names, save_channe
 from ui.i18n import cls, lang, tr
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_url
-from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
+from ui.present import (
+    explain,
+    export_button,
+    fill_screen,
+    fit,
+    pair_row,
+    presentation_toggle,
+    presenting,
+    share_link,
+    slide_footer,
+    tuck_away,
+)
 from ui.resources import load_or_stop
-from ui.state import image_sidebar, parse_choice, parse_int_in, set_current_image, url_widget
+from ui.state import (
+    compare_sidebar,
+    comparison_label,
+    image_sidebar,
+    parse_choice,
+    parse_int_in,
+    set_current_image,
+    url_widget,
+)
 
 st.set_page_config(page_title=tr("Semantic map"), page_icon="🗺️", layout="wide")
 ctx = load_or_stop()
 presentation_toggle()
 lecture_bar()
 img = image_sidebar(ctx)
+other = compare_sidebar(ctx)
 DEFAULT_LAYER = "block3.relu3"
 EXAMPLES = 12  # top activating test images shown for the chosen channel
 PER_ROW = 6
@@ -75,6 +95,7 @@ def save_concept_name_typed(layer: str, k: int, concept: int) -> None:
 
 
 # --- Layer (URL: layer=), colours (URL: top=) and opacity -------------------------------------
+controls = tuck_away("Layer, colours, opacity")
 c_layer, c_top, c_opacity = st.columns([3, 2, 2])
 layer = url_widget(c_layer.selectbox, tr("Layer (block · layer — output N×C×H×W)"), options=names_list, key="sm_layer",
                    default=DEFAULT_LAYER, valid=names_list.__contains__, param="layer",
@@ -87,19 +108,44 @@ top_n = int(url_widget(c_top.slider, tr("Channels in colour (most frequent winne
                        help=tr("The other winners share one grey: fewer colours read more easily.")))
 opacity = url_widget(c_opacity.slider, tr("Colour opacity over the image"), key="sm_opacity",
                      default=DEFAULT_OPACITY, min_value=0.0, max_value=1.0, step=0.05)
+controls.close()
 maps = acts[layer]
 count = maps.shape[0]
 view = semantic_view(maps, layer, all_names, top_n)
 result, named = view.argmax, view.names
 scores = ctx.channel_scores(layer)
 
+
+def comparison() -> None:
+    """Two images' maps of this layer side by side (URL compare=N): every channel has one colour on
+    every image, so the same colour is the same channel on both."""
+    if not presenting():  # presenting: the figures' titles say it
+        st.subheader(tr("Winning channels of {layer} for two images", layer=layer))
+    figures = []
+    for shown in (img, other):
+        v = view if shown is img else semantic_view(ctx.activations_of(shown.key, shown.pixels)[layer], layer,
+                                                      all_names, top_n)
+        h, w = v.argmax.channel.shape
+        figures.append(titled(semantic_map_figure(shown.pixels, v, opacity, height=520), comparison_label(ctx, shown),
+                              tr("{layer}: winning channel at each of {h}×{w} positions", layer=layer, h=h, w=w),
+                              chars=38))
+    pair_row(figures, "sm")
+
+
+if other is not None and presenting():
+    comparison()
+
 # --- The map and its legend -----------------------------------------------------------------
-# At 1280×720 presenting (sidebar open, 22 px text) the legend needs half the width to show its
-# image strip, and a shorter figure keeps the square map from floating in blank space.
-c_map, c_legend = st.columns([1, 1] if presenting() else [5, 4])
+# Presenting: the map takes 3/5 of the width (a third of a 1280×720 screen), its height set by the
+# browser from the screen (fill_screen); the legend, with a narrower name column, the rest.
+c_map, c_legend = st.columns([3, 2] if presenting() else [5, 4])
 h, w = result.channel.shape
-c_map.plotly_chart(fit(semantic_map_figure(image, view, opacity, height=400 if presenting() else 580, lang=lang())),
-                   width="stretch", key="sm_map")
+with c_map:
+    if presenting():
+        fill_screen(fit(semantic_map_figure(image, view, opacity, height=400, lang=lang())), "sm_map", ratio=0.9)
+    else:
+        st.plotly_chart(semantic_map_figure(image, view, opacity, height=580, lang=lang()), width="stretch",
+                        key="sm_map")
 top_channel, top_share = view.top
 explain(tr("{name}: {winners} of the {count} channels win at least one position; channel {top} wins the most "
            "({share:.0%}). The {shown} most frequent winners have their own colours, the same on every image "
@@ -120,8 +166,8 @@ with c_legend:
                      "atlas": st.column_config.LinkColumn(
                          tr("ch."), display_text=r"channel=(\d+)", width=48,
                          help=tr("Click a channel to open its page in the channel atlas")),
-                     "label": st.column_config.TextColumn(tr("name"), width=160 if presenting() else None),
-                     "share": st.column_config.NumberColumn(tr("won"), format="percent", width=72,
+                     "label": st.column_config.TextColumn(tr("name"), width=72 if presenting() else None),
+                     "share": st.column_config.NumberColumn(tr("won"), format="percent", width=76,
                                                             help=tr("Share of this map's positions")),
                      "top test images": st.column_config.ImageColumn(
                          tr("top test images"), width=105,
@@ -277,4 +323,6 @@ for n, (p, heat) in enumerate(zip(top, examples)):
             set_current_image(idx)
             st.rerun()
 
+if other is not None and not presenting():
+    comparison()
 share_link()

@@ -19,6 +19,7 @@ from explain.one_by_one import (
     with_kernel,
 )
 from locales import known
+from render.common import row_figure
 from render.one_by_one import (
     contributions_figure,
     input_weights_figure,
@@ -29,7 +30,17 @@ from render.one_by_one import (
 from render.slide import slide_file_name
 from ui.i18n import lang, tr
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer, tuck_away
+from ui.present import (
+    explain,
+    export_button,
+    fill_screen,
+    fit,
+    presentation_toggle,
+    presenting,
+    share_link,
+    slide_footer,
+    tuck_away,
+)
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_widget
 from ui.text import literal
@@ -79,10 +90,12 @@ controls.close()
 st.header(tr("The learned weights"))
 explain(tr("Each **row** is one output map's filter: one weight per input map. Red adds the input "
            "map, blue subtracts it, white ignores it. The framed row is the output channel chosen above."))
-for col, name in zip(st.columns(len(names)), names):
-    col.plotly_chart(fit(weight_matrix_figure(weight_matrix(convs[name]), name,
-                                              channel if name == layer else None, lang=lang())),
-                     width="stretch", key=f"ob_matrix_{name}")
+matrices = [weight_matrix_figure(weight_matrix(convs[name]), name, channel if name == layer else None, lang=lang())
+            for name in names]
+if presenting():  # one figure across the screen: two square matrices as large as its width allows
+    fill_screen(row_figure(matrices, gap=0.12), "ob_matrices", ratio=1.9)
+for col, name, fig in zip(st.columns(len(names)) if not presenting() else (), names, matrices):
+    col.plotly_chart(fit(fig), width="stretch", key=f"ob_matrix_{name}")
 
 # --- One output channel, for the current image ------------------------------------------------
 view = one_by_one_view(ctx.model, ctx.activations_of(img.key, img.pixels), layer, channel, TOP)

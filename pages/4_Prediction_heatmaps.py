@@ -19,9 +19,18 @@ from render.heatmaps import comparison_figures, heatmap_overlay_figure, heatmaps
 from render.slide import slide_file_name
 from ui.i18n import cls, lang, tr
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, fit, presentation_toggle, presenting, share_link, slide_footer
+from ui.present import (
+    explain,
+    export_button,
+    fit,
+    pair_row,
+    presentation_toggle,
+    presenting,
+    share_link,
+    slide_footer,
+)
 from ui.resources import load_or_stop
-from ui.state import compare_sidebar, image_sidebar, parse_choice, set_current_image, url_widget
+from ui.state import compare_sidebar, comparison_label, image_sidebar, parse_choice, set_current_image, url_widget
 from ui.text import literal
 
 st.set_page_config(page_title=tr("Prediction heatmaps"), layout="wide")
@@ -75,19 +84,10 @@ if other is not None:
                       format_func=heat_labels.get, horizontal=True)
     items = []
     for shown in (img, other):
-        p = ctx.probabilities_of(shown.key, shown.pixels, shown.test_index)
-        g = int(p.argmax())
+        g = int(ctx.probabilities_of(shown.key, shown.pixels, shown.test_index).argmax())
         maps = heatmaps_of(sha, shown.key, g, ctx.model, shown.pixels, meta)
-        items.append((shown.pixels, maps.of(HEAT_SLUGS[slug]),
-                      tr("#{index}: true {truth}, predicted {guess} ({p:.0%})", index=shown.test_index,
-                         truth=shown.truth_name(classes), guess=cls(classes[g]), p=p[g])))
-    # Presenting: the pair fills the screen's height (CSS in ui.present: FILL_SCREEN), at any resolution.
-    tall = presenting()
-    with st.container(key="hm_cmp_row" if tall else None):
-        pair = comparison_figures(items, 0.5, height=520, lang=lang())
-        for col, fig, key in zip(st.columns(2, gap="small"), pair, ("hm_cmp_a", "hm_cmp_b")):
-            # Not enlarged by fit(): two 38-character title lines must fit half the width at 1280 px.
-            col.plotly_chart(fig, width="stretch", height="stretch" if tall else "content", key=key)
+        items.append((shown.pixels, maps.of(HEAT_SLUGS[slug]), comparison_label(ctx, shown)))
+    pair_row(comparison_figures(items, 0.5, height=520, lang=lang()), "hm")
     explain(tr("Both heat maps are drawn on one colour scale, each for its own predicted class, so equal "
                "colours mean equal values."), caption=True)
 

@@ -29,7 +29,7 @@ from explain.convolution import (
 )
 from explain.shapes import dense_vs_conv
 from locales import known, translate
-from render.common import text
+from render.common import row_figure, text
 from render.convolution import (
     photo_figure,
     playground_slide,
@@ -38,9 +38,18 @@ from render.convolution import (
     toy_figures,
 )
 from render.slide import slide_file_name
-from ui.i18n import lang, tr, translator
+from ui.i18n import lang, said, tr, translator
 from ui.lecture import lecture_bar
-from ui.present import explain, export_button, fit, presentation_toggle, share_link, tuck_away
+from ui.present import (
+    explain,
+    export_button,
+    fill_screen,
+    fit,
+    presentation_toggle,
+    presenting,
+    share_link,
+    tuck_away,
+)
 from ui.resources import load_or_stop
 from ui.state import image_sidebar, parse_choice, parse_int_in, url_part, url_state, url_widget, write_url
 from ui.text import literal
@@ -115,18 +124,22 @@ controls.close()
 
 # --- The toy example, one window at a time ----------------------------------------------------
 toy_part = tuck_away(tr("The 6×6 toy example"), when=part != "toy", icon=":material/grid_on:")
-st.header(tr("The lecture's toy example: a 6×6 image with an edge"))
-st.markdown(tr("Dark (0) {dark} half, bright (1) {bright} half. The {k}×{k} kernel slides over it with padding "
-               "{padding} and stride {stride}.", dark=tr("top") if transpose else tr("left"),
-               bright=tr("bottom") if transpose else tr("right"), k=k, padding=padding, stride=stride))
+if not presenting():  # presenting: the step's heading and the figure come first, the rest below it
+    st.header(tr("The lecture's toy example: a 6×6 image with an edge"))
+explain(tr("Dark (0) {dark} half, bright (1) {bright} half. The {k}×{k} kernel slides over it with padding "
+           "{padding} and stride {stride}.", dark=tr("top") if transpose else tr("left"),
+           bright=tr("bottom") if transpose else tr("right"), k=k, padding=padding, stride=stride))
 out = output_size(TOY_SIZE, k, padding, stride)
-st.markdown(tr("**Output size** (n = {n}, k = {k}, p = {p}, s = {s}): {formula}, so the output is **{out}×{out}**.",
-               n=TOY_SIZE, k=k, p=padding, s=stride, formula=formula_text(TOY_SIZE, k, padding, stride), out=out))
+first, second = st.container(), st.container()  # presenting: figure (first), then the stepping controls
+upper, lower = (second, first) if presenting() else (first, second)
+upper.markdown(tr("**Output size** (n = {n}, k = {k}, p = {p}, s = {s}): {formula}, so the output is "
+                  "**{out}×{out}**.", n=TOY_SIZE, k=k, p=padding, s=stride,
+                  formula=formula_text(TOY_SIZE, k, padding, stride), out=out))
 # Every kernel (k ≤ 5) fits the 6×6 toy image; only a tiny photo below can be too small for it.
 left_out = uncovered(TOY_SIZE, k, padding, stride)
 if left_out:
     explain(tr("The floor ⌊…⌋: with stride {stride} the last {left} row(s) and column(s) of the padded "
-               "input are never under the window.", stride=stride, left=left_out), caption=True)
+               "input are never under the window.", stride=stride, left=left_out), caption=True, container=upper)
 
 total = out * out
 url_state("cv_pos", 1, param="pos", parse=parse_int_in(1, total),
@@ -138,7 +151,7 @@ def move(by: int) -> None:
     st.session_state["cv_pos"] = min(total, max(1, int(st.session_state.get("cv_pos", 1)) + by))
 
 
-c_prev, c_slider, c_next = st.columns([1.5, 5, 1.5], vertical_alignment="bottom")
+c_prev, c_slider, c_next = upper.columns([1.5, 5, 1.5], vertical_alignment="bottom")
 c_prev.button(tr("← Previous"), key="cv_prev", on_click=move, args=(-1,), disabled=st.session_state["cv_pos"] <= 1,
               width="stretch")
 c_next.button(tr("Next →"), key="cv_next", on_click=move, args=(1,), disabled=st.session_state["cv_pos"] >= total,
@@ -153,17 +166,23 @@ write_url(pos=pos)
 
 toy = toy_view(preset, kernel, padding, stride, pos, transpose)
 now, full = toy.step, toy.output
-st.subheader(tr("Step {pos} of {total}: output row {row}, column {col} ← the {k}×{k} patch at rows {top}–{bottom}, "
-                "columns {left}–{right} of the {input}", pos=pos, total=total, row=now.row, col=now.col, k=k,
-                top=now.top, bottom=now.top + k - 1, left=now.left, right=now.left + k - 1,
-                input=tr("padded input") if padding else tr("input")))
+lower.subheader(tr("Step {pos} of {total}: output row {row}, column {col} ← the {k}×{k} patch at rows "
+                   "{top}–{bottom}, columns {left}–{right} of the {input}", pos=pos, total=total, row=now.row,
+                   col=now.col, k=k,
+                   top=now.top, bottom=now.top + k - 1, left=now.left, right=now.left + k - 1,
+                   input=tr("padded input") if padding else tr("input")))
 figures = toy_figures(toy, lang())
-for col, (key, fig) in zip(st.columns([1.3, 1, 1, 1.2]), figures.items()):
-    col.plotly_chart(fit(fig), width="stretch", key=key)
-st.markdown(f"### {now.sum_text(kernel)}")
+widths = [1.3, 1, 1, 1.2]
+with lower:
+    if presenting():
+        fill_screen(row_figure(list(figures.values()), widths, height=420), "cv_toy_row", ratio=2.3)
+    else:
+        for col, (key, fig) in zip(st.columns(widths), figures.items()):
+            col.plotly_chart(fit(fig), width="stretch", key=key)
+    st.markdown(f"### {now.sum_text(kernel)}")
 explain(tr("Orange square: the current window and the output cell it writes. Sum of kernel weight · input value "
            "over the window") + (tr("; grey zeros around the dashed frame are the padding.") if padding else "."),
-        caption=True)
+        caption=True, container=lower)
 
 toy_part.close()
 
@@ -178,6 +197,7 @@ def _photo(file_id: str, name: str, _upload) -> np.ndarray:
     return photo_pixels(_upload.getvalue(), name)
 
 
+photo_controls = tuck_away(tr("Photo"), when=part != "fc", icon=":material/upload:")  # never nested
 upload = st.file_uploader(tr("Or a photo for this section only (PNG, JPEG, WebP or GIF; at most 20 MB and "
                              "4096×4096 pixels)"),
                           help=tr("Used at up to 512 pixels on its longest side. Without it, the sidebar's current "
@@ -220,6 +240,7 @@ house = url_widget(st.toggle, tr("Use the drawn house (the lecture's example: ve
                                  "walls, horizontal ones along the roof)"), key="cv_house", default=False,
                    help=tr("The lecture's house photo is not shipped with the app; this drawing has the same "
                            "straight edges. An uploaded photo takes precedence."))
+photo_controls.close()
 pixels = None
 if upload is not None:
     try:
@@ -227,7 +248,7 @@ if upload is not None:
         source = tr("your photo {name}", name=safe_name(upload.name))
     except UploadError as exc:
         instead = tr("the drawn house") if house or chosen is None else tr("the sidebar's image")
-        st.error(tr("{problem} Showing {instead} meanwhile.", problem=literal(exc), instead=instead))
+        st.error(tr("{problem} Showing {instead} meanwhile.", problem=literal(said(exc)), instead=instead))
 if pixels is None and (house or chosen is None):
     pixels, source = house_drawing(), tr("the drawn house")
 if pixels is None:
@@ -240,11 +261,15 @@ if problem:
 else:
     photo, rows = _image_section(pixels, kernel, padding, stride, source, lang())
     oh, ow = photo.summed.shape
-    st.markdown(tr("The {k}×{k} kernel on **{source}** — {h}×{w} pixels with values 0–1, padding {padding}, "
+    explain(tr("The {k}×{k} kernel on **{source}** — {h}×{w} pixels with values 0–1, padding {padding}, "
                    "stride {stride}. Each colour channel gives a {oh}×{ow} map. Their sum is what **one** 3-channel "
                    "filter (its three slices all equal to this kernel) outputs. Red = positive, blue = negative.",
                    k=k, source=literal(source), h=h, w=w, padding=padding, stride=stride, oh=oh, ow=ow))
-    for row in rows:
+    for number, row in enumerate(rows):
+        if presenting():  # one figure per row; the three channel maps share one scale and one bar
+            fill_screen(row_figure(list(row.values()), bars="last" if number else "all"), f"cv_photo_row_{number}",
+                       ratio=2.6)
+            continue
         for col, (key, fig) in zip(st.columns(3), row.items()):
             col.plotly_chart(fit(fig), width="stretch", key=key)
     export_button(
@@ -263,11 +288,16 @@ explain(tr("A fully connected layer connects every output to every pixel: far mo
         "no notion of position. A convolution connects each output only to a small neighbourhood "
         "(**locality**) and slides the same few weights over the whole image (**weight sharing**), so each "
         "output position stays responsible for one place of the input."))
+# Presenting: the two images first, the table below them.
+if presenting():
+    fc_figure, fc_table = st.container(), st.container()
+else:
+    fc_table, fc_figure = st.container(), st.container()
 cmp = dense_vs_conv(channels=3, size=32, filters=32, kernel=3)
 c, hh, ww = cmp.input_shape
 f_out = cmp.output_shape[0]
 columns = [tr("layer"), tr("parameters"), tr("each output sees"), tr("same weights at every position")]
-st.table([
+fc_table.table([
     dict(zip(columns, (tr("fully connected {c}·{h}·{w} → {f}·{h}·{w}", c=c, h=hh, w=ww, f=f_out),
                        f"{cmp.dense_parameters:,}",
                        tr("all {count:,} input values", count=cmp.dense_inputs_per_output), tr("no")))),
@@ -277,15 +307,19 @@ st.table([
                           count=cmp.conv_inputs_per_output),
                        tr("yes, at all {count:,} positions", count=cmp.conv_positions)))),
 ], hide_index=True)
-st.markdown(tr("Same input ({c}×{h}×{w}) and same output ({f}×{h}×{w}): the fully connected layer needs "
+fc_table.markdown(tr("Same input ({c}×{h}×{w}) and same output ({f}×{h}×{w}): the fully connected layer needs "
                "**{times:,.0f} times** as many parameters.", c=c, h=hh, w=ww, f=f_out,
                times=cmp.dense_parameters / cmp.conv_parameters))
 network_image = chosen.pixels if chosen is not None else network_view(Image.fromarray(house_drawing()))
 shuffled = shuffle_pixels(network_image)
-s_left, s_right = st.columns(2)
-s_left.plotly_chart(fit(photo_figure(network_image, tr("The image (32×32)"))), width="stretch", key="cv_fc_image")
-s_right.plotly_chart(fit(photo_figure(shuffled, tr("Its pixels shuffled<br>(one fixed order for every image)"))),
-                     width="stretch", key="cv_fc_shuffled")
+pair = (photo_figure(network_image, tr("The image (32×32)")),
+        photo_figure(shuffled, tr("Its pixels shuffled<br>(one fixed order for every image)")))
+with fc_figure:
+    if presenting():
+        fill_screen(row_figure(list(pair), gap=0.06), "cv_fc_row", ratio=2.0)
+    else:
+        for col, fig, key in zip(st.columns(2), pair, ("cv_fc_image", "cv_fc_shuffled")):
+            col.plotly_chart(fit(fig), width="stretch", key=key)
 explain(tr("Shuffle the pixels of every image in the same way and a fully connected layer learns just as well: "
            "to it the shuffle is only a reordering of its weights. A convolution cannot, because the "
            "neighbours it looks at are no longer neighbours."), caption=True)

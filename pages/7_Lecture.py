@@ -22,6 +22,7 @@ from ui.lecture import (
     handout,
     lecture_bar,
     lost_own_deck,
+    prepare,
     requested_slide,
     set_deck,
     slide_problem,
@@ -34,6 +35,8 @@ presentation_toggle()
 number = requested_slide()
 deck = current_deck()
 lost = lost_own_deck()  # deck=own in the URL, but a reload ended the session that held that deck
+if deck is not None and not lost:
+    prepare(deck)  # in the background: stepping through the slides finds their images' maps computed
 if number is not None and deck is not None and not lost and slide_problem(deck, number) is None:
     go_to(deck, number)  # the view itself, drawn by its own page
 lecture_bar(add_button=False)

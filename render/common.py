@@ -349,3 +349,74 @@ def titled(fig: go.Figure, *lines: str, chars: int | None = 20) -> go.Figure:
     title = "<br>".join(text(part) for line in lines for part in (_lines(line, chars) if chars else [line]))
     fig.update_layout(title=dict(text=title), margin=dict(t=35 + 30 * (title.count("<br>") + 1)))
     return fig
+
+
+BAR_ROOM = 0.07  # share of a combined row's width kept for a panel's colour bar
+
+
+def row_figure(figures: list[go.Figure], widths: list[float] | None = None, height: int = 420,
+               gap: float = 0.02, bars: str = "all") -> go.Figure:
+    """The panels ``figures`` (each one plot: heat maps, images, grids with their shapes) side by side
+    in one figure, ``widths`` their relative widths: in presentation mode one figure that fills the
+    width, instead of three or four small ones in columns. Each panel keeps its axes, shapes and
+    colour scale; its title becomes a centred annotation above it; a shown colour bar sits right of
+    its own panel (``bars="last"``: only the last panel's, for panels on one shared scale). Square
+    panels are kept square and pushed to the top of the row, under their titles, so a row taller
+    than needed leaves its spare room below, not between title and plot."""
+    return panel_figure([figures], widths, height, gap, bars)
+
+
+def panel_figure(rows: list[list[go.Figure]], widths: list[float] | None = None, height: int = 420,
+                 gap: float = 0.02, bars: str = "all", row_gap: float = 0.16) -> go.Figure:
+    """Rows of panels as one figure (see :func:`row_figure`, its one-row case): every row has the same
+    number of panels and ``widths``; ``row_gap`` (share of the height) holds the titles of the rows
+    below the first."""
+    n = len(rows[0])
+    widths = list(widths or [1.0] * n)
+    bars_of = [any(getattr(t, "showscale", None) is not False and getattr(t, "colorbar", None) is not None
+                   and t.type == "heatmap" for t in fig.data) for fig in rows[0]]
+    if bars == "last":
+        bars_of = [False] * (n - 1) + bars_of[-1:]
+    unit = (1.0 - gap * (n - 1) - BAR_ROOM * sum(bars_of)) / sum(widths)
+    band = (1.0 - row_gap * (len(rows) - 1)) / len(rows)
+    data, shapes, annotations = [], [], []
+    layout: dict = {"font": rows[0][0].layout.font.to_plotly_json(), "height": height, "plot_bgcolor": "white",
+                    "showlegend": False}
+    i, top = 0, 0
+    for r, figures in enumerate(rows):
+        upper = 1.0 - r * (band + row_gap)
+        left = 0.0
+        for fig, share, bar in zip(figures, widths, bars_of):
+            i += 1
+            right = left + share * unit
+            x, y = ("x", "y") if i == 1 else (f"x{i}", f"y{i}")
+            xaxis = fig.layout.xaxis.to_plotly_json()
+            yaxis = fig.layout.yaxis.to_plotly_json()
+            xaxis.update(domain=[left, right], anchor=y, constrain="domain", constraintoward="center")
+            yaxis.update(domain=[max(0.0, upper - band), upper], anchor=x, constrain="domain",
+                         constraintoward="top")
+            if yaxis.get("scaleanchor"):
+                yaxis["scaleanchor"] = x
+            layout["xaxis" if i == 1 else f"xaxis{i}"] = xaxis
+            layout["yaxis" if i == 1 else f"yaxis{i}"] = yaxis
+            for trace in fig.data:
+                t = trace.to_plotly_json()
+                t.update(xaxis=x, yaxis=y)
+                if t.get("type") == "heatmap" and not bar:
+                    t["showscale"] = False
+                elif t.get("type") == "heatmap" and t.get("showscale") is not False and "colorbar" in t:
+                    t["colorbar"] = dict(t["colorbar"], x=right + 0.005, xanchor="left", thickness=14,
+                                         len=0.8 * band, y=upper - band / 2)
+                data.append(t)
+            for shape in fig.layout.shapes:
+                shapes.append(dict(shape.to_plotly_json(), xref=x, yref=y))
+            title = fig.layout.title
+            if title.text:
+                font = title.font.to_plotly_json() or TITLE_FONT
+                annotations.append(dict(text=title.text, x=(left + right) / 2, y=upper, xref="paper",
+                                        yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
+                                        font=font, yshift=8))
+            top = max(top, fig.layout.margin.t or 0, title_top(title.text or "") if r == 0 else 0)
+            left = right + gap + (BAR_ROOM if bar else 0.0)
+    layout.update(shapes=shapes, annotations=annotations, margin=dict(l=10, r=10, t=top, b=10))
+    return go.Figure(dict(data=data, layout=layout), _validate=False)

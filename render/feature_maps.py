@@ -15,7 +15,9 @@ from render.common import (
     image_figure,
     layout_dict,
     overlay,
+    overlay_figure,
     stretch_each,
+    text,
     tile,
     title_top,
     titled,
@@ -94,3 +96,21 @@ def feature_maps_slide(view: FeatureMapsView, image: np.ndarray, name: str, foot
          MapPanel(translate("Channel {channel}", lang, channel=view.channel), view.one, translate("activation", lang),
                   diverging=view.signed, weight=1.4)],
         footer)
+
+
+def channel_comparison_figures(items: list[tuple[np.ndarray, np.ndarray, str]], layer: str, channel: int,
+                               shape: tuple[int, ...], height: int = 520, lang: str = "en") -> list[go.Figure]:
+    """One channel of one layer for several images, side by side: each map laid over its image, on
+    one colour scale for all (:func:`render.heatmaps.shared_range`) and at the same size. ``items``
+    holds (image, channel map, label) with the label naming the image, its true and its predicted
+    class."""
+    from render.heatmaps import shared_range
+
+    values = [np.asarray(m, np.float32) for _, m, _ in items]  # drawn as sharp cells over the image
+    zrange = shared_range(values)
+    line = translate("Channel {channel} of {layer} ({shape})", lang, channel=channel, layer=layer,
+                     shape=format_shape(shape))
+    bar = translate("activation, shared scale", lang)
+    return [overlay_figure(image, v, "<br>".join(text(t) for t in (label, line)), 0.6, bar, height=height,
+                           top=60, title_chars=38, zrange=zrange)
+            for (image, _, label), v in zip(items, values)]

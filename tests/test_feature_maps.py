@@ -12,6 +12,7 @@ from explain.feature_maps import (
     image_activations,
     layer_label,
     layer_note,
+    screen_grid,
     telling_channel,
 )
 from explain.semantic import layer_names, rank_in_column, rank_of_score
@@ -97,6 +98,13 @@ def test_channel_order_refuses_bad_input():
 def test_layer_label():
     assert layer_label("block2.relu3", (1, 64, 16, 16)) == "block2 · relu3 — 1×64×16×16"
     assert layer_label("block3.pool", (1, 128, 4, 4)) == "block3 · pool — 1×128×4×4"
+
+
+@pytest.mark.parametrize("count, columns, rows", [(32, 8, 4), (64, 12, 6), (128, 16, 8), (5, 5, 1)])
+def test_screen_grid_uses_fewer_columns_and_leaves_room_for_the_title(count, columns, rows):
+    got_columns, ratio = screen_grid(count)
+    assert got_columns == columns and columns * rows >= count > columns * (rows - 1)
+    assert ratio == pytest.approx(columns / (rows + 1.3))
 
 
 def test_grid_shape_gives_few_channels_big_tiles():

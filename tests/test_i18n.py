@@ -26,7 +26,7 @@ HANGUL = re.compile("[가-힣]")
 # Pages whose every text goes through the catalog. The others are still English (README, 한국어).
 TRANSLATED = ["dashboard.py", "pages/7_Lecture.py", "pages/5_Convolution_playground.py", "pages/1_Feature_maps.py",
               "pages/4_Prediction_heatmaps.py", "pages/2_Semantic_map.py", "pages/3_1x1_weights.py",
-              "pages/8_Channel.py"]
+              "pages/8_Channel.py", "pages/6_Shapes_and_parameters.py"]
 # A second state of some pages, with texts the default state does not show.
 OTHER_STATES = [("pages/2_Semantic_map.py", {"concepts": "1", "layer": "block2.relu3"}),
                 ("pages/3_1x1_weights.py", {"layer": "block2.conv3", "channel": "5"}),

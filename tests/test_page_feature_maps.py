@@ -212,3 +212,53 @@ def test_every_tile_links_to_its_channels_atlas_page(app):
     assert atlas.selectbox(key="ch_layer").value == "block3.relu3"
     assert atlas.number_input(key="ch_channel").value == int(links[57][0])
     assert atlas.session_state["current_image"] == 12
+
+
+def test_presenting_sizes_the_grid_by_the_screen(page_env, acts_of):
+    """present=1 on block 2 (64 channels): 12 tiles a row, one per channel, in channel order, the
+    figure's height left to the browser (the CSS aspect ratio 12 / (6 + 1.3))."""
+    at = make_app(PAGE)
+    at.query_params.update(present="1", layer="block2.relu3")
+    at.run()
+    assert not at.exception
+    grid = charts(at)["fm_grid"]
+    assert [int(a["text"]) for a in grid["layout"]["annotations"]] == list(range(64))
+    corners = {(a["x"], a["y"]) for a in grid["layout"]["annotations"]}
+    assert len({x for x, _ in corners}) == 12 and len({y for _, y in corners}) == 6
+    # 12 / (6 + 1.3) = 1.64: the container that sizes it asks for the nearest ratio the CSS knows, 1.6
+    assert any(block_id.endswith("-fill_r16_fm_grid") for block_id in _block_ids(at.main))
+
+
+def _block_ids(node):
+    """The ids of the containers under ``node`` (a keyed container's id ends with its key)."""
+    children = getattr(node, "children", None)
+    if children is None:
+        return
+    block_id = getattr(getattr(node, "proto", None), "id", "")
+    if block_id:
+        yield block_id
+    for index in sorted(children):
+        yield from _block_ids(children[index])
+
+
+def test_two_images_one_channel_on_one_colour_scale(page_env, acts_of):
+    """compare=8324 beside image=3613 (the deck's dog and the cat it calls a dog): the chosen
+    channel of block3.relu3 for both, labelled with true and predicted class, the same size, on
+    one colour range spanning both maps (computed here from the model, not by the page)."""
+    from tests.conftest import plotly_array
+
+    at = make_app(PAGE)
+    at.query_params.update(image="3613", compare="8324", layer="block3.relu3", channel="23")
+    at.run()
+    assert not at.exception
+    a, b = charts(at)["fm_cmp_a"], charts(at)["fm_cmp_b"]
+    maps = [acts_of(i)["block3.relu3"][23] for i in (3613, 8324)]
+    low, high = min(float(m.min()) for m in maps), max(float(m.max()) for m in maps)
+    for spec, expected, index in zip((a, b), maps, (3613, 8324)):
+        heat = spec["data"][1]
+        assert heat["zmin"] == pytest.approx(low, rel=1e-4) and heat["zmax"] == pytest.approx(high, rel=1e-4)
+        assert np.allclose(plotly_array(heat["z"]), expected, atol=1e-4)
+        assert title(spec).startswith(f"#{index}: true ")
+        assert "Channel 23 of block3.relu3 (1×128×8×8)" in title(spec)
+    assert "true dog, predicted dog" in title(a) and "true cat, predicted dog" in title(b)
+    assert a["layout"]["height"] == b["layout"]["height"]

@@ -133,7 +133,7 @@ def test_add_this_view_captures_the_page_and_its_link_state(env):
     added = deck.slides[-1]
     assert added.page == "Feature_maps"
     assert added.state == {"image": "12", "layer": "block3.conv3", "channel": "17"}  # not present=
-    assert "Added as slide 19" in "\n".join(s.value for s in at.sidebar.success)
+    assert f"Added as slide {len(DECK) + 1}" in "\n".join(s.value for s in at.sidebar.success)
     # The home page is "Home", so a deck file names it readably.
     at = app("dashboard.py", image="7").run().button(key="lecture_add").click().run()
     assert at.session_state[DECK_KEY].slides[-1].page == "Home"

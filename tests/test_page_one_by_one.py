@@ -153,3 +153,22 @@ def test_bad_url_values_are_ignored_with_a_notice(app, params, shown):
     assert any(shown in w.value for w in at.warning)
     assert at.number_input(key="ob_channel").value == 0
     assert _max_difference(at) < 1e-4
+
+
+def test_presenting_draws_both_weight_matrices_as_one_figure(app, frozen_checkpoint):
+    """present=1: one screen-wide figure holds both 1×1 weight matrices (read here from the
+    layers' own weight tensors), the chosen output row framed on block3.conv3's."""
+    modules = dict(frozen_checkpoint.model.named_modules())
+    app.query_params["present"] = "1"
+    at = app.run()
+    assert not at.exception
+    charts = _charts(at)
+    assert not any(key.startswith("ob_matrix_") for key in charts)
+    row = charts["ob_matrices"]
+    for trace, name in zip(row["data"], ("block2.conv3", "block3.conv3")):
+        weights = modules[name].weight.detach().numpy()[:, :, 0, 0]
+        assert np.allclose(_array(trace["z"]), weights, atol=1e-6)
+    assert [shown(a["text"]).replace("<br>", " ") for a in row["layout"]["annotations"]] == [
+        "block2.conv3: weights 64×64×1×1 (C_out×C_in)", "block3.conv3: weights 128×128×1×1 (C_out×C_in)"]
+    (frame,) = row["layout"]["shapes"]
+    assert frame["xref"] == "x2" and frame["y0"] == -0.5  # output channel 0, on the second matrix

@@ -342,16 +342,39 @@ def test_photo_smaller_than_the_kernel_is_explained(app):
     assert grid(at, "cv_sum").tolist() == [[6, -6], [6, -6]]
 
 
-def test_presentation_mode_hides_explanations_and_enlarges_figures(app):
-    at = app.run()
-    normal = charts(at)["cv_output"]["layout"]
+def panel(spec: dict, axis: str) -> np.ndarray:
+    """The values of a combined figure's panel on x axis ``axis`` (its first trace)."""
+    return array(next(t for t in spec["data"] if t.get("xaxis", "x") == axis)["z"])
+
+
+def test_presentation_mode_hides_explanations_and_draws_one_figure_per_row(app, test_split):
+    import torch
+    import torch.nn.functional as F
+
     app.query_params["present"] = "1"
-    at = app.run()
+    app.query_params["image"] = "3"
+    at = last_step(app.run())
     assert not at.exception
     assert "similarity score" not in markdown(at)  # said by the lecturer instead
     assert any("⌊3 / 1⌋ + 1 = 4" in m.value for m in at.markdown)  # the numbers stay
-    big = charts(at)["cv_output"]["layout"]
-    assert big["height"] > normal["height"] and big["font"]["size"] > normal["font"]["size"]
+    specs = charts(at)
+    assert "cv_output" not in specs and "cv_map_red" not in specs  # no small figures in columns
+    toy = specs["cv_toy_row"]
+    assert panel(toy, "x").tolist() == [[0, 0, 0, 1, 1, 1]] * 6
+    assert panel(toy, "x2").tolist() == [[-1, 0, 1]] * 3
+    assert panel(toy, "x4").tolist() == VERTICAL
+    assert [a["text"] for a in toy["layout"]["annotations"]][:2] == ["Input 6×6", "Kernel 3×3<br>(vertical edge)"]
+    # The photo's rows: the same numbers as conv2d, the three channel maps on one scale with one bar.
+    pixels = test_split.images[test_split.position_of(3)] / 255.0
+    x = torch.as_tensor(np.moveaxis(pixels, -1, 0))[None]
+    k = torch.tensor([[-1.0, 0, 1]] * 3, dtype=torch.float64)
+    per_channel = F.conv2d(x.reshape(3, 1, 32, 32), k[None, None])[:, 0].numpy()
+    channels = specs["cv_photo_row_1"]
+    for c, axis in enumerate(("x", "x2", "x3")):
+        assert np.allclose(panel(channels, axis), per_channel[c])
+    assert [t.get("showscale") is not False for t in channels["data"]] == [False, False, True]
+    assert [t["zmax"] for t in channels["data"]] == [pytest.approx(np.abs(per_channel).max())] * 3
+    assert np.allclose(panel(specs["cv_photo_row_0"], "x2"), per_channel.sum(0))
 
 
 def test_slide_export_is_one_1920x1080_png(app):

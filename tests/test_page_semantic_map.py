@@ -231,3 +231,39 @@ def test_channel_picker_shows_the_new_layers_share_after_a_layer_change(app, act
     share_new = _shares(acts_of(3)["block2.relu3"]).get(channel)
     assert box.proto.set_value
     assert box.proto.raw_value == (f"{channel} — wins {share_new:.0%} here" if share_new else f"{channel}")
+
+
+def _png_pixels(spec: dict) -> np.ndarray:
+    import base64
+    import io
+
+    from PIL import Image
+
+    source = spec["data"][0]["source"]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("RGB"))
+
+
+def test_two_images_side_by_side_share_the_channel_colours(app, acts_of):
+    """compare=8324 beside image=3613, fully opaque: a channel that wins the most positions in both
+    images (counted here with numpy from the model's maps) has one colour on both maps; both maps
+    have the same size and say each image's true and predicted class."""
+    app.query_params.update(image="3613", compare="8324", layer="block3.relu3")
+    at = app.run()
+    at.slider(key="sm_opacity").set_value(1.0).run()
+    assert not at.exception
+    a, b = charts(at)["sm_cmp_a"], charts(at)["sm_cmp_b"]
+    assert title(a).startswith("#3613: true dog, predicted dog") and title(b).startswith("#8324: true cat")
+    assert a["layout"]["height"] == b["layout"]["height"]
+    winners = [acts_of(i)["block3.relu3"].argmax(0) for i in (3613, 8324)]
+    counts = [np.bincount(w.ravel(), minlength=128) for w in winners]
+    top = [set(np.argsort(-c, kind="stable")[:3].tolist()) for c in counts]
+    common = sorted(top[0] & top[1])
+    assert common, "the two images share one of their three most frequent winners"
+    colours = []
+    for spec, w in zip((a, b), winners):
+        pixels = _png_pixels(spec)
+        cell = pixels.shape[0] // w.shape[0]
+        r, c = np.argwhere(w == common[0])[0]
+        colours.append(tuple(pixels[r * cell + cell // 2, c * cell + cell // 2]))
+    assert colours[0] == colours[1]
+    assert len(set(colours[0])) > 1  # a colour, not the grey of "other"

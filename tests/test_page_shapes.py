@@ -187,3 +187,43 @@ def test_values_survive_a_page_switch_and_hidden_layers(page_env):
     app.number_input(key="sh_layers").set_value(3).run()
     assert app.number_input(key="sh_f2").value == 8
     assert _table(app, "weight (F×C×k×k)")["output (N×C×H×W)"].tolist()[-1] == "32×8×3×3"
+
+
+def test_presenting_draws_the_exercise_pooling_and_architectures_as_figures(page_env):
+    """present=1: the N×C×H×W chain as bars (worked by hand: 3×7×7 → ten 3×3 filters → 10×5×5 →
+    twenty → 20×3×3), the pooling example as one grid figure (pooled here with numpy), the
+    architectures chart before their table."""
+    import numpy as np
+
+    from explain.shapes import POOL_EXAMPLE
+
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    charts = {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
+    bars = {t["name"]: t["y"] for t in charts["sh_flow"]["data"]}
+    assert bars == {"C (channels)": [3, 10, 20], "H (height)": [7, 5, 3], "W (width)": [7, 5, 3]}
+    assert charts["sh_flow"]["data"][0]["x"] == ["input<br>1×3×7×7", "layer 1<br>1×10×5×5", "layer 2<br>1×20×3×3"]
+    blocks = POOL_EXAMPLE.reshape(2, 2, 2, 2, 2)  # channel, row block, row, column block, column
+    expected = [POOL_EXAMPLE[0], blocks.max(axis=(2, 4))[0], blocks.mean(axis=(2, 4))[0], [[POOL_EXAMPLE[0].mean()]],
+                POOL_EXAMPLE[1], blocks.max(axis=(2, 4))[1], blocks.mean(axis=(2, 4))[1], [[POOL_EXAMPLE[1].mean()]]]
+    grids = [plotly_array(t["z"]) for t in charts["sh_pool_grid"]["data"]]
+    assert len(grids) == 8
+    for got, want in zip(grids, expected):
+        np.testing.assert_allclose(got, want)
+    assert not any(key.startswith("sh_pool_") and key != "sh_pool_grid" for key in charts)
+    order = list(_walk(at.main))
+    table = next(i for i, node in enumerate(order) if node.type == "table" and "variant counted" in node.value.columns)
+    chart = next(i for i, node in enumerate(order) if getattr(node, "key", None) == "sh_architectures")
+    assert chart < table
+
+
+def _walk(node):
+    """The elements under ``node`` in page order."""
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for index in sorted(children):
+        yield from _walk(children[index])

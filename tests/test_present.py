@@ -203,8 +203,9 @@ def test_presenting_enlarges_the_pages_figures(page_env):
     for present in ("0", "1"):
         at = page_app("pages/1_Feature_maps.py", image="3", present=present).run()
         specs = {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-        heights[present] = specs["fm_grid"]["layout"]["height"]
-        fonts = specs["fm_grid"]["layout"]["font"]["size"]
+        # The channel up close (the grid above it is sized by the browser when presenting: fill_screen).
+        heights[present] = specs["fm_channel_map"]["layout"]["height"]
+        fonts = specs["fm_channel_map"]["layout"]["font"]["size"]
     assert heights["1"] == round(1.4 * heights["0"])
     assert fonts == round(1.4 * 18)
 
@@ -247,3 +248,15 @@ def test_the_link_reopens_the_same_view(page_env, page):
     for kind, key, value in ROUND_TRIP[page]:
         assert getattr(fresh, kind)(key=key).value == value, key
     assert link(fresh) == url
+
+
+def test_every_fill_ratio_has_its_css_rule():
+    """ui.present.fill_screen names a container after the nearest of FILL_RATIOS; the constant CSS
+    must size each of them (and nothing else)."""
+    import re
+
+    from ui.present import FILL_CSS, FILL_RATIOS
+
+    rules = dict(re.findall(r'st-key-fill_r(\d+)_"\] \[data-testid="stElementContainer"\] \{ aspect-ratio: ([\d.]+);',
+                            FILL_CSS))
+    assert {int(k): float(v) for k, v in rules.items()} == {round(r * 10): r for r in FILL_RATIOS}

@@ -47,6 +47,11 @@ BUILDERS = {
     "grid_signed": lambda: convolution.grid_figure(np.array([[1.0, np.nan], [-2.0, 0.5]]), "a<br>b",
                                                            window=(0, 0, 1), frame=(0, 0, 2, 2), blank_text="0"),
     "grid_unsigned": lambda: convolution.grid_figure(np.arange(9.0).reshape(3, 3), "t", signed=False),
+    "row": lambda: common.row_figure([convolution.photo_figure(IMAGE, "a<br>b"),
+                                      convolution.signed_map_figure(RNG.normal(size=(8, 8)), "s", 2.0),
+                                      convolution.grid_figure(np.eye(3), "g", window=(0, 0, 1))], [1, 1, 2]),
+    "panels": lambda: common.panel_figure([[convolution.grid_figure(np.eye(2), "a")] * 2,
+                                           [convolution.grid_figure(np.eye(2), "b")] * 2], bars="last"),
 }
 
 
@@ -72,6 +77,36 @@ def test_map_grid_keeps_one_panel_per_subplot_with_titles_and_shared_scale():
     first, second = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
     assert 0 <= first[0] < first[1] < second[0] < second[1] <= 1
     assert fig.layout.yaxis5.domain[1] < fig.layout.yaxis.domain[0]  # second row below the first
+
+
+def test_row_figure_keeps_every_panel_its_values_shapes_scale_and_title():
+    values = RNG.normal(size=(8, 8))
+    panels = [convolution.photo_figure(IMAGE, "image"),
+              convolution.signed_map_figure(values, "map", 2.0),
+              convolution.grid_figure(np.eye(3), "grid", window=(1, 1, 1))]
+    fig = common.row_figure(panels, [1, 1, 2])
+    image, heat, cells = fig.data[0], fig.data[1], fig.data[2]
+    assert [(t.xaxis, t.yaxis) for t in (image, heat, cells)] == [("x", "y"), ("x2", "y2"), ("x3", "y3")]
+    np.testing.assert_allclose(np.asarray(heat.z), values)
+    assert (heat.zmin, heat.zmax) == (-2.0, 2.0)
+    np.testing.assert_allclose(np.asarray(cells.z), np.eye(3))
+    (window,) = fig.layout.shapes
+    assert (window.xref, window.yref, window.x0, window.y0) == ("x3", "y3", 0.5, 0.5)
+    assert [a.text for a in fig.layout.annotations] == ["image", "map", "grid"]
+    # Side by side, in order, inside [0, 1]; the third twice as wide as the first; the map's colour
+    # bar between its panel and the next; square panels stay square (scaleanchor to their own x).
+    d = [fig.layout[f"xaxis{i}" if i > 1 else "xaxis"].domain for i in (1, 2, 3)]
+    assert 0 <= d[0][0] < d[0][1] < d[1][0] < d[1][1] < heat.colorbar.x < d[2][0] < d[2][1] <= 1
+    assert (d[2][1] - d[2][0]) == pytest.approx(2 * (d[0][1] - d[0][0]))
+    assert fig.layout.yaxis3.scaleanchor == "x3"
+
+
+def test_panel_rows_stack_and_one_shared_bar_is_kept():
+    maps = [convolution.signed_map_figure(RNG.normal(size=(4, 4)), f"m{i}", 1.0) for i in range(4)]
+    fig = common.panel_figure([maps[:2], maps[2:]], bars="last")
+    assert [t.showscale is not False for t in fig.data] == [False, True, False, True]  # None: shown
+    assert fig.layout.yaxis3.domain[1] < fig.layout.yaxis.domain[0]  # the second row below the first
+    assert [a.text for a in fig.layout.annotations] == ["m0", "m1", "m2", "m3"]
 
 
 # Streamlit's Plotly theme rewrites the hex colours #000001…#000040 anywhere in a figure's JSON into

@@ -5,6 +5,7 @@ its own failures."""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -90,3 +91,44 @@ def test_no_data_set_no_warm_up_and_no_error(tmp_path, monkeypatch):
     assert not at.exception
     assert "Preparing" not in _sidebar_captions(at)
     assert not list((tmp_path / "cache").glob("channelmax-*"))
+
+
+# --- A deck's warm-up (ui.lecture.prepare → ui.resources.prepare_deck) ----------------------------
+
+def test_the_shipped_decks_needs_are_its_images_and_the_architectures():
+    import tomllib
+
+    from data.deck import load_default_deck
+    from ui.lecture import deck_needs
+
+    with open(PROJECT / "decks" / "lecture.toml", "rb") as f:  # read here from the file itself
+        slides = tomllib.load(f)["slide"]
+    expected = sorted({int(s["state"][k]) for s in slides for k in ("image", "compare") if k in s.get("state", {})})
+    images, architectures = deck_needs(load_default_deck())
+    assert list(images) == expected and {3613, 8324} <= set(images)
+    assert architectures is True
+
+
+def test_a_decks_warm_up_fills_the_cache_its_slides_read(checkpoint, test_split, monkeypatch):
+    """After the warm-up, the slides' image maps come from the cache: the network is not run again;
+    the maps are the model's own."""
+    import explain.feature_maps
+    from ui.resources import Context, settings, warm_deck
+
+    # A card of its own (a fresh cache key) for this test's checkpoint, loaded once by the fixture.
+    card = SimpleNamespace(sha256=f"deck-warm-up-{time.time_ns()}", meta=checkpoint.meta, path=CHECKPOINT)
+    ctx = Context(card, test_split, settings(), 0)
+    ctx.__dict__["checkpoint"] = checkpoint  # what Context.checkpoint (a cached property) would load
+    status = WarmUp(steps=("images", "architectures"))
+    warm_deck(status, ctx, (3613, 8324), False)
+    assert status.finished and not status.error and status.done == 2
+
+    def computed(*args, **kwargs):
+        raise AssertionError("the slide's maps were computed again: the warm-up's cache was not read")
+
+    monkeypatch.setattr(explain.feature_maps, "image_activations", computed)
+    pos = test_split.position_of(8324)
+    maps = ctx.activations_of("test-8324", test_split.images[pos])
+    monkeypatch.undo()
+    expected = explain.feature_maps.image_activations(checkpoint.model, test_split.images[pos], checkpoint.meta)
+    np.testing.assert_allclose(maps["block3.relu3"], expected["block3.relu3"][0], atol=1e-6)

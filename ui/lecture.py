@@ -190,6 +190,22 @@ def slide_problem(deck: Deck | None, number: int | str) -> str | None:
     return None
 
 
+def deck_needs(deck: Deck) -> tuple[tuple[int, ...], bool]:
+    """What a deck's slides compute that is worth preparing: the test images they show (``image``
+    and ``compare``), and whether one shows the Shapes page (its architectures table)."""
+    images = {int(value) for slide in deck.slides for key, value in slide.state.items()
+              if key in ("image", "compare") and str(value).strip().isdigit()}
+    return tuple(sorted(images)), any(slide.page == "Shapes_and_parameters" for slide in deck.slides)
+
+
+def prepare(deck: Deck) -> None:
+    """Start computing the deck's needs in the background (ui.resources.prepare_deck), once per
+    process and set of needs; the slides find the results in the pages' caches."""
+    from ui.resources import prepare_deck
+
+    prepare_deck(*deck_needs(deck))
+
+
 def go_to(deck: Deck, number: int) -> None:
     """Open slide ``number`` of ``deck``: its page with its state and ``slide=N`` (never returns).
     A slide that cannot be played opens the Lecture page, which says why in the slide's place."""

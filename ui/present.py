@@ -35,13 +35,44 @@ html { font-size: 22px !important; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem !important; padding: 0.2rem 12rem 0.4rem 0 !important; }
 [data-testid="stMainBlockContainer"] h2 { font-size: 1.4rem !important; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 1.15rem !important; }
-.st-key-hm_cmp_row [data-testid="stColumn"] { height: calc(100vh - 1.5rem); min-height: 420px; }
-.st-key-hm_cmp_row [data-testid="stColumn"] > div,
-.st-key-hm_cmp_row [data-testid="stElementContainer"] { height: 100%; }
+[class*="_cmp_row"] [data-testid="stColumn"] { height: calc(100vh - 1.5rem); min-height: 420px; }
+[class*="_cmp_row"] [data-testid="stColumn"] > div,
+[class*="_cmp_row"] [data-testid="stElementContainer"] { height: 100%; }
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stMainMenu"] { display: none !important; }
 </style>
 """
+
+# Our own constant CSS for :func:`fill_screen`: a figure in a container keyed "fill_r<ratio × 10>_…"
+# gets that width / height ratio, at most the screen's height below the slide's heading.
+FILL_CSS = """
+<style>
+[class*="st-key-fill_r"] [data-testid="stElementContainer"] {
+  max-height: calc(100vh - 5rem); min-height: 320px; }
+[class*="st-key-fill_r8_"] [data-testid="stElementContainer"] { aspect-ratio: 0.8; }
+[class*="st-key-fill_r9_"] [data-testid="stElementContainer"] { aspect-ratio: 0.9; }
+[class*="st-key-fill_r10_"] [data-testid="stElementContainer"] { aspect-ratio: 1.0; }
+[class*="st-key-fill_r11_"] [data-testid="stElementContainer"] { aspect-ratio: 1.1; }
+[class*="st-key-fill_r12_"] [data-testid="stElementContainer"] { aspect-ratio: 1.2; }
+[class*="st-key-fill_r13_"] [data-testid="stElementContainer"] { aspect-ratio: 1.3; }
+[class*="st-key-fill_r14_"] [data-testid="stElementContainer"] { aspect-ratio: 1.4; }
+[class*="st-key-fill_r15_"] [data-testid="stElementContainer"] { aspect-ratio: 1.5; }
+[class*="st-key-fill_r16_"] [data-testid="stElementContainer"] { aspect-ratio: 1.6; }
+[class*="st-key-fill_r17_"] [data-testid="stElementContainer"] { aspect-ratio: 1.7; }
+[class*="st-key-fill_r18_"] [data-testid="stElementContainer"] { aspect-ratio: 1.8; }
+[class*="st-key-fill_r19_"] [data-testid="stElementContainer"] { aspect-ratio: 1.9; }
+[class*="st-key-fill_r20_"] [data-testid="stElementContainer"] { aspect-ratio: 2.0; }
+[class*="st-key-fill_r22_"] [data-testid="stElementContainer"] { aspect-ratio: 2.2; }
+[class*="st-key-fill_r24_"] [data-testid="stElementContainer"] { aspect-ratio: 2.4; }
+[class*="st-key-fill_r26_"] [data-testid="stElementContainer"] { aspect-ratio: 2.6; }
+[class*="st-key-fill_r28_"] [data-testid="stElementContainer"] { aspect-ratio: 2.8; }
+[class*="st-key-fill_r30_"] [data-testid="stElementContainer"] { aspect-ratio: 3.0; }
+[class*="st-key-fill_r34_"] [data-testid="stElementContainer"] { aspect-ratio: 3.4; }
+[class*="st-key-fill_r40_"] [data-testid="stElementContainer"] { aspect-ratio: 4.0; }
+</style>
+"""
+# The ratios FILL_CSS knows.
+FILL_RATIOS = (0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.2, 2.4, 2.6, 2.8, 3.0, 3.4, 4.0)
 
 
 def _parse_flag(raw: str) -> bool:
@@ -74,7 +105,7 @@ def presentation_toggle() -> bool:
                               "Links include it."))
     if on:
         write_url(present=1)
-        st.html(CSS)
+        st.html(CSS + FILL_CSS)
     else:
         drop_url("present")
     return on
@@ -179,6 +210,27 @@ class _Tucked:
         if self._box is not None:
             self._box.__exit__(None, None, None)
             self._box = None
+
+
+def pair_row(figures, prefix: str) -> None:
+    """Two figures of a comparison side by side, the same size, keys ``{prefix}_cmp_a`` and
+    ``{prefix}_cmp_b``; presenting, the pair fills the screen's height (CSS above: ``*_cmp_row``).
+    Not enlarged by :func:`fit`: two 38-character title lines must fit half the width at 1280 px."""
+    tall = presenting()
+    with st.container(key=f"{prefix}_cmp_row" if tall else None):
+        for col, fig, key in zip(st.columns(2, gap="small"), figures, (f"{prefix}_cmp_a", f"{prefix}_cmp_b")):
+            col.plotly_chart(fig, width="stretch", height="stretch" if tall else "content", key=key)
+
+
+def fill_screen(fig, key: str, ratio: float) -> None:
+    """``fig`` (e.g. a combined row, :func:`render.common.row_figure`) across the whole width, about
+    ``ratio`` = width / height (the nearest of :data:`FILL_RATIOS`), at most as tall as the screen
+    below the slide's heading: in presentation mode the slide's main figure, sized by the browser
+    at any resolution (Plotly's own height is in pixels). Not enlarged by :func:`fit`: it already
+    spans the screen, and its panel titles must fit their share of it at 1280 px."""
+    nearest = min(FILL_RATIOS, key=lambda r: abs(r - ratio))
+    with st.container(key=f"fill_r{round(nearest * 10)}_{key}"):  # FILL_CSS sizes it by this name
+        st.plotly_chart(fig, width="stretch", height="stretch", key=key)
 
 
 def tuck_away(label: str, *, when: bool = True, icon: str = ":material/tune:") -> _Tucked:

@@ -276,6 +276,14 @@ class WarmUp:
         return self.seconds is not None
 
 
+def _lower_priority() -> None:
+    """This (background) thread yields the CPU to the pages' script threads."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
 def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, checkpoint: str,
             mtime_ns: int, cache: Path) -> None:
     """Compute, into the disk caches the pages read, what a page's first visit would wait for:
@@ -283,10 +291,7 @@ def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, c
     (semantic map, channel atlas; one pass over the test set for all layers)."""
     from explain.testset import predictions, warm_channel_scores
 
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # pages first
-    except (AttributeError, OSError):
-        pass
+    _lower_priority()  # pages first
 
     def model():
         return _checkpoint(checkpoint, mtime_ns).model
@@ -318,6 +323,61 @@ def _warm_up(sha: str, root: str, cache: str, checkpoint: str, mtime_ns: int, _c
     threading.Thread(target=warm_up, args=(status, sha, _card, _split, checkpoint, mtime_ns, Path(cache)),
                      name="warm-up", daemon=True).start()
     return status
+
+
+@st.cache_resource(show_spinner=False)
+def reference_architectures_counted():
+    """LeNet-5, AlexNet, VGG-16 and GoogLeNet counted once per process (explain.shapes builds them on
+    the meta device; importing torchvision and building them takes seconds): the Shapes page and
+    a deck's warm-up share it."""
+    from explain.shapes import reference_architectures
+
+    return reference_architectures()
+
+
+def warm_deck(status: WarmUp, ctx: Context, images: tuple[int, ...], architectures: bool) -> None:
+    """Compute what a deck's slides need before they are played: every test image's maps (all
+    layers, the Feature maps, Semantic map and 1×1 pages' input) and, if a slide shows them, the
+    reference architectures. Into the same caches the pages read, so stepping finds them there."""
+    _lower_priority()  # the slide being played first
+    try:
+        for index in images:
+            ctx.activations_of(f"test-{index}", ctx.split.images[ctx.split.position_of(index)])
+        status.done = 1
+        if architectures:
+            reference_architectures_counted()
+        status.done = 2
+    except Exception as exc:  # each page computes what it needs itself, and says why if it fails
+        log.exception("deck warm-up failed")
+        status.error = str(exc) or type(exc).__name__
+    finally:
+        status.seconds = time.perf_counter() - status.started
+
+
+@st.cache_resource(show_spinner=False)
+def _deck_warm_up(sha: str, root: str, images: tuple[int, ...], architectures: bool, _ctx: Context) -> WarmUp:
+    """Start a deck's warm-up once per process, checkpoint, data set and set of needs."""
+    status = WarmUp(steps=("the deck's test images", "the architectures"))
+    threading.Thread(target=warm_deck, args=(status, _ctx, images, architectures), name="deck-warm-up",
+                     daemon=True).start()
+    return status
+
+
+def prepare_deck(images: tuple[int, ...], architectures: bool) -> WarmUp | None:
+    """Start computing, in the background, what a deck's slides need (see :func:`warm_deck`); the
+    test images that are not in this data set are left to their slide, which says so. Writes
+    nothing on the page: None when the checkpoint or data set cannot be loaded (the slide's own
+    page says why) or the warm-up is turned off (``CIFAR10_WARMUP=0``)."""
+    if os.environ.get(WARMUP_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    cfg = settings()
+    try:
+        mtime = cfg.checkpoint.stat().st_mtime_ns
+        ctx = Context(_card(str(cfg.checkpoint), mtime), _test_split(str(cfg.data_root)), cfg, mtime)
+    except (OSError, CheckpointError, DatasetError):
+        return None
+    known_images = tuple(sorted(i for i in set(images) if ctx.split.position_of(i) is not None))
+    return _deck_warm_up(ctx.card.sha256, str(ctx.settings.data_root), known_images, architectures, ctx)
 
 
 def warm_up_status(status: WarmUp) -> None:

@@ -353,6 +353,14 @@ def url_part(parts: Sequence[str]) -> str:
     return part
 
 
+def comparison_label(ctx: Context, shown: CurrentImage) -> str:
+    """The title line of an image in a side-by-side comparison: "#3: true cat, predicted dog (61%)"."""
+    p = ctx.probabilities_of(shown.key, shown.pixels, shown.test_index)
+    guess = int(p.argmax())
+    return i18n.tr("#{index}: true {truth}, predicted {guess} ({p:.0%})", index=shown.test_index,
+                   truth=shown.truth_name(ctx.classes), guess=i18n.cls(ctx.classes[guess]), p=p[guess])
+
+
 def compare_sidebar(ctx: Context) -> CurrentImage | None:
     """Sidebar "Compare with test image #" (URL ``compare=N``): a second test image shown beside
     the current one, or None when the box is empty."""
