@@ -224,3 +224,26 @@ def random_eval_model(seed: int = 0):
             m.running_mean.uniform_(-0.2, 0.2)
             m.running_var.uniform_(0.5, 1.5)
     return model
+
+
+def run_in_own_loop(coro):
+    """asyncio.run in a thread of its own: an earlier test (Playwright, AppTest) may leave an event
+    loop running in this one, and asyncio.run refuses to start inside it. Returns its value or
+    re-raises its exception here."""
+    import asyncio
+    import threading
+
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

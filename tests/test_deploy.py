@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
-import threading
 
 import pytest
 
 from deploy import HAPROXY, haproxy_config
 from loadgen import _cookie_from, rerun_msg, run_class
+from tests.conftest import run_in_own_loop
 
 
 def test_haproxy_config_is_valid_and_cookie_sticky(tmp_path):
@@ -27,30 +26,11 @@ def test_haproxy_config_is_valid_and_cookie_sticky(tmp_path):
     subprocess.run([HAPROXY, "-c", "-q", "-f", str(cfg)], check=True)
 
 
-def _run_in_own_loop(coro):
-    """asyncio.run in a thread of its own: an earlier test (Playwright, AppTest) may leave an event
-    loop running in this one, and asyncio.run refuses to start inside it."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = asyncio.run(coro)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
 def test_loadgen_refuses_other_addresses_and_unbounded_runs():
     with pytest.raises(ValueError):
-        _run_in_own_loop(run_class("http://10.0.0.1:8080", 1, 0, 1, 0, "Feature_maps"))
+        run_in_own_loop(run_class("http://10.0.0.1:8080", 1, 0, 1, 0, "Feature_maps"))
     with pytest.raises(ValueError):
-        _run_in_own_loop(run_class("http://127.0.0.1:8080", 1000, 0, 1, 0, "Feature_maps"))
+        run_in_own_loop(run_class("http://127.0.0.1:8080", 1000, 0, 1, 0, "Feature_maps"))
 
 
 def test_rerun_message_names_the_page_and_query():

@@ -28,7 +28,7 @@ import streamlit as st
 from data.deck import HOME_NAMES, PLAYER_PARAMS, Deck, DeckError, Slide, load_default_deck
 from locales import known
 from ui.i18n import lang, said, tr
-from ui.present import PLAYING_KEY, SLIDE_PICTURES_KEY, presenting
+from ui.present import PLAYING_KEY, SLIDE_PICTURES_KEY, presenting, stop_presenting
 from ui.state import SLIDE_SCOPED, drop_url
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -250,12 +250,6 @@ def _lecture_script() -> str:
 
 # --- Drawing ------------------------------------------------------------------------------------
 
-def _exit_presentation() -> None:
-    from ui.present import _ON  # the session's presentation flag; the sidebar switch shows it
-
-    st.session_state[_ON] = False
-
-
 def _capture_view() -> Slide:
     """This view as a slide: its page and its URL query parameters, as its share link has them."""
     path, name = current_page()
@@ -268,7 +262,7 @@ def _capture_view() -> Slide:
 def exit_button() -> None:
     """"Exit presentation" (also Esc), pinned on screen: top right, or in the lecture bar."""
     with st.container(key="lecture_exit"):
-        st.button(tr(EXIT_LABEL), key="lecture_exit_button", on_click=_exit_presentation,
+        st.button(tr(EXIT_LABEL), key="lecture_exit_button", on_click=stop_presenting,
                   icon=":material/close_fullscreen:", shortcut="Escape",
                   help=tr("Back to the normal page: sidebar, explanations, normal text size."))
 

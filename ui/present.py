@@ -116,6 +116,12 @@ def presenting() -> bool:
     return bool(st.session_state.get(_ON, False))
 
 
+def stop_presenting() -> None:
+    """Turn presentation mode off for this session (a button callback: the next run draws the
+    normal page, and the sidebar switch shows it off)."""
+    st.session_state[_ON] = False
+
+
 def explain(body: str, *, caption: bool = False, container=None) -> None:
     """Explanatory Markdown, shown only when not presenting (the lecturer says it instead)."""
     if presenting():

@@ -66,27 +66,29 @@ def browser():
             b.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1600, "height": 2600}, device_scale_factor=1)
+@contextlib.contextmanager
+def page_at(browser, width: int, height: int):
+    """A fresh browser context's page with a ``width``×``height`` viewport, closed afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
     try:
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser):
+    with page_at(browser, 1600, 2600) as pg:
+        yield pg
 
 
 @pytest.fixture
 def projector(browser):
     """A page at the lecture hall's 1280×720 projector size."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT_MS)
-    try:
+    with page_at(browser, 1280, 720) as pg:
         yield pg
-    finally:
-        context.close()
 
 
 # True once Streamlit's script state has been "notRunning" for 500 ms without a break: a run and

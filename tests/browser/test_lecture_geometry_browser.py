@@ -23,7 +23,7 @@ import re
 import pytest
 
 from data.deck import load_default_deck
-from tests.browser.conftest import SCREENSHOTS, TIMEOUT_MS, settle, wait_for_run
+from tests.browser.conftest import SCREENSHOTS, page_at, settle, wait_for_run
 from tests.conftest import PROJECT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -183,10 +183,7 @@ def write_table() -> str:
 @pytest.mark.parametrize("size", list(SIZES))
 def test_pagedown_through_the_whole_deck_with_figures_that_fill_the_screen(server, browser, size):
     width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
+    with page_at(browser, width, height) as page:
         page.goto(f"{server}/Lecture?slide=1&present=1")
         wait_for_run(page)
         page.wait_for_timeout(1000)  # the key listener's frame loads after the run
@@ -212,8 +209,6 @@ def test_pagedown_through_the_whole_deck_with_figures_that_fill_the_screen(serve
             found = check_slide(number, m)
             if found:
                 problems[number] = found
-    finally:
-        context.close()
     print(f"\nMain figure per slide at {size}:\n" + write_table())
     known = KNOWN_SHORT[size]
     for n in sorted(known & set(problems)):

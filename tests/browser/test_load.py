@@ -25,7 +25,7 @@ from streamlit.source_util import page_icon_and_name
 from bench import DONE, LAUNCH_ARGS, _peak_rss_mb, tree_memory_mb
 from data.cifar10 import CIFAR10_CLASSES
 from tests.browser.conftest import CHROMIUM, QUIET, _need, running_server
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, run_in_own_loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -194,23 +194,6 @@ async def _all_sessions(url: str, plan: list) -> list:
             await browser.close()
 
 
-def _in_thread(fn, *args):
-    out = {}
-
-    def run():
-        try:
-            out["value"] = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            out["error"] = exc
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    if "error" in out:
-        raise out["error"]
-    return out["value"]
-
-
 @pytest.fixture(scope="module")
 def load_server(cifar_root):
     """A server of its own, so its memory figures belong to this test alone."""
@@ -237,7 +220,7 @@ def test_twenty_sessions_at_once(load_server, test_split):
     poller.start()
     began = time.perf_counter()
     try:
-        results = _in_thread(asyncio.run, _all_sessions(load_server.url, plan))
+        results = run_in_own_loop(_all_sessions(load_server.url, plan))
     finally:
         wall = time.perf_counter() - began
         poller.stop()
