@@ -53,6 +53,22 @@ def test_a_failing_warm_up_is_reported_not_raised(test_split, tmp_path):
     assert status.done == 0
 
 
+def test_after_the_warm_up_the_collector_skips_what_was_alive(test_split, tmp_path):
+    """Streamlit collects garbage after every run; the warm-up's end freezes what lives by then
+    (torch, the model, the test set), so those collections walk only the sessions' new objects."""
+    import gc
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    test_warm_up_for_freeze = [test_split]  # alive now: frozen with the rest
+    try:
+        test_a_failing_warm_up_is_reported_not_raised(test_split, tmp_path)
+        assert gc.get_freeze_count() > 1000
+        assert not any(o is test_warm_up_for_freeze for o in gc.get_objects(generation=2))
+    finally:
+        gc.unfreeze()
+
+
 def _wait_for(predicate, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while not predicate():
