@@ -9,11 +9,17 @@ it and the tests check that the two agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from explain.activations import format_shape
@@ -115,19 +121,34 @@ def _pool_module(spec: LayerSpec) -> nn.Module | None:
     return None
 
 
+def output_shape(layer: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The N×C×H×W shape ``layer`` (a convolution or pooling, possibly built on the meta device)
+    gives an input of ``input_shape``, from PyTorch's own kernels run on an empty batch on the CPU:
+    nothing computed, nothing allocated. (A forward pass on the meta device would do the same but
+    loads torch's symbolic-shape machinery and sympy, ~36 MB the server then keeps.)"""
+    n, c, h, w = (int(v) for v in input_shape)
+    empty = torch.empty(0, c, h, w)
+    if isinstance(layer, nn.Conv2d):  # one filter per group stands for all: the channel count is known
+        probe = torch.empty(layer.groups, c // layer.groups, *layer.kernel_size)
+        out = F.conv2d(empty, probe, stride=layer.stride, padding=layer.padding, dilation=layer.dilation,
+                       groups=layer.groups)
+        return (n, layer.out_channels, *out.shape[2:])
+    return (n, *layer(empty).shape[1:])
+
+
 def apply_layer(input_shape: tuple[int, int, int, int], spec: LayerSpec) -> LayerResult:
-    """Run a real ``nn.Conv2d`` (and pooling) on a meta tensor of ``input_shape`` and read the shapes."""
+    """A real ``nn.Conv2d`` (and pooling) for ``input_shape``: its weights' shapes and the output
+    shapes PyTorch gives (:func:`output_shape`)."""
     problem = shape_problem(input_shape, spec)
     if problem:
         raise ShapeError(problem)
     n, c, h, w = (int(v) for v in input_shape)
-    with torch.device("meta"):
+    with torch.device("meta"):  # the weights' shapes, nothing allocated
         conv = nn.Conv2d(c, spec.filters, spec.kernel, stride=spec.stride, padding=spec.padding)
-        pool = _pool_module(spec)
-        x = torch.empty(n, c, h, w)
-        y = conv(x)
-        z = pool(y) if pool is not None else y
-    return LayerResult(spec, (n, c, h, w), tuple(y.shape), tuple(z.shape), tuple(conv.weight.shape),
+    pool = _pool_module(spec)
+    y = output_shape(conv, (n, c, h, w))
+    z = output_shape(pool, y) if pool is not None else y
+    return LayerResult(spec, (n, c, h, w), y, z, tuple(conv.weight.shape),
                        conv.bias.numel(), sum(p.numel() for p in conv.parameters()))
 
 
@@ -521,6 +542,35 @@ def reference_architectures() -> list[ArchitectureInfo]:
     return [describe(name, model, shape, original) for name, model, shape, original in built]
 
 
+def reference_architectures_apart(cache: Path, timeout: float = 600) -> list[ArchitectureInfo]:
+    """:func:`reference_architectures`, counted in a child Python process and kept in ``cache``
+    (one JSON file per torch and torchvision version). Importing torchvision loads its operators and
+    Triton: ~160 MB that the server would keep for its whole life to count five networks once.
+    Raises RuntimeError with the child's last words if it fails."""
+    path = Path(cache) / f"architectures-torch{version('torch')}-torchvision{version('torchvision')}.json"
+    try:
+        return [ArchitectureInfo(**row) for row in json.loads(path.read_text())]
+    except (OSError, ValueError, TypeError):  # not counted yet, or an old or broken file: count again
+        pass
+    try:
+        done = subprocess.run([sys.executable, "-m", "explain.shapes"], cwd=Path(__file__).resolve().parent.parent,
+                              capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"counting the reference architectures failed: {exc}") from exc
+    if done.returncode != 0:
+        raise RuntimeError(f"counting the reference architectures failed: {done.stderr.strip()[-500:]}")
+    rows = json.loads(done.stdout)
+    try:
+        from data.files import atomic_write
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as tmp:
+            tmp.write_text(json.dumps(rows))
+    except OSError:  # a read-only cache: counted again next time
+        pass
+    return [ArchitectureInfo(**row) for row in rows]
+
+
 def architecture_rows(infos: list[ArchitectureInfo], lang: str = "en") -> list[dict]:
     """One row per network: the variant counted beside the original's count where they differ
     (column names in English: the page translates them)."""
@@ -636,8 +686,13 @@ def dense_vs_conv(channels: int = 3, size: int = 32, filters: int = 32, kernel: 
     """Counted on real layers built on the meta device (nothing allocated)."""
     with torch.device("meta"):
         conv = nn.Conv2d(channels, filters, kernel, padding=kernel // 2)
-        out = conv(torch.empty(1, channels, size, size)).shape[1:]
+    out = output_shape(conv, (1, channels, size, size))[1:]
+    with torch.device("meta"):
         dense = nn.Linear(channels * size * size, int(np.prod(out)))
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     return DenseVsConv((channels, size, size), tuple(int(n) for n in out), count(dense), count(conv),
                        channels * size * size, channels * kernel * kernel, int(out[1] * out[2]))
+
+
+if __name__ == "__main__":  # reference_architectures_apart's child: the counts as JSON on stdout
+    print(json.dumps([asdict(info) for info in reference_architectures()]))

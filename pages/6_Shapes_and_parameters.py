@@ -229,7 +229,13 @@ tucked.close()
 # --- 4. Architectures -----------------------------------------------------------------------
 st.header(tr("4. Architectures from the lecture"))
 with st.spinner(tr("Counting the parameters of AlexNet, VGG-16 and GoogLeNet…")):
-    infos = reference_architectures_counted() + [describe("This network", ctx.model, "3×32×32")]
+    try:
+        references = reference_architectures_counted()
+    except RuntimeError as exc:
+        st.warning(tr("**AlexNet, VGG-16 and GoogLeNet could not be counted**, so only this network is shown. {why}",
+                      why=literal(str(exc))))
+        references = []
+infos = references + [describe("This network", ctx.model, "3×32×32")]
 chart, table = (st.container(), st.container())  # presenting: the chart first, the table below it
 if not presenting():
     table, chart = chart, table

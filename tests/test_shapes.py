@@ -388,3 +388,57 @@ def test_dense_versus_conv_counts_by_hand():
     assert cmp.dense_parameters == 3 * 32 * 32 * 32 * 32 * 32 + 32 * 32 * 32 == 100_696_064
     assert cmp.conv_parameters == 32 * 3 * 3 * 3 + 32 == 896
     assert (cmp.dense_inputs_per_output, cmp.conv_inputs_per_output, cmp.conv_positions) == (3072, 27, 1024)
+
+
+def test_counted_apart_equals_counted_here_and_is_kept(tmp_path, monkeypatch):
+    """The server counts the reference networks in a child process (torchvision stays out of its
+    memory): the same counts as in this process, kept in the cache, recounted if the file breaks."""
+    import subprocess
+
+    from explain.shapes import reference_architectures_apart
+
+    apart = reference_architectures_apart(tmp_path)
+    assert apart == reference_architectures()
+    [kept] = tmp_path.glob("architectures-torch*-torchvision*.json")
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("counted again although the counts were kept")
+
+    monkeypatch.setattr(subprocess, "run", no_child)
+    assert reference_architectures_apart(tmp_path) == apart
+    monkeypatch.undo()
+    kept.write_text('[{"name": "half a file"')
+    assert reference_architectures_apart(tmp_path) == apart
+
+
+def test_a_failing_count_says_why(tmp_path, monkeypatch):
+    import subprocess
+
+    from explain.shapes import reference_architectures_apart
+
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "No module named "
+                                                                                       "'torchvision'"))
+    with pytest.raises(RuntimeError, match="No module named 'torchvision'"):
+        reference_architectures_apart(tmp_path)
+
+
+def test_the_server_never_imports_torchvision_or_sympy(tmp_path):
+    """The Shapes page shows the reference networks without torchvision in the server's process,
+    and it and the playground read shapes without sympy (torch's meta-device forward loads it)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT
+
+    script = (f"import sys; from streamlit.testing.v1 import AppTest\n"
+              f"at = AppTest.from_file({str(PROJECT / 'dashboard.py')!r}, default_timeout=120)\n"
+              f"at.switch_page('pages/6_Shapes_and_parameters.py'); at.run()\n"
+              f"assert not at.exception, at.exception\n"
+              f"assert any('VGG-16' in str(t.value) for t in [*at.table, *at.dataframe]), 'no VGG-16'\n"
+              f"at.switch_page('pages/5_Convolution_playground.py'); at.run()\n"
+              f"assert not at.exception, at.exception\n"
+              f"print([m for m in ('torchvision', 'sympy') if m in sys.modules])\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "CIFAR10_CACHE": str(tmp_path), "CIFAR10_WARMUP": "0"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -31,22 +31,29 @@ from ui.text import code, literal
 log = logging.getLogger("cifar10_explainer")
 
 
-def _limit_malloc_arenas(arenas: int = 2) -> None:
+def _tune_malloc(arenas: int = 2) -> None:
     """glibc gives each busy thread its own heap ("arena", up to 8 per core); Streamlit's script
     threads, torch and the warm-up then keep freed memory in many heaps. Two arenas took the
     server's peak after every page from ~1285 to ~1010 MB (python -m bench, peak_rss_mb, same run).
-    Same as MALLOC_ARENA_MAX=2, but also for a plain ``streamlit run``."""
+    Same as MALLOC_ARENA_MAX=2, but also for a plain ``streamlit run``.
+
+    And a fixed mmap threshold of 256 KB: glibc otherwise raises it after the first large array is
+    freed (up to 32 MB), so later activations and figures come from the heap and their memory
+    stays there; mapped, it goes back to the system when freed. Peak after every page, twice
+    each way in one session: 870 and 916 MB without it, 849 and 852 MB with it."""
     if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
         return
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+        libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
         pass
 
 
-_limit_malloc_arenas()
+_tune_malloc()
 
 SHOWN_SKIPPED = 5  # unusable data-set files listed by name in the warning
 _YES = ("1", "true", "yes", "on")
@@ -339,12 +346,12 @@ def _warm_up(sha: str, root: str, cache: str, checkpoint: str, mtime_ns: int, _c
 
 @st.cache_resource(show_spinner=False)
 def reference_architectures_counted():
-    """LeNet-5, AlexNet, VGG-16 and GoogLeNet counted once per process (explain.shapes builds them on
-    the meta device; importing torchvision and building them takes seconds): the Shapes page and
-    a deck's warm-up share it."""
-    from explain.shapes import reference_architectures
+    """LeNet-5, AlexNet, VGG-16 and GoogLeNet counted once (explain.shapes builds them on the meta
+    device in a child process, so torchvision never loads into the server, and keeps the counts in
+    the cache folder): the Shapes page and a deck's warm-up share it."""
+    from explain.shapes import reference_architectures_apart
 
-    return reference_architectures()
+    return reference_architectures_apart(cache_dir())
 
 
 def warm_deck(status: WarmUp, ctx: Context, images: tuple[int, ...], architectures: bool) -> None:
