@@ -1,6 +1,6 @@
 """Evaluate a checkpoint on the CIFAR-10 test split.
 
-    python -m model.evaluate --data ../shared/cifar10 [--checkpoint PATH] --json
+    python -m model.evaluate --data ../shared/cifar10 [--checkpoint PATH] --json [--keep-predictions]
 
 With --json, prints exactly one JSON object:
 ``{"top1": 0..1, "n_images": int, "per_class": {class: 0..1}, "seconds": float}``.
@@ -39,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--limit", type=int, default=0, help="evaluate only the first N test images")
+    p.add_argument("--keep-predictions", action="store_true",
+                   help="also keep the logits beside the checkpoint (CHECKPOINT.test_predictions.npz), so a fresh "
+                        "install of the dashboard with this test set does not classify it again")
     args = p.parse_args(argv)
 
+    if args.keep_predictions and args.limit > 0:
+        print("error: --keep-predictions keeps the whole test set's logits; leave out --limit", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     try:
         from model.checkpoint import load_checkpoint
@@ -59,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         images, labels = images[:args.limit], labels[:args.limit]
     logits = predict_logits(ckpt.model, images, ckpt.meta["mean"], ckpt.meta["std"])
     report = accuracy_report(logits.argmax(1), labels, ckpt.classes)
+    if args.keep_predictions:
+        from explain.testset import keep_predictions
+
+        print(f"kept {keep_predictions(args.checkpoint, ckpt.sha256, images, labels, logits)}", file=sys.stderr)
     report["seconds"] = round(time.perf_counter() - started, 3)
     if args.json:
         print(json.dumps(report))

@@ -129,7 +129,7 @@ _TESTSET_LOCK = threading.Lock()
 
 @st.cache_resource(show_spinner=False)
 def _predictions(sha: str, root: str, _ctx: Context, _split: CifarSplit):
-    from explain.testset import predictions
+    from explain.testset import predictions, shipped_predictions_path
 
     bar = st.progress(0.0, text=i18n.tr("Classifying the 10,000 test images (once per checkpoint)…"))
     language = i18n.lang()
@@ -139,7 +139,8 @@ def _predictions(sha: str, root: str, _ctx: Context, _split: CifarSplit):
                                _ctx.card.meta, sha, cache_dir(),
                                progress=lambda done, total: bar.progress(
                                    done / total, text=translate("Classifying test images: {done:,}/{total:,}",
-                                                                language, done=done, total=total)))
+                                                                language, done=done, total=total)),
+                               shipped=shipped_predictions_path(_ctx.settings.checkpoint))
     finally:
         bar.empty()
 
@@ -273,7 +274,8 @@ WARMUP_ENV = "CIFAR10_WARMUP"  # "0" turns the background warm-up off (the test 
 class WarmUp:
     """Progress of the background warm-up (one per server process), read by every sidebar."""
 
-    steps: tuple[str, ...] = (known("test-set predictions"), known("channel scores of every layer"))
+    steps: tuple[str, ...] = (known("test-set predictions"), known("channel scores of every layer"),
+                              known("the architectures"))
     done: int = 0
     started: float = field(default_factory=time.perf_counter)
     seconds: float | None = None  # set when it has finished
@@ -305,9 +307,10 @@ def _lower_priority() -> None:
 def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, checkpoint: str,
             mtime_ns: int, cache: Path) -> None:
     """Compute, into the disk caches the pages read, what a page's first visit would wait for:
-    the test-set predictions (home, gallery, heat maps) and every map layer's channel scores
-    (semantic map, channel atlas; one pass over the test set for all layers)."""
-    from explain.testset import predictions, warm_channel_scores
+    the test-set predictions (home, gallery, heat maps), every map layer's channel scores
+    (semantic map, channel atlas; one pass over the test set for all layers) and the reference
+    architectures' counts (Shapes)."""
+    from explain.testset import predictions, shipped_predictions_path, warm_channel_scores
 
     _lower_priority()  # pages first
 
@@ -316,7 +319,8 @@ def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, c
 
     try:
         with _TESTSET_LOCK:
-            predictions(model, split.images, split.labels, split.indices, card.meta, sha, cache)
+            predictions(model, split.images, split.labels, split.indices, card.meta, sha, cache,
+                        shipped=shipped_predictions_path(checkpoint))
         status.done = 1
         from explain.activations import map_layers
 
@@ -324,6 +328,8 @@ def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, c
         with _TESTSET_LOCK:
             warm_channel_scores(model, split.images, split.labels, card.meta, names, sha, cache)
         status.done = 2
+        reference_architectures_counted()  # the Shapes page's table (a child process, then the cache folder)
+        status.done = 3
     except Exception as exc:  # the pages compute what they need themselves, and say why if they fail
         log.exception("background warm-up failed")
         status.error = str(exc) or type(exc).__name__
