@@ -27,7 +27,7 @@ PAIR = 0.6  # two classes together hold this share: "<class>/<class>"
 
 def class_means(scores: np.ndarray, labels: np.ndarray, channel: int, num_classes: int) -> np.ndarray:
     """K: the mean over each class's test images of ``channel``'s activation (N×C ``scores``)."""
-    column = np.asarray(scores, dtype=np.float64)[:, channel]
+    column = np.asarray(scores)[:, channel].astype(np.float64)  # one column, not all N×C in float64
     labels = np.asarray(labels)
     sums = np.bincount(labels, weights=column, minlength=num_classes)
     counts = np.bincount(labels, minlength=num_classes)

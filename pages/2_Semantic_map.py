@@ -66,7 +66,7 @@ STRIP = 3  # top test images per legend row
 def example_maps(sha: str, data_root: str, layer: str, channel: int, positions: tuple[int, ...], _ctx):
     """``channel``'s map at ``layer`` for the test images at ``positions``, in one batch."""
     images = _ctx.split.images[list(positions)]
-    return image_activations(_ctx.model, images, _ctx.card.meta)[layer][:, channel]
+    return image_activations(_ctx.model, images, _ctx.card.meta, only=(layer,))[layer][:, channel]
 
 
 sha, root = ctx.card.sha256, str(ctx.settings.data_root)

@@ -31,7 +31,7 @@ PER_ROW = 6
 @st.cache_data(max_entries=64, show_spinner=False)
 def layer_maps(sha: str, data_root: str, layer: str, positions: tuple[int, ...], _ctx):
     """The whole ``layer`` (K×C×H×W) on the test images at ``positions``, in one batch."""
-    return image_activations(_ctx.model, _ctx.split.images[list(positions)], _ctx.card.meta)[layer]
+    return image_activations(_ctx.model, _ctx.split.images[list(positions)], _ctx.card.meta, only=(layer,))[layer]
 
 
 sha, root = ctx.card.sha256, str(ctx.settings.data_root)

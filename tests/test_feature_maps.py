@@ -253,3 +253,17 @@ def test_semantic_view_holds_the_winners_and_this_layers_names():
     assert view.shape == (1, 3, 2, 2) and view.top == (1, 0.75)
     assert view.argmax.channel.tolist() == [[2, 1], [1, 1]]
     assert view.names == {1: "ear"}  # only this layer's names
+
+
+def test_activations_of_some_layers_are_those_of_the_full_pass(checkpoint, test_split):
+    """image_activations(only=...) stops the forward pass early and keeps fewer copies: the same numbers."""
+    from explain.feature_maps import image_activations
+
+    images = test_split.images[:5]
+    full = image_activations(checkpoint.model, images, checkpoint.meta)
+    some = image_activations(checkpoint.model, images, checkpoint.meta, only=("block2.relu3", "block1.pool"))
+    assert set(some) == {"block2.relu3", "block1.pool"}
+    for name, maps in some.items():
+        np.testing.assert_array_equal(maps, full[name])
+    with pytest.raises(ValueError):
+        image_activations(checkpoint.model, images, checkpoint.meta, only=("no.such.layer",))
