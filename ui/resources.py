@@ -81,6 +81,14 @@ def settings() -> Settings:
 def _checkpoint(path: str, mtime_ns: int):
     from model.checkpoint import load_checkpoint
 
+    import torch
+
+    # One thread for torch in the server. A click computes one image (a few ms); with two threads,
+    # on two cores shared with the browser and the other sessions, torch's second thread is often
+    # descheduled and the first waits for it at every layer: Prediction heatmaps' click to drawn
+    # (python -m bench --only-clicks) p50 356 → 264–275 ms, 1×1 weights 300 → 251–276 ms, the same
+    # run. Whole-test-set passes (the warm-up, in the background) are slower for it.
+    torch.set_num_threads(1)
     return load_checkpoint(path)
 
 
