@@ -79,9 +79,9 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)  # the callers say "Loading the trained network…"
 def _checkpoint(path: str, mtime_ns: int):
-    from model.checkpoint import load_checkpoint
-
     import torch
+
+    from model.checkpoint import load_checkpoint
 
     # One thread for torch in the server. A click computes one image (a few ms); with two threads,
     # on two cores shared with the browser and the other sessions, torch's second thread is often
