@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -34,3 +35,13 @@ def atomic_write(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def data_digest(images, labels) -> str:
+    """12 hex digits that identify a data set's images and labels (numpy arrays, in their order):
+    the key of every file computed from them."""
+    import numpy as np
+
+    h = hashlib.sha1(np.ascontiguousarray(images).data)
+    h.update(np.ascontiguousarray(labels).data)
+    return h.hexdigest()[:12]

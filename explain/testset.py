@@ -11,7 +11,6 @@ in well under a second.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,16 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from data.files import atomic_write
+from data.files import atomic_write, data_digest
 from model.inference import predict_logits, softmax, to_tensor
 
 Progress = Callable[[int, int], None]
-
-
-def data_digest(images: np.ndarray, labels: np.ndarray) -> str:
-    h = hashlib.sha1(np.ascontiguousarray(images).data)
-    h.update(np.ascontiguousarray(labels).data)
-    return h.hexdigest()[:12]
 
 
 def _atomic_savez(path: Path, **arrays) -> None:
@@ -79,25 +72,6 @@ class Predictions:
         """K×K counts, rows = true class, columns = predicted class."""
         flat = self.labels * num_classes + self.predicted
         return np.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
-
-
-def shipped_predictions_path(checkpoint: str | Path) -> Path:
-    """Where a checkpoint's test-set logits are kept beside it: ``model/checkpoint.pt`` →
-    ``model/checkpoint.test_predictions.npz`` (:func:`keep_predictions` writes it)."""
-    checkpoint = Path(checkpoint)
-    return checkpoint.with_name(f"{checkpoint.stem}.test_predictions.npz")
-
-
-def keep_predictions(checkpoint: str | Path, checkpoint_sha: str, images: np.ndarray, labels: np.ndarray,
-                     logits: np.ndarray) -> Path:
-    """Keep ``logits`` (of these test images, by this checkpoint) beside the checkpoint, so a fresh
-    install with the same test set starts with them instead of classifying 10,000 images (~4 s
-    here) before its home page can draw. Stamped with the checkpoint's SHA-256 and the images'
-    digest: :func:`predictions` uses the file only when both match."""
-    path = shipped_predictions_path(checkpoint)
-    _atomic_savez(path, logits=np.asarray(logits, dtype=np.float32), checkpoint_sha256=np.array(checkpoint_sha),
-                  data_digest=np.array(data_digest(images, labels)))
-    return path
 
 
 def predictions(model, images: np.ndarray, labels: np.ndarray, indices: np.ndarray, meta: dict,

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     logits = predict_logits(ckpt.model, images, ckpt.meta["mean"], ckpt.meta["std"])
     report = accuracy_report(logits.argmax(1), labels, ckpt.classes)
     if args.keep_predictions:
-        from explain.testset import keep_predictions
+        from model.inference import keep_predictions
 
         print(f"kept {keep_predictions(args.checkpoint, ckpt.sha256, images, labels, logits)}", file=sys.stderr)
     report["seconds"] = round(time.perf_counter() - started, 3)

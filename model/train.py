@@ -25,10 +25,9 @@ import torch
 from torch import nn
 
 from data.cifar10 import DatasetError, load_split, resolve_root
-from explain.testset import keep_predictions
 from model.card import file_sha256, history_path
 from model.checkpoint import DEFAULT_CHECKPOINT, save_checkpoint
-from model.inference import predict_logits, to_tensor
+from model.inference import keep_predictions, predict_logits, to_tensor
 from model.network import ARCHITECTURE, CIFAR10_CLASSES, build_model, count_parameters
 
 # Per-channel statistics of the CIFAR-10 training set (../shared/cifar10/README.md).

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from explain.testset import keep_predictions, predictions, shipped_predictions_path
+from explain.testset import predictions
+from model.inference import keep_predictions, shipped_predictions_path
 from tests.conftest import CHECKPOINT
 
 

@@ -137,7 +137,8 @@ _TESTSET_LOCK = threading.Lock()
 
 @st.cache_resource(show_spinner=False)
 def _predictions(sha: str, root: str, _ctx: Context, _split: CifarSplit):
-    from explain.testset import predictions, shipped_predictions_path
+    from explain.testset import predictions
+    from model.inference import shipped_predictions_path
 
     bar = st.progress(0.0, text=i18n.tr("Classifying the 10,000 test images (once per checkpoint)…"))
     language = i18n.lang()
@@ -318,7 +319,8 @@ def warm_up(status: WarmUp, sha: str, card: CheckpointCard, split: CifarSplit, c
     the test-set predictions (home, gallery, heat maps), every map layer's channel scores
     (semantic map, channel atlas; one pass over the test set for all layers) and the reference
     architectures' counts (Shapes)."""
-    from explain.testset import predictions, shipped_predictions_path, warm_channel_scores
+    from explain.testset import predictions, warm_channel_scores
+    from model.inference import shipped_predictions_path
 
     _lower_priority()  # pages first
 
