@@ -24,7 +24,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
 
@@ -115,12 +116,23 @@ def slide_file_name(*parts) -> str:
 FONTS = ["DejaVu Sans", "NanumGothic"]
 
 
+def nanum_fonts() -> Path:
+    """The folder of NanumGothic's files in the pinned package koreanize-matplotlib, found without
+    importing it: its import runs koreanize(), which sets matplotlib's global font and turns the
+    minus sign of every later figure's ticks into a hyphen."""
+    spec = find_spec("koreanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("koreanize-matplotlib (NanumGothic for Hangul) is not installed: "
+                                  "pip install -r requirements.txt")
+    return Path(spec.submodule_search_locations[0]) / "fonts"
+
+
 @cache
 def register_fonts() -> None:
     """Add NanumGothic to matplotlib's font list (once per process; it only adds a font)."""
     from matplotlib import font_manager
 
-    fonts = files("koreanize_matplotlib") / "fonts"
+    fonts = nanum_fonts()
     for name in ("NanumGothic.ttf", "NanumGothicBold.ttf"):
         font_manager.fontManager.addfont(str(fonts / name))
 

@@ -257,3 +257,20 @@ def test_a_korean_handout_has_every_glyph_and_the_minus_sign():
     assert pdf[:5] == b"%PDF-"
     assert not [w for w in caught if "missing from font" in str(w.message)], [str(w.message) for w in caught]
     assert any(any("\uac00" <= ch <= "\ud7a3" for ch in s.title_in("ko")) for s in deck.slides[:3])  # Hangul was drawn
+
+
+def test_the_hangul_font_is_found_without_koreanize_matplotlibs_global_changes():
+    """koreanize-matplotlib's import sets matplotlib's global font and makes tick minus signs
+    hyphens: the slides and the web font find NanumGothic without importing it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT
+
+    script = ("import sys, matplotlib\n"
+              "from render.slide import register_fonts\n"
+              "register_fonts()\n"
+              "print('koreanize_matplotlib' in sys.modules, matplotlib.rcParams['axes.unicode_minus'])\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "True"]

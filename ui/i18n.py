@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from functools import cache, partial
-from importlib.resources import files
 from pathlib import Path
 
 import streamlit as st
@@ -146,7 +145,9 @@ def serve_web_font() -> bool:
                 continue
             from fontTools.ttLib import TTFont  # a matplotlib dependency
 
-            font = TTFont(str(files("koreanize_matplotlib") / "fonts" / original))
+            from render.slide import nanum_fonts
+
+            font = TTFont(str(nanum_fonts() / original))
             for table in _VTT_TABLES:
                 if table in font:
                     del font[table]
