@@ -265,13 +265,14 @@ else:
                    "stride {stride}. Each colour channel gives a {oh}×{ow} map. Their sum is what **one** 3-channel "
                    "filter (its three slices all equal to this kernel) outputs. Red = positive, blue = negative.",
                    k=k, source=literal(source), h=h, w=w, padding=padding, stride=stride, oh=oh, ow=ow))
+    # One figure per row (a changed figure costs the browser ~25 ms to draw, a panel far less: a new
+    # image redraws two figures, not six); the three channel maps share one scale and one bar.
     for number, row in enumerate(rows):
-        if presenting():  # one figure per row; the three channel maps share one scale and one bar
-            fill_screen(row_figure(list(row.values()), bars="last" if number else "all"), f"cv_photo_row_{number}",
-                       ratio=2.6)
-            continue
-        for col, (key, fig) in zip(st.columns(3), row.items()):
-            col.plotly_chart(fit(fig), width="stretch", key=key)
+        figure, key = row_figure(list(row.values()), bars="last" if number else "all"), f"cv_photo_row_{number}"
+        if presenting():
+            fill_screen(figure, key, ratio=2.6)
+        else:
+            st.plotly_chart(fit(figure), width="stretch", key=key)
     export_button(
         slide_file_name("convolution", preset, f"k{k}-p{padding}-s{stride}"),
         partial(playground_slide, toy, photo, lang()),

@@ -235,12 +235,11 @@ def test_real_image_maps_equal_conv2d(app, test_split):
     k = torch.tensor([[-1.0, 0, 1]] * 3, dtype=torch.float64)
     per_channel = F.conv2d(x.reshape(3, 1, 32, 32), k[None, None])[:, 0].numpy()
     one_filter = F.conv2d(x, k.expand(1, 3, 3, 3).contiguous())[0, 0].numpy()
-    specs = charts(at)
-    for c, name in enumerate(("red", "green", "blue")):
-        assert np.allclose(array(specs[f"cv_map_{name}"]["data"][0]["z"]), per_channel[c])
-    assert np.allclose(array(specs["cv_sum"]["data"][0]["z"]), one_filter)
-    assert specs["cv_sum"]["data"][0]["zmax"] == pytest.approx(np.abs(one_filter).max())
-    assert "test image #3" in specs["cv_image"]["layout"]["title"]["text"]
+    for c, axis in enumerate(("x", "x2", "x3")):  # red, green, blue
+        assert np.allclose(array(photo_panel(at, 1, axis)["z"]), per_channel[c])
+    assert np.allclose(array(photo_panel(at, 0, "x2")["z"]), one_filter)
+    assert photo_panel(at, 0, "x2")["zmax"] == pytest.approx(np.abs(one_filter).max())
+    assert "test image #3" in photo_titles(at, 0)
     assert "Each colour channel gives a 30×30 map" in markdown(at)
 
 
@@ -263,13 +262,23 @@ def edge_photo(height: int = 300, width: int = 600) -> np.ndarray:
     return px
 
 
+def photo_panel(at, row: int, axis: str) -> dict:
+    """The trace of one panel of the photo's rows (``cv_photo_row_0``: input, R + G + B, colours;
+    ``cv_photo_row_1``: red, green, blue), by its x axis: "x", "x2", "x3"."""
+    return next(t for t in charts(at)[f"cv_photo_row_{row}"]["data"] if t.get("xaxis", "x") == axis)
+
+
+def photo_titles(at, row: int) -> str:
+    return " | ".join(a["text"] for a in charts(at)[f"cv_photo_row_{row}"]["layout"]["annotations"])
+
+
 def png_pixels(spec: dict) -> np.ndarray:
-    """The pixels of a figure sent as one PNG image (go.Image with a data URI)."""
+    """The pixels of a figure (or a figure's trace) sent as one PNG image (go.Image with a data URI)."""
     import base64
 
     from PIL import Image
 
-    uri = spec["data"][0]["source"]
+    uri = (spec["data"][0] if "data" in spec else spec)["source"]
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
 
 
@@ -282,7 +291,7 @@ def test_broken_upload_is_an_error_message_not_an_exception(app):
     at = upload(at, rng.integers(0, 256, 4000, dtype=np.uint8).tobytes(), "broken.png")
     assert not at.exception
     assert any("not an image that can be read" in e.value for e in at.error)
-    assert "test image #0" in charts(at)["cv_image"]["layout"]["title"]["text"]  # falls back
+    assert "test image #0" in photo_titles(at, 0)  # falls back
 
 
 def test_photo_upload_is_convolved_at_its_own_resolution(app):
@@ -290,10 +299,9 @@ def test_photo_upload_is_convolved_at_its_own_resolution(app):
     assert not at.exception and not at.error
     assert "**your photo house_photo.png** — 256×512 pixels" in markdown(at)  # longest side 600 → 512
     assert "Each colour channel gives a 254×510 map" in markdown(at)
-    specs = charts(at)
     # Large maps are sent as one PNG image, not 130,000 numbers.
-    assert specs["cv_sum"]["data"][0]["type"] == "image"
-    assert specs["cv_sum"]["layout"]["title"]["text"] == "R + G + B (254×510)<br>one 3-channel filter"
+    assert photo_panel(at, 0, "x2")["type"] == "image"
+    assert "R + G + B (254×510)<br>one 3-channel filter" in photo_titles(at, 0)
     # The toy example above is untouched by the photo.
     assert grid(at, "cv_kernel_grid").tolist() == [[-1, 0, 1]] * 3
 
@@ -318,7 +326,7 @@ def test_sidebar_photo_is_used_at_its_display_resolution(app):
     # By hand: the vertical-edge kernel gives 3 per channel (9 summed) where the window's right
     # column is bright and its left column dark: output columns 198 and 199; 0 everywhere else.
     # In the picture: strongest red there, the colour of 0 elsewhere.
-    px = png_pixels(charts(at)["cv_sum"])
+    px = png_pixels(photo_panel(at, 0, "x2"))
     assert px.shape == (254, 510, 3)
     red, zero = px[0, 198], px[0, 0]
     assert red[0] > 100 and red[1] < 20 and red[2] < 40  # RdBu_r at +max: dark red
@@ -333,13 +341,13 @@ def test_photo_smaller_than_the_kernel_is_explained(app):
     assert not at.exception
     assert any("The 3×3 kernel is larger than the padded input (2×2" in shown(e.value)
                and "tiny.png is 2×2" in shown(e.value) for e in at.error)
-    assert "cv_sum" not in charts(at)
+    assert "cv_photo_row_0" not in charts(at)
     at.slider(key="cv_padding").set_value(1).run()  # padded to 4×4 the kernel fits: a 2×2 output
     assert not at.exception and not at.error
     assert "Each colour channel gives a 2×2 map" in markdown(at)
     # By hand: a white 2×2 image in zero padding; the vertical edge kernel sees bright on its right
     # in the left column (+2 per channel) and on its left in the right column (−2): summed ±6.
-    assert grid(at, "cv_sum").tolist() == [[6, -6], [6, -6]]
+    assert array(photo_panel(at, 0, "x2")["z"]).tolist() == [[6, -6], [6, -6]]
 
 
 def panel(spec: dict, axis: str) -> np.ndarray:
@@ -415,7 +423,7 @@ def test_drawn_house_is_convolved_at_its_own_resolution(app):
     assert "the drawn house" in markdown(at)
     expected = correlate(house_drawing().sum(axis=-1) / 255.0, np.array([[-1.0, 0, 1]] * 3))
     # A 190×190 map is sent as one PNG (upscaled by image_figure): red where positive, blue where negative.
-    summed = png_pixels(charts(at)["cv_sum"])
+    summed = png_pixels(photo_panel(at, 0, "x2"))
     factor = summed.shape[0] // expected.shape[0]
     r, c = 40, HOUSE_PARTS["chimney"][2] - 2  # the chimney's left side
     red, _, blue = summed[r * factor, c * factor].astype(int)
