@@ -9,8 +9,9 @@
 
 Decoding 60,000 PNGs takes a while, so each split is decoded once and cached as a
 ``.npz`` under ``data/.cache`` (or ``$CIFAR10_CACHE``), keyed by the root and the files'
-names, sizes and modification times. Nothing here imports Streamlit or torch at module
-import time; torchvision is imported only for source (a).
+names, sizes and modification times; the archive's splits are cached the same way. Nothing
+here imports Streamlit or torch at module import time; torchvision is imported only to read
+source (a) the first time.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def load_split(
 
         download_cifar10(root, progress=print_progress)  # its DownloadError is a DatasetError
     if (root / ARCHIVE_DIR).is_dir():
-        return _load_archive(root, split)
+        return _load_archive(root, split, use_cache=use_cache)
     if not root.exists():
         raise DatasetNotFound(Phrase("CIFAR-10 data set not found: {root} does not exist. {fix}", root=root,
                                      fix=_how_to_fix(root)))
@@ -127,7 +128,38 @@ def load_split(
 
 # --- (a) the official archive --------------------------------------------------------------
 
-def _load_archive(root: Path, split: str) -> CifarSplit:
+def _load_archive(root: Path, split: str, *, use_cache: bool = True) -> CifarSplit:
+    """The split from the official archive, read by torchvision once and then from the cache
+    folder: torchvision's import (its operators and Triton, ~160 MB) would otherwise stay in the
+    dashboard's server for its whole life on every launch (the first-launch download gives this
+    source). The cache key is each archive file's name, size and modification time."""
+    folder = root / ARCHIVE_DIR
+    key = hashlib.sha1(f"{_CACHE_VERSION}|{folder.resolve()}|{split}".encode())
+    with os.scandir(folder) as entries:
+        for e in sorted(entries, key=lambda e: e.name):
+            st = e.stat()
+            key.update(f"|{e.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    cache_path = cache_dir() / f"cifar10-archive-{split}-{key.hexdigest()[:16]}.npz"
+    source = f"archive:{folder}"
+    if use_cache and cache_path.is_file():
+        try:
+            with np.load(cache_path, allow_pickle=False) as z:
+                return CifarSplit(z["images"], z["labels"], z["indices"], tuple(str(c) for c in z["classes"]),
+                                  source=source)
+        except (OSError, KeyError, ValueError):
+            pass  # a broken cache is rebuilt below
+    split_data = _read_archive(root, split)
+    if use_cache:
+        try:
+            with atomic_write(cache_path, suffix=".npz") as tmp:
+                np.savez(tmp, images=split_data.images, labels=split_data.labels, indices=split_data.indices,
+                         classes=np.asarray(split_data.classes, dtype=str))
+        except OSError:
+            pass  # a read-only cache folder: read with torchvision again next time
+    return split_data
+
+
+def _read_archive(root: Path, split: str) -> CifarSplit:
     try:
         from torchvision.datasets import CIFAR10
     except ImportError as exc:  # pragma: no cover - torchvision is a requirement

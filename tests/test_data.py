@@ -89,6 +89,7 @@ def test_shared_test_split_is_the_official_one(test_split):
 def test_archive_source_matches_image_folder(tmp_path, test_split, monkeypatch):
     """Source (a): a CIFAR-10 archive in torchvision's layout gives the same pictures."""
     import pickle
+    monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path / "cache"))
     archive = tmp_path / "cifar-10-batches-py"
     archive.mkdir()
     n = 50
@@ -105,3 +106,36 @@ def test_archive_source_matches_image_folder(tmp_path, test_split, monkeypatch):
     assert split.source.startswith("archive:")
     assert np.array_equal(split.images, test_split.images[:n])
     assert split.indices.tolist() == list(range(n))
+
+
+def test_the_archive_is_read_by_torchvision_once_then_from_the_cache(tmp_path, test_split, monkeypatch):
+    """The first-launch download leaves the official archive: after the first read, the server
+    needs no torchvision for it (its import stays in the process, ~160 MB); a changed archive file
+    is read again."""
+    import os
+    import pickle
+    import sys
+
+    monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path / "cache"))
+    archive = tmp_path / "cifar-10-batches-py"
+    archive.mkdir()
+    n = 30
+    data = test_split.images[:n].transpose(0, 3, 1, 2).reshape(n, -1)
+    with open(archive / "test_batch", "wb") as f:
+        pickle.dump({"data": data, "labels": test_split.labels[:n].tolist()}, f)
+    with open(archive / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": list(CIFAR10_CLASSES)}, f)
+    import torchvision.datasets.cifar as tv_cifar
+    monkeypatch.setattr(tv_cifar, "check_integrity", lambda *a, **k: True)
+    monkeypatch.setattr(tv_cifar.CIFAR10, "_check_integrity", lambda self: True)
+    first = load_split(tmp_path, "test")
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "torchvision.datasets", None)  # any import of it now fails
+        again = load_split(tmp_path, "test")
+        assert np.array_equal(again.images, first.images) and np.array_equal(again.labels, first.labels)
+        assert again.classes == first.classes and again.source == first.source
+        assert again.indices.tolist() == list(range(n))
+        stamp = os.stat(archive / "test_batch").st_mtime_ns + 10**9
+        os.utime(archive / "test_batch", ns=(stamp, stamp))
+        with pytest.raises(DatasetError, match="torchvision is needed"):
+            load_split(tmp_path, "test")  # changed: read again, which needs torchvision
