@@ -86,22 +86,31 @@ def test_shared_test_split_is_the_official_one(test_split):
     assert test_split.skipped == ()
 
 
-def test_archive_source_matches_image_folder(tmp_path, test_split, monkeypatch):
-    """Source (a): a CIFAR-10 archive in torchvision's layout gives the same pictures."""
+def hand_made_archive(root, test_split, n: int, monkeypatch):
+    """``root``/cifar-10-batches-py with a test batch of the first ``n`` test images in the official
+    format, and a cache folder of its own. It has no official checksums: torchvision's integrity
+    check (only that) is skipped."""
     import pickle
-    monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path / "cache"))
-    archive = tmp_path / "cifar-10-batches-py"
+
+    import torchvision.datasets.cifar as tv_cifar
+
+    monkeypatch.setenv("CIFAR10_CACHE", str(root / "cache"))
+    archive = root / "cifar-10-batches-py"
     archive.mkdir()
-    n = 50
     data = test_split.images[:n].transpose(0, 3, 1, 2).reshape(n, -1)
     with open(archive / "test_batch", "wb") as f:
         pickle.dump({"data": data, "labels": test_split.labels[:n].tolist()}, f)
     with open(archive / "batches.meta", "wb") as f:
         pickle.dump({"label_names": list(CIFAR10_CLASSES)}, f)
-    import torchvision.datasets.cifar as tv_cifar
-    # Our hand-made archive has no official checksums; skip torchvision's integrity check only.
     monkeypatch.setattr(tv_cifar, "check_integrity", lambda *a, **k: True)
     monkeypatch.setattr(tv_cifar.CIFAR10, "_check_integrity", lambda self: True)
+    return archive
+
+
+def test_archive_source_matches_image_folder(tmp_path, test_split, monkeypatch):
+    """Source (a): a CIFAR-10 archive in torchvision's layout gives the same pictures."""
+    n = 50
+    hand_made_archive(tmp_path, test_split, n, monkeypatch)
     split = load_split(tmp_path, "test")
     assert split.source.startswith("archive:")
     assert np.array_equal(split.images, test_split.images[:n])
@@ -113,21 +122,10 @@ def test_the_archive_is_read_by_torchvision_once_then_from_the_cache(tmp_path, t
     needs no torchvision for it (its import stays in the process, ~160 MB); a changed archive file
     is read again."""
     import os
-    import pickle
     import sys
 
-    monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path / "cache"))
-    archive = tmp_path / "cifar-10-batches-py"
-    archive.mkdir()
     n = 30
-    data = test_split.images[:n].transpose(0, 3, 1, 2).reshape(n, -1)
-    with open(archive / "test_batch", "wb") as f:
-        pickle.dump({"data": data, "labels": test_split.labels[:n].tolist()}, f)
-    with open(archive / "batches.meta", "wb") as f:
-        pickle.dump({"label_names": list(CIFAR10_CLASSES)}, f)
-    import torchvision.datasets.cifar as tv_cifar
-    monkeypatch.setattr(tv_cifar, "check_integrity", lambda *a, **k: True)
-    monkeypatch.setattr(tv_cifar.CIFAR10, "_check_integrity", lambda self: True)
+    archive = hand_made_archive(tmp_path, test_split, n, monkeypatch)
     first = load_split(tmp_path, "test")
     with monkeypatch.context() as m:
         m.setitem(sys.modules, "torchvision.datasets", None)  # any import of it now fails
