@@ -80,10 +80,13 @@ def validation_split(n: int, size: int, seed: int = VALIDATION_SEED) -> tuple[np
 
 
 def evaluate_split(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    logits = torch.from_numpy(predict_logits(model, images, CIFAR10_MEAN, CIFAR10_STD))
-    y = torch.from_numpy(labels)
-    loss = float(nn.functional.cross_entropy(logits, y))
-    return loss, float((logits.argmax(1) == y).float().mean())
+    return logits_scores(predict_logits(model, images, CIFAR10_MEAN, CIFAR10_STD), labels)
+
+
+def logits_scores(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Cross-entropy loss and accuracy of ``logits`` (N×classes) against ``labels``."""
+    t, y = torch.from_numpy(logits), torch.from_numpy(labels)
+    return float(nn.functional.cross_entropy(t, y)), float((t.argmax(1) == y).float().mean())
 
 
 EPOCHS = 35  # the committed checkpoint's schedule (README, model/checkpoint.pt)
@@ -210,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             "training_seconds": round(time.perf_counter() - started, 1)})
 
     model = _with_state(model, best_state)
-    test_loss, test_acc = evaluate_split(model, test.images, test.labels)  # once, on the chosen epoch
+    test_logits = predict_logits(model, test.images, CIFAR10_MEAN, CIFAR10_STD)  # once, on the chosen epoch
+    test_loss, test_acc = logits_scores(test_logits, test.labels)
     save_checkpoint(args.out, model, {
         **meta, "epochs": args.epochs, "epoch_selected": best_epoch, "val_top1": best_acc,
         "test_top1": test_acc, "test_loss": test_loss,
@@ -219,8 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chose epoch {best_epoch} (validation accuracy {best_acc:.4f}); "
           f"test loss {test_loss:.4f} acc {test_acc:.4f}, evaluated once", flush=True)
     # The dashboard's first launch then starts with these instead of classifying the test set again.
-    kept = keep_predictions(args.out, file_sha256(args.out), test.images, test.labels,
-                            predict_logits(model, test.images, meta["mean"], meta["std"]))
+    kept = keep_predictions(args.out, file_sha256(args.out), test.images, test.labels, test_logits)
     print(f"saved {args.out}, {kept} and {csv_path}", flush=True)
     return 0
 

@@ -77,6 +77,14 @@ def test_train_holds_out_a_validation_split_and_tests_once_at_the_end(tmp_path, 
     test = load_split(root, "test")
     logits = predict_logits(ckpt.model, test.images, meta["mean"], meta["std"])
     assert meta["test_top1"] == pytest.approx(float((logits.argmax(1) == test.labels).mean()), abs=1e-6)
+    # ... and the kept logits beside the checkpoint are those of the kept weights
+    import numpy as np
+
+    from model.inference import shipped_predictions_path
+
+    with np.load(shipped_predictions_path(out)) as kept:
+        assert str(kept["checkpoint_sha256"]) == ckpt.sha256
+        np.testing.assert_allclose(kept["logits"], logits, atol=1e-5)
 
 
 def test_validation_split_is_fixed_disjoint_and_of_the_asked_size():
