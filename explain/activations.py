@@ -80,14 +80,28 @@ def modules_up_to(model: LectureCNN, name: str) -> list[nn.Module]:
 
 
 @torch.inference_mode()
-def all_activations(model: LectureCNN, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Output of every layer for input ``x`` (N×3×32×32), plus ``"input"`` and ``"logits"``.
+def all_activations(model: LectureCNN, x: torch.Tensor,
+                    only: tuple[str, ...] | None = None) -> dict[str, torch.Tensor]:
+    """Output of every layer for input ``x`` (N×3×32×32), plus ``"input"`` and ``"logits"``; or,
+    with ``only``, just those map layers' outputs, the pass stopped at the last of them (a batch
+    keeps no more than it needs).
 
     The model must be in eval mode (the cached model always is); it is not changed.
     """
     if model.training:
         raise ValueError("all_activations needs the model in eval mode (BatchNorm statistics)")
-    acts: dict[str, torch.Tensor] = {"input": x}
+    if only is not None:
+        wanted = {check_layer(model, name).name for name in only}
+        acts: dict[str, torch.Tensor] = {}
+        h = x
+        for info in layers(model):
+            h = info.module(h)
+            if info.name in wanted:
+                acts[info.name] = h
+                if len(acts) == len(wanted):
+                    break
+        return acts
+    acts = {"input": x}
     h = x
     for info in layers(model):
         h = info.module(h)

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from explain.activations import all_activations, check_layer, layers, map_layers
+from explain.activations import all_activations, map_layers
 from explain.shapes import model_receptive_fields, what_a_position_sees
 from locales import known, translate
 from model.inference import to_tensor
@@ -49,24 +48,9 @@ def image_activations(model: LectureCNN, images: np.ndarray, meta: dict,
 
     One forward pass; the model is only read (it must be in eval mode, as the loaded one is).
     """
-    x = to_tensor(images, meta["mean"], meta["std"])
-    if only is None:
-        acts = all_activations(model, x)
-        return {info.name: acts[info.name].float().numpy().copy() for info in map_layers(model)}
-    for name in only:
-        check_layer(model, name)
-    if model.training:
-        raise ValueError("image_activations needs the model in eval mode (BatchNorm statistics)")
-    out = {}
-    with torch.inference_mode():  # the same modules as all_activations, stopped at the last layer asked for
-        h = x
-        for info in layers(model):
-            h = info.module(h)
-            if info.name in only:
-                out[info.name] = h.float().numpy().copy()
-                if len(out) == len(set(only)):
-                    break
-    return out
+    acts = all_activations(model, to_tensor(images, meta["mean"], meta["std"]), only=only)
+    names = only if only is not None else [info.name for info in map_layers(model)]
+    return {name: acts[name].float().numpy().copy() for name in names}
 
 
 def channel_order(maps: np.ndarray, by: str) -> np.ndarray:
