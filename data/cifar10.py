@@ -140,22 +140,12 @@ def _load_archive(root: Path, split: str, *, use_cache: bool = True) -> CifarSpl
             st = e.stat()
             key.update(f"|{e.name}:{st.st_size}:{st.st_mtime_ns}".encode())
     cache_path = cache_dir() / f"cifar10-archive-{split}-{key.hexdigest()[:16]}.npz"
-    source = f"archive:{folder}"
-    if use_cache and cache_path.is_file():
-        try:
-            with np.load(cache_path, allow_pickle=False) as z:
-                return CifarSplit(z["images"], z["labels"], z["indices"], tuple(str(c) for c in z["classes"]),
-                                  source=source)
-        except (OSError, KeyError, ValueError):
-            pass  # a broken cache is rebuilt below
+    cached = _read_cache(cache_path, f"archive:{folder}") if use_cache else None
+    if cached is not None:
+        return cached
     split_data = _read_archive(root, split)
     if use_cache:
-        try:
-            with atomic_write(cache_path, suffix=".npz") as tmp:
-                np.savez(tmp, images=split_data.images, labels=split_data.labels, indices=split_data.indices,
-                         classes=np.asarray(split_data.classes, dtype=str))
-        except OSError:
-            pass  # a read-only cache folder: read with torchvision again next time
+        _write_cache(cache_path, split_data)
     return split_data
 
 
@@ -245,13 +235,9 @@ def _load_image_folder(root: Path, split: str, *, use_cache: bool) -> CifarSplit
     files, key = _list_files(split_dir)
     cache_path = cache_dir() / f"cifar10-{split}-{key}.npz"
     source = f"folder:{split_dir}"
-    if use_cache and cache_path.is_file():
-        try:
-            with np.load(cache_path, allow_pickle=False) as z:
-                return CifarSplit(z["images"], z["labels"], z["indices"], CIFAR10_CLASSES,
-                                  source=source, skipped=tuple(str(s) for s in z["skipped"]))
-        except (OSError, KeyError, ValueError):
-            pass  # a broken cache is rebuilt below
+    cached = _read_cache(cache_path, source) if use_cache else None
+    if cached is not None:
+        return cached
 
     stems = [p.stem for _, p in files]
     numeric = all(s.isdigit() for s in stems) and len(set(stems)) == len(stems)
@@ -284,10 +270,24 @@ def _load_image_folder(root: Path, split: str, *, use_cache: bool) -> CifarSplit
     return split_data
 
 
+def _read_cache(path: Path, source: str) -> CifarSplit | None:
+    """A split cached by :func:`_write_cache`, or None if there is none or it is broken (then it is
+    rebuilt). Files from before the archive was cached have no class names: CIFAR-10's."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            classes = tuple(str(c) for c in z["classes"]) if "classes" in z.files else CIFAR10_CLASSES
+            return CifarSplit(z["images"], z["labels"], z["indices"], classes, source=source,
+                              skipped=tuple(str(s) for s in z["skipped"]))
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def _write_cache(path: Path, split: CifarSplit) -> None:
     try:
         with atomic_write(path, suffix=".npz") as tmp:
             np.savez(tmp, images=split.images, labels=split.labels, indices=split.indices,
-                     skipped=np.asarray(split.skipped, dtype=str))
+                     skipped=np.asarray(split.skipped, dtype=str), classes=np.asarray(split.classes, dtype=str))
     except OSError:
         pass  # a read-only checkout still works, just without the cache
