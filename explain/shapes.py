@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from data.files import PROJECT_ROOT, atomic_write
 from explain.activations import format_shape
 from explain.convolution import formula_text, output_size
 from explain.one_by_one import ConvCost
@@ -553,7 +554,7 @@ def reference_architectures_apart(cache: Path, timeout: float = 600) -> list[Arc
     except (OSError, ValueError, TypeError):  # not counted yet, or an old or broken file: count again
         pass
     try:
-        done = subprocess.run([sys.executable, "-m", "explain.shapes"], cwd=Path(__file__).resolve().parent.parent,
+        done = subprocess.run([sys.executable, "-m", "explain.shapes"], cwd=PROJECT_ROOT,
                               capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeError(f"counting the reference architectures failed: {exc}") from exc
@@ -561,8 +562,6 @@ def reference_architectures_apart(cache: Path, timeout: float = 600) -> list[Arc
         raise RuntimeError(f"counting the reference architectures failed: {done.stderr.strip()[-500:]}")
     rows = json.loads(done.stdout)
     try:
-        from data.files import atomic_write
-
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as tmp:
             tmp.write_text(json.dumps(rows))
