@@ -29,6 +29,7 @@ from render.home import (
     selected_cell,
 )
 from render.slide import slide_file_name
+from ui import headings
 from ui.i18n import classes_in, cls, lang, tr, translator
 from ui.lecture import lecture_bar
 from ui.present import explain, export_button, presentation_toggle, scale, share_link, slide_footer, tuck_away
@@ -50,7 +51,7 @@ current = image_sidebar(ctx)
 classes = ctx.classes
 meta = ctx.card.meta
 
-st.title(tr("What does a trained CNN see? — CIFAR-10"))
+headings.title(tr("What does a trained CNN see? — CIFAR-10"))
 explain(tr(
     "A convolutional network trained on the 60,000 CIFAR-10 images, opened up layer by layer. "
     "Pick a test image below (or in the sidebar, where you can also upload your own photo), then "
@@ -68,7 +69,7 @@ card = tuck_away(tr("Current image and model card"), when="true" in st.query_par
 with st.container(border=True):
     c_img, c_text = st.columns([1, 4])
     c_img.image(upscale(current.pixels, 5), width=160)
-    c_text.markdown(tr("### Current image: {name}", name=current.name))
+    headings.subheader(tr("Current image: {name}", name=current.name), container=c_text)
     if current.is_upload:
         c_img.caption(tr("as the network sees it (32×32)"))
         c_text.markdown(tr("File {name}", name=code(current.upload.name)))
@@ -84,7 +85,7 @@ with st.container(border=True):
         links[n % 2].page_link(page, label=f"→ {tr(label)}", query_params=link_params)
 
 # --- Model card ---------------------------------------------------------------------------
-st.header(tr("Model card"))
+headings.header(tr("Model card"))
 summary = test_set_summary(preds, classes)
 top1 = summary.accuracy
 table = ctx.card.architecture  # from the checkpoint's card: no torch on this page
@@ -97,7 +98,7 @@ m4.metric(tr("Trained"), str(meta.get("date", "?"))[:10])
 
 arch_col, class_col = st.columns([3, 2])
 with arch_col:
-    st.subheader(tr("Architecture: {name}", name=meta["architecture"]))
+    headings.subheader(tr("Architecture: {name}", name=meta["architecture"]))
     total = {"layer": f"**{tr('total')}**", "type": "", "output (N×C×H×W)": "", "parameters": parameters}
     headers = {k: tr(k) for k in (known("layer"), known("type"), known("output (N×C×H×W)"), known("parameters"))}
     with st.container(height=460, key="home_architecture"):
@@ -126,7 +127,7 @@ if note:
 card.close()
 
 # --- Confusion matrix -------------------------------------------------------------------
-st.header(tr("Confusion matrix"))
+headings.header(tr("Confusion matrix"))
 explain(tr("Rows: true class; columns: predicted class. Click a cell to list exactly those test images "
            "in the browser below (or choose the pair there)."), caption=True)
 shown_classes = [cls(c) for c in classes]  # the chart's names; a click maps back by position
@@ -144,7 +145,7 @@ if cell and st.session_state.get("home_last_cell") != cell:
     st.session_state["home_page"] = 1
 
 # --- Image browser ---------------------------------------------------------------------
-st.header(tr("Test-image browser"))
+headings.header(tr("Test-image browser"))
 f1, f2, f3, f4 = st.columns(4)
 # URL: true=, pred= (a link, or a lecture slide, can open a confusion-matrix cell drilled down)
 shown = {ANY: tr(ANY), **classes_in(classes)}

@@ -18,6 +18,7 @@ from locales import known
 from render.common import OVERLAY_SCALE
 from render.feature_maps import channel_comparison_figures, channel_figures, feature_maps_slide, layer_grid_figure
 from render.slide import slide_file_name
+from ui import headings
 from ui.i18n import lang, tr, translator
 from ui.lecture import lecture_bar
 from ui.links import atlas_link, atlas_links
@@ -49,7 +50,7 @@ SCALES = (known("shared"), known("per channel"))
 acts = ctx.activations_of(img.key, img.pixels)
 names = [info.name for info in map_layers(ctx.model)]
 
-st.title(tr("Feature maps"))
+headings.title(tr("Feature maps"))
 explain(tr("Every convolution, BatchNorm, ReLU and pooling layer turns the image into a stack of maps, "
            "one per channel. Bright = the channel responds strongly there."))
 
@@ -84,7 +85,7 @@ controls.close()
 # --- Two images, one layer (URL compare=N): presenting, the slide's figure, so first ----------------
 def comparison() -> None:
     if not presenting():  # presenting: the figures' titles say it
-        st.subheader(tr("Channel {channel} of {layer} for two images", channel=channel, layer=layer))
+        headings.subheader(tr("Channel {channel} of {layer} for two images", channel=channel, layer=layer))
     items = [(img.pixels, maps[channel], comparison_label(ctx, img)),
              (other.pixels, ctx.activations_of(other.key, other.pixels)[layer][channel], comparison_label(ctx, other))]
     pair_row(channel_comparison_figures(items, layer, channel, shapes[layer], lang=lang()), "fm")
@@ -106,7 +107,7 @@ with st.expander(tr("Every channel of {layer} in the channel atlas", layer=layer
     atlas_links(layer, view.order.tolist())
 
 # --- One channel up close ---------------------------------------------------------------------
-st.subheader(tr("Channel {channel} of {layer}, beside the input", channel=channel, layer=layer))
+headings.subheader(tr("Channel {channel} of {layer}, beside the input", channel=channel, layer=layer))
 if channel == pick.channel:
     st.caption(pick.reason_in(lang()))
 atlas_link(layer, channel)

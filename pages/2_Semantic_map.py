@@ -23,6 +23,7 @@ from render.semantic import (
     strip,
 )
 from render.slide import slide_file_name
+from ui import headings
 from ui.channel_names import load_channel_names, load_concept_names, save_channel_name, save_concept_name
 from ui.i18n import cls, lang, tr
 from ui.lecture import lecture_bar
@@ -75,7 +76,7 @@ names_list = [info.name for info in map_layers(ctx.model)]
 shapes = {n: (1, *acts[n].shape) for n in names_list}
 image = img.pixels
 
-st.title(tr("Semantic map"))
+headings.title(tr("Semantic map"))
 explain(tr("At every position of a layer, the channel with the largest activation wins and colours that "
         "position. In block 3 (*what is where*) a winning channel usually stands for a part or an "
         "object — give channels names below and the map reads like a sentence."))
@@ -120,7 +121,7 @@ def comparison() -> None:
     """Two images' maps of this layer side by side (URL compare=N): every channel has one colour on
     every image, so the same colour is the same channel on both."""
     if not presenting():  # presenting: the figures' titles say it
-        st.subheader(tr("Winning channels of {layer} for two images", layer=layer))
+        headings.subheader(tr("Winning channels of {layer} for two images", layer=layer))
     figures = []
     for shown in (img, other):
         v = view if shown is img else semantic_view(ctx.activations_of(shown.key, shown.pixels)[layer], layer,
@@ -246,7 +247,7 @@ else:
     c_k.caption(tr("Concepts are found once per layer and k over {count:,} test images (NMF).", count=FIT_IMAGES))
 
 # --- Channel (URL: channel=): name it, and see its dataset examples -------------------------
-st.header(tr("Name a channel"))
+headings.header(tr("Name a channel"))
 if isinstance(st.session_state.get("sm_channel"), int) and st.session_state.get("_sm_channel_for") != (layer, img.key):
     # The browser keeps showing an option's old text while its value stays valid: set the value
     # again so the box shows this layer's and this image's "wins …% here" (issue 11 item 9).
@@ -303,8 +304,8 @@ with c_here:
                         which=tr("your photo") if img.is_upload else f"#{img.test_index}", score=score,
                         rank=rank_text))
 
-st.subheader(tr("Dataset examples: the {count} test images where channel {channel} of {layer} fires most",
-                count=len(top), channel=channel, layer=layer))
+headings.subheader(tr("Dataset examples: the {count} test images where channel {channel} of {layer} fires most",
+                      count=len(top), channel=channel, layer=layer))
 explain(tr("Each thumbnail shows channel {channel}'s map over the image in {scale} colours, on one scale for all "
            "of them: transparent at 0 (or below), bright yellow at {vmax:.2f}. What do they have in common? "
            "That is a good name.", channel=channel, scale=OVERLAY_SCALE, vmax=vmax), caption=True)

@@ -28,6 +28,7 @@ from render.one_by_one import (
     weight_matrix_figure,
 )
 from render.slide import slide_file_name
+from ui import headings
 from ui.i18n import lang, tr
 from ui.lecture import lecture_bar
 from ui.present import (
@@ -59,7 +60,7 @@ names = list(convs)
 
 
 
-st.title(tr("1×1 convolution: a weighted sum of feature maps"))
+headings.title(tr("1×1 convolution: a weighted sum of feature maps"))
 explain(tr(
     "A 1×1 filter over C input maps has C weights (plus a bias): "
     "**output = w₁·map₁ + w₂·map₂ + … + w_C·map_C + bias**, at every position. "
@@ -87,7 +88,7 @@ channel = int(url_widget(c_channel.number_input, tr("Output channel of {layer} (
 controls.close()
 
 # --- Weight matrices ------------------------------------------------------------------------
-st.header(tr("The learned weights"))
+headings.header(tr("The learned weights"))
 explain(tr("Each **row** is one output map's filter: one weight per input map. Red adds the input "
            "map, blue subtracts it, white ignores it. The framed row is the output channel chosen above."))
 matrices = [weight_matrix_figure(weight_matrix(convs[name]), name, channel if name == layer else None, lang=lang())
@@ -101,8 +102,8 @@ for col, name, fig in zip(st.columns(len(names)) if not presenting() else (), na
 view = one_by_one_view(ctx.model, ctx.activations_of(img.key, img.pixels), layer, channel, TOP)
 source, in_shape, out_shape, d, top = view.source, view.in_shape, view.out_shape, view.decomposition, view.top
 
-st.header(tr("Output channel {channel} of {layer}, for {image}", channel=channel, layer=layer,
-             image=literal(img.long_name)))
+headings.header(tr("Output channel {channel} of {layer}, for {image}", channel=channel, layer=layer,
+                   image=literal(img.long_name)))
 explain(tr(
     "The input of {layer} is the output of **{source}** ({in_shape}); its output is {out_shape}: same height "
     "and width, the channels are recombined. Below, the {count} input maps with the largest total "
@@ -117,10 +118,10 @@ check_col, text_col = st.columns([3, 2])
 check_col.plotly_chart(fit(sum_check_figure(d.reconstructed, d.actual, layer, out_shape, channel, lang())),
                        width="stretch", key="ob_check")
 with text_col:
-    st.subheader(tr("The sum is the layer"))
+    headings.subheader(tr("The sum is the layer"))
     explain(tr("Adding up all {count} weighted maps and the bias reproduces what {layer} computed, position by "
                "position:", count=d.weights.size, layer=layer))
-    st.markdown(tr("### max |difference| = {value:.1e}", value=d.max_abs_difference))
+    headings.subheader(tr("max |difference| = {value:.1e}", value=d.max_abs_difference))
     if d.max_abs_difference < 1e-4:
         st.success(tr("Equal up to floating-point rounding: a 1×1 convolution is exactly this weighted sum."))
     else:
@@ -130,7 +131,7 @@ with text_col:
                   partial(one_by_one_slide, view, img.title, slide_footer(ctx, img), lang()), key="export_ob")
 
 # --- Costs ----------------------------------------------------------------------------------
-st.header(tr("Why 1×1? Parameters and multiply-adds"))
+headings.header(tr("Why 1×1? Parameters and multiply-adds"))
 # explain.one_by_one.cost_rows' columns, shown in the session's language
 COST_COLUMNS = (known("convolution"), known("filters"), known("parameters"), known("multiply-adds"), known("× the 1×1"))
 number_formats = {tr("parameters"): "{:,}", tr("multiply-adds"): "{:,}", tr("× the 1×1"): "{:g}×"}
@@ -145,16 +146,16 @@ h, w = out_shape[2], out_shape[3]
 # Side by side the two tables do not fit at 1280 px in presentation mode: one under the other.
 ours, lecture = (st.container(), st.container()) if presenting() else st.columns(2)
 with ours:
-    st.subheader(tr("{layer} ({h}×{w}×{c_in} → {h}×{w}×{c_out}) against a 3×3 layer", layer=layer, h=h, w=w,
-                    c_in=conv.in_channels, c_out=c_out))
+    headings.subheader(tr("{layer} ({h}×{w}×{c_in} → {h}×{w}×{c_out}) against a 3×3 layer", layer=layer, h=h, w=w,
+                          c_in=conv.in_channels, c_out=c_out))
     st.table(cost_table(list(compare_with_3x3(conv.in_channels, c_out, h, w))).style.format(number_formats),
              hide_index=True)
     explain(tr("Same channels and size (H×W×C, as in the lecture); multiply-adds for one image with "
                "'same' padding; parameters include one bias per filter."), caption=True)
 with lecture:
     ex = LECTURE_EXAMPLE
-    st.subheader(tr("The lecture's example: {h}×{w}×{c_in} → {h}×{w}×{c_out}", h=ex.height, w=ex.width,
-                    c_in=ex.c_in, c_out=ex.c_out))
+    headings.subheader(tr("The lecture's example: {h}×{w}×{c_in} → {h}×{w}×{c_out}", h=ex.height, w=ex.width,
+                          c_in=ex.c_in, c_out=ex.c_out))
     st.table(cost_table([ex] + [with_kernel(ex, k) for k in (3, 5)]).style.format(number_formats), hide_index=True)
     explain(tr("Thirty-two 1×1×192 filters change the channel count and keep height and width. "
                "GoogLeNet puts such 1×1 layers before its 3×3 and 5×5 convolutions to cut this cost."),

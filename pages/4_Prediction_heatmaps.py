@@ -17,6 +17,7 @@ from model.inference import to_tensor
 from render.common import display_pixels, overlay
 from render.heatmaps import comparison_figures, heatmap_overlay_figure, heatmaps_slide, top_classes_figure
 from render.slide import slide_file_name
+from ui import headings
 from ui.i18n import cls, lang, tr
 from ui.lecture import lecture_bar
 from ui.present import (
@@ -67,7 +68,7 @@ def thumbnail_maps(sha: str, indices: tuple[int, ...], method: str, _model, _ima
 
 
 
-st.title(tr("Where did the network look?"))
+headings.title(tr("Where did the network look?"))
 explain(tr(
     "Lecture §6: adding up all 128 maps of block 3 gives a heat map; laid over the input it shows "
     "where the model looked: a dog recognised by its head and legs, a cat in a box missed because "
@@ -136,7 +137,7 @@ opacity = url_widget(c_opacity.slider, tr("Heat-map opacity"), key="hm_opacity",
 k = classes.index(chosen)
 
 # --- Three heat maps ---------------------------------------------------------------------------
-st.header(tr("Three heat maps for {name}", name=literal(img.long_name)))
+headings.header(tr("Three heat maps for {name}", name=literal(img.long_name)))
 columns = st.columns(3)
 explanations = {
     "channel sum": known("The lecture's heat map: all 128 maps of block 3 added up. "
@@ -159,7 +160,7 @@ export_button(slide_file_name("heatmaps", img.name, chosen),
                       slide_footer(ctx, img), lang()), key="export_hm")
 
 # --- Gallery -----------------------------------------------------------------------------------
-st.header(tr("Gallery: right and wrong side by side"))
+headings.header(tr("Gallery: right and wrong side by side"))
 explain(tr("Correct predictions on the left, mistakes on the right, each with its heat map. Sorted by "
            "confidence, high first, the right column starts with the **most confident mistakes**."))
 shown_names = {ANY: tr(ANY), **{c: cls(c) for c in classes}}
@@ -198,8 +199,8 @@ for col, positions, title, count in zip(st.columns(2, gap="large"), (selection.c
                                         (f"{RIGHT} {tr('Correct')}", f"{WRONG} {tr('Incorrect')}"),
                                         (selection.n_correct, selection.n_incorrect)):
     with col:
-        st.subheader(tr("{title}: {count:,} images", title=title, count=count) if count != 1
-                     else tr("{title}: 1 image", title=title))
+        headings.subheader(tr("{title}: {count:,} images", title=title, count=count) if count != 1
+                           else tr("{title}: 1 image", title=title))
         if not len(positions):
             st.info(tr("No image on this page matches the filters."))
         for start in range(0, len(positions), THUMBS_PER_ROW):

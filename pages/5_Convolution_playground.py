@@ -38,6 +38,7 @@ from render.convolution import (
     toy_figures,
 )
 from render.slide import slide_file_name
+from ui import headings
 from ui.i18n import lang, said, tr, translator
 from ui.lecture import lecture_bar
 from ui.present import (
@@ -61,7 +62,7 @@ lecture_bar()
 chosen = image_sidebar(ctx) if ctx.split is not None else None
 part = url_part(("toy", "photo", "fc"))  # a slide's section: the ones before it are tucked away when presenting
 
-st.title(tr("Convolution playground"))
+headings.title(tr("Convolution playground"))
 explain(tr("A convolution slides a small grid of weights — the **kernel** or **filter** — over the image. "
         "At each position it multiplies the kernel with the patch under it, cell by cell, and adds the "
         "products up. This sliding multiply-and-add is a **dot product: a similarity score between the "
@@ -125,7 +126,7 @@ controls.close()
 # --- The toy example, one window at a time ----------------------------------------------------
 toy_part = tuck_away(tr("The 6×6 toy example"), when=part != "toy", icon=":material/grid_on:")
 if not presenting():  # presenting: the step's heading and the figure come first, the rest below it
-    st.header(tr("The lecture's toy example: a 6×6 image with an edge"))
+    headings.header(tr("The lecture's toy example: a 6×6 image with an edge"))
 explain(tr("Dark (0) {dark} half, bright (1) {bright} half. The {k}×{k} kernel slides over it with padding "
            "{padding} and stride {stride}.", dark=tr("top") if transpose else tr("left"),
            bright=tr("bottom") if transpose else tr("right"), k=k, padding=padding, stride=stride))
@@ -166,11 +167,11 @@ write_url(pos=pos)
 
 toy = toy_view(preset, kernel, padding, stride, pos, transpose)
 now, full = toy.step, toy.output
-lower.subheader(tr("Step {pos} of {total}: output row {row}, column {col} ← the {k}×{k} patch at rows "
-                   "{top}–{bottom}, columns {left}–{right} of the {input}", pos=pos, total=total, row=now.row,
-                   col=now.col, k=k,
-                   top=now.top, bottom=now.top + k - 1, left=now.left, right=now.left + k - 1,
-                   input=tr("padded input") if padding else tr("input")))
+headings.subheader(tr("Step {pos} of {total}: output row {row}, column {col} ← the {k}×{k} patch at rows "
+                      "{top}–{bottom}, columns {left}–{right} of the {input}", pos=pos, total=total, row=now.row,
+                      col=now.col, k=k,
+                      top=now.top, bottom=now.top + k - 1, left=now.left, right=now.left + k - 1,
+                      input=tr("padded input") if padding else tr("input")), container=lower)
 figures = toy_figures(toy, lang())
 widths = [1.3, 1, 1, 1.2]
 with lower:
@@ -179,7 +180,7 @@ with lower:
     else:
         for col, (key, fig) in zip(st.columns(widths), figures.items()):
             col.plotly_chart(fit(fig), width="stretch", key=key)
-    st.markdown(f"### {now.sum_text(kernel)}")
+    headings.subheader(now.sum_text(kernel))
 explain(tr("Orange square: the current window and the output cell it writes. Sum of kernel weight · input value "
            "over the window") + (tr("; grey zeros around the dashed frame are the padding.") if padding else "."),
         caption=True, container=lower)
@@ -188,7 +189,7 @@ toy_part.close()
 
 # --- The same kernel on a real image ----------------------------------------------------------
 photo_part = tuck_away(tr("The same kernel on a real image"), when=part == "fc", icon=":material/image:")
-st.header(tr("The same kernel on a real image"))
+headings.header(tr("The same kernel on a real image"))
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the photo…")
@@ -284,7 +285,7 @@ else:
 photo_part.close()
 
 # --- Why convolution (lecture §1) ---------------------------------------------------------------
-st.header(tr("Why convolution, not a fully connected layer?"))
+headings.header(tr("Why convolution, not a fully connected layer?"))
 explain(tr("A fully connected layer connects every output to every pixel: far more weights than it needs, and "
         "no notion of position. A convolution connects each output only to a small neighbourhood "
         "(**locality**) and slides the same few weights over the whole image (**weight sharing**), so each "

@@ -32,6 +32,7 @@ from render.common import bar_figure, panel_figure, wrap
 from render.convolution import grid_figure
 from render.shapes import pooling_slide, shape_flow_figure
 from render.slide import footer_text
+from ui import headings
 from ui.i18n import lang, tr, translator
 from ui.lecture import lecture_bar
 from ui.present import (
@@ -65,7 +66,7 @@ def _table(rows: list[dict], numeric: tuple[str, ...]) -> None:
     st.table(frame.rename(columns=tr).style.format(numbers), hide_index=True)
 
 
-st.title(tr("Shapes and parameters"))
+headings.title(tr("Shapes and parameters"))
 explain(tr("Every tensor in a CNN is **N×C×H×W**: N images, C channels (feature maps), H rows, W columns. "
            "A filter always has as many channels as its input; its height and width are your choice; "
            "one filter makes one feature map (lecture §3)."))
@@ -75,7 +76,7 @@ part = PARTS.index(url_part(PARTS))  # a slide's section: the ones before it are
 
 # --- 1. The calculator ----------------------------------------------------------------------
 tucked = tuck_away(tr("1. The N×C×H×W calculator"), when=part > 0, icon=":material/calculate:")
-st.header(tr("1. The N×C×H×W calculator"))
+headings.header(tr("1. The N×C×H×W calculator"))
 explain(tr("The shapes below come from real PyTorch layers (`nn.Conv2d`, `nn.MaxPool2d`, `nn.AvgPool2d`) "
            "run on an empty *meta* tensor; parameters are counted on the layer itself."))
 
@@ -118,7 +119,7 @@ kept(st.selectbox, tr("Example from the lecture"), "sh_preset", options=list(PRE
      help=tr("Fills in every number below; change any of them afterwards."), format_func=translator())
 preset = PRESETS[st.session_state["sh_preset"]]
 
-st.subheader(tr("Input"))
+headings.subheader(tr("Input"))
 cols = st.columns(5)
 labels = {"N": tr("N (images in the batch)"), "C": tr("C (channels)"), "H": tr("H (height)"), "W": tr("W (width)")}
 limits = {"N": 1024, "C": 4096, "H": 1024, "W": 1024}
@@ -177,7 +178,7 @@ tucked.close()
 
 # --- 2. Pooling -----------------------------------------------------------------------------
 tucked = tuck_away(tr("2. Pooling keeps the channels"), when=part > 1, icon=":material/grid_on:")
-st.header(tr("2. Pooling keeps the channels"))
+headings.header(tr("2. Pooling keeps the channels"))
 explain(tr("Max pooling: each 2×2 region elects its largest value. Average pooling: the region mixes. "
            "Pooling works on every channel separately, so the channel count does not change "
            "(2 channels in, 2 out). Global average pooling averages the whole map: **one number per channel** "
@@ -209,7 +210,7 @@ tucked.close()
 
 # --- 3. Receptive fields --------------------------------------------------------------------
 tucked = tuck_away(tr("3. Receptive fields"), when=part > 2, icon=":material/bar_chart:")
-st.header(tr("3. Receptive field of every layer of this network"))
+headings.header(tr("3. Receptive field of every layer of this network"))
 shapes = output_shapes(ctx.model)
 fields = [f for f in model_receptive_fields(ctx.model)
           if f.kind in ("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d")]
@@ -227,7 +228,7 @@ explain(tr("At {layer}, one position sees {sees}. Global average pooling ({last}
 tucked.close()
 
 # --- 4. Architectures -----------------------------------------------------------------------
-st.header(tr("4. Architectures from the lecture"))
+headings.header(tr("4. Architectures from the lecture"))
 with st.spinner(tr("Counting the parameters of AlexNet, VGG-16 and GoogLeNet…")):
     try:
         references = reference_architectures_counted()
@@ -253,7 +254,7 @@ chart.plotly_chart(fit(bar_figure([tr(i.name) for i in infos], [i.parameters for
                     .update_yaxes(type="log", dtick=1)), width="stretch", key="sh_architectures")
 
 # --- 5. GoogLeNet's 1×1 -----------------------------------------------------------------------
-st.header(tr("5. What GoogLeNet's 1×1 convolutions save"))
+headings.header(tr("5. What GoogLeNet's 1×1 convolutions save"))
 kept(st.columns([1, 3])[0].number_input, tr("Maps after the 1×1 (bottleneck width)"), "sh_width", min_value=1,
      max_value=192, step=1)
 b = bottleneck(width=int(st.session_state["sh_width"]))
@@ -268,7 +269,7 @@ c2.metric(tr("Multiply-adds"), f"{b.multiply_adds:,}",
           delta_color="inverse")
 
 # --- 6. VGG ---------------------------------------------------------------------------------
-st.header(tr("6. VGG: stacked 3×3 against one large filter"))
+headings.header(tr("6. VGG: stacked 3×3 against one large filter"))
 kept(st.columns([1, 3])[0].number_input, tr("Channels C (in and out of every layer)"), "sh_vgg_c", min_value=1,
      max_value=1024, step=1)
 c = int(st.session_state["sh_vgg_c"])

@@ -10,6 +10,7 @@ from functools import partial
 import streamlit as st
 
 from data.deck import MAX_BYTES, Deck, DeckError, dump_deck, parse_deck
+from ui import headings
 from ui.i18n import lang, said, tr
 from ui.lecture import (
     ADD_LABEL,
@@ -41,7 +42,7 @@ if number is not None and deck is not None and not lost and slide_problem(deck, 
     go_to(deck, number)  # the view itself, drawn by its own page
 lecture_bar(add_button=False)
 
-st.title(tr("Lecture"))
+headings.title(tr("Lecture"))
 shipped = default_deck()
 if isinstance(shipped, str):
     st.error(tr("The lecture deck shipped with the app cannot be read: {why}. Open a deck file below.", why=shipped))
@@ -51,7 +52,7 @@ if number is not None:
     st.error(tr(LOST_DECK) if lost else slide_problem(deck, number), icon=":material/error:")
     if not lost and deck is not None and isinstance(number, int) and 1 <= number <= len(deck):
         slide = deck.slide(number)
-        st.subheader(slide.title_in(lang()))
+        headings.subheader(slide.title_in(lang()))
         if slide.notes and not presenting():
             with st.expander(tr("Speaker notes")):
                 st.markdown(slide.notes_in(lang()))
@@ -71,7 +72,7 @@ explain(tr("Each slide is a page of the app with its settings, exactly as its **
            "the deck. A presentation clicker's buttons send PageUp and PageDown."))
 
 if not presenting():
-    st.header(tr("Edit the deck"))
+    headings.header(tr("Edit the deck"))
 
     def move(index: int, by: int) -> None:
         slides = list(current_deck().slides)

@@ -10,6 +10,7 @@ from explain.testset import top_k
 from model.names import MAX_NAME_LENGTH
 from render.atlas import class_means_figure, outlined, selectivity_figure
 from render.common import display_pixels
+from ui import headings
 from ui.channel_names import load_channel_names, save_channel_name
 from ui.i18n import cls, lang, tr
 from ui.lecture import lecture_bar
@@ -39,7 +40,7 @@ acts = ctx.activations_of(img.key, img.pixels)
 layers = [info.name for info in map_layers(ctx.model)]
 shapes = {n: (1, *acts[n].shape) for n in layers}
 
-st.title(tr("Channel atlas"))
+headings.title(tr("Channel atlas"))
 explain(tr("One channel of one layer over the 10,000 test images: where it fires most, which classes it "
            "prefers and where in the image. Give it a name that says what those images have in common."))
 
@@ -76,7 +77,7 @@ if st.session_state.get("_ch_name_for") != (layer, channel):
     st.session_state["ch_name"] = st.session_state["_ch_name_seen"] = current
 
 suggestion = suggestion_in(atlas.suggestion, lang())
-st.header(tr("Channel {channel} of {layer}", channel=channel, layer=layer))
+headings.header(tr("Channel {channel} of {layer}", channel=channel, layer=layer))
 c_name, c_suggest = st.columns([3, 2])
 with c_name:
     st.markdown(tr("**Name:** {name}", name=f"“{literal(current)}”" if current else tr("none yet")))
@@ -96,8 +97,8 @@ with c_suggest:
                count=POOL), caption=True)
 
 # --- Top-k test images, with the region where it fires -----------------------------------------
-st.subheader(tr("The {count} test images where channel {channel} of {layer} fires most", count=len(top),
-                channel=channel, layer=layer))
+headings.subheader(tr("The {count} test images where channel {channel} of {layer} fires most", count=len(top),
+                      channel=channel, layer=layer))
 explain(tr("The yellow outline marks the positions where the channel reaches at least half of its "
            "maximum on that image; the rest is dimmed."), caption=True)
 cols = st.columns(PER_ROW)
@@ -114,7 +115,7 @@ for n, (p, heat) in enumerate(zip(atlas.top, atlas.top_maps)):
             st.rerun()
 
 # --- The input that maximises it ------------------------------------------------------------------------
-st.subheader(tr("A synthetic input that maximises it"))
+headings.subheader(tr("A synthetic input that maximises it"))
 c_max, c_note = st.columns([1, 3])
 ready = ctx.maximised_ready(layer)
 if ready or st.button(tr("Compute the maximising inputs of all {count} channels of {layer}", count=count, layer=layer),
@@ -138,7 +139,7 @@ else:
                       count=count))
 
 # --- Classes ---------------------------------------------------------------------------------------
-st.subheader(tr("Which classes it prefers"))
+headings.subheader(tr("Which classes it prefers"))
 c_means, c_sel = st.columns(2)
 c_means.plotly_chart(fit(class_means_figure(atlas, ctx.classes, lang=lang())), width="stretch", key="ch_means")
 c_sel.plotly_chart(fit(selectivity_figure(atlas, ctx.classes, lang=lang())), width="stretch", key="ch_selectivity")
@@ -148,7 +149,7 @@ explain(tr("Left: the channel's activation (its maximum over the image) averaged
            count=POOL, selectivity=atlas.selectivity, where=tr(atlas.where)), caption=True)
 
 # --- Maps where it wins --------------------------------------------------------------------------------
-st.subheader(tr("Semantic maps where it wins"))
+headings.subheader(tr("Semantic maps where it wins"))
 wins = [(int(p), float(w)) for p, w in zip(atlas.top, atlas.top_wins) if w > 0]
 if wins:
     link_cols = st.columns(min(4, len(wins)))

@@ -18,7 +18,8 @@ def app(cifar_root, monkeypatch):
 
 
 def _markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    """The page's Markdown and its subheadings (where the current image is named)."""
+    return "\n".join(m.value for m in [*at.markdown, *at.subheader])
 
 
 def _captions(at) -> list[str]:

@@ -23,7 +23,8 @@ def app(page_env):
 
 
 def _markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    """The page's Markdown and its subheadings (where the largest difference is printed)."""
+    return "\n".join(m.value for m in [*at.markdown, *at.subheader])
 
 
 

@@ -41,9 +41,10 @@ def markdown(at) -> str:
 
 
 def sum_line(at) -> str:
-    lines = [m.value for m in at.markdown if m.value.startswith("### ")]
+    """The window's sum, the subheading under the step's ("Step 1 of 16: …")."""
+    lines = [h.value for h in at.subheader if not h.value.startswith("Step ")]
     assert len(lines) == 1
-    return lines[0][4:]
+    return lines[0]
 
 
 def window(spec: dict) -> dict:

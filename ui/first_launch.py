@@ -16,6 +16,7 @@ from streamlit.errors import StreamlitAPIException
 
 from data.download import OFFICIAL_BYTES, SPACE_FACTOR, DownloadJob, download_job, start_download
 from locales import known
+from ui import headings
 from ui.i18n import lang, said, tr
 from ui.text import code, literal
 
@@ -33,7 +34,7 @@ def offer_download(root: Path, problem: Exception, *, auto: bool = False) -> NoR
     if job is None and auto:  # --download / CIFAR10_DOWNLOAD=1: once per server, not after a failure
         job = start_download(root)
 
-    st.title(tr(TITLE))
+    headings.title(tr(TITLE))
     st.markdown(tr(
         "The dashboard follows the 10,000 CIFAR-10 test images through the trained network, and they are not in "
         "the data folder {folder}. One click downloads the official archive ({size:.0f} MB from "
