@@ -15,12 +15,19 @@ from explain.heatmaps import METHODS, image_heatmaps
 from locales import known
 from model.inference import to_tensor
 from render.common import display_pixels, overlay
-from render.heatmaps import comparison_figures, heatmap_overlay_figure, heatmaps_slide, top_classes_figure
+from render.heatmaps import (
+    comparison_figures,
+    heatmap_overlay_figure,
+    heatmaps_slide,
+    overlay_scale,
+    top_classes_figure,
+)
 from render.slide import slide_file_name
 from ui import headings
 from ui.i18n import cls, lang, tr
 from ui.lecture import lecture_bar
 from ui.present import (
+    colour_legend,
     explain,
     export_button,
     fit,
@@ -150,8 +157,10 @@ explanations = {
 }
 result = heatmaps_of(sha, img.key, k, ctx.model, image, meta)
 for col, m in zip(columns, result.maps):
-    col.plotly_chart(fit(heatmap_overlay_figure(image, m, cls(chosen), opacity, lang=lang())), width="stretch",
-                     key=f"hm_map_{m.method}")
+    col.plotly_chart(fit(heatmap_overlay_figure(image, m, cls(chosen), opacity, height=350, lang=lang(),
+                                                bar=False)),
+                     width="stretch", key=f"hm_map_{m.method}")
+    colour_legend(*overlay_scale(image, m, lang()), container=col)
     cam = result.of("CAM").values
     explain(tr(explanations[m.method], mean=float(cam.mean()), bias=result.cam_bias, logit=result.cam_logit),
             container=col)

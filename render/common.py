@@ -174,12 +174,13 @@ def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: 
 
 def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: float,
                    colorbar_title: str, height: int = 380, top: int = 60, title_chars: int | None = None,
-                   zrange: tuple[float, float] | None = None) -> go.Figure:
+                   zrange: tuple[float, float] | None = None, bar: bool = True) -> go.Figure:
     """A heat map over the upscaled image. ``heat`` may have any H×W that divides the display
     size; it is sent at its own resolution and drawn as sharp cells over the image.
     Built as one dict without Plotly's validation (tests/test_figures.py validates it): the
     heat-map page draws three of these per rerun. ``zrange`` (low, high) fixes the colour scale, so
-    figures compared side by side share it; by default it spans this ``heat``."""
+    figures compared side by side share it; by default it spans this ``heat``. ``bar=False`` leaves
+    out the colour bar, for a page that shows the scale as :func:`legend_html` instead."""
     if title_chars:
         title = wrap(title, title_chars)
         top = max(top, title_top(title) + 15)
@@ -195,10 +196,34 @@ def overlay_figure(image: np.ndarray, heat: np.ndarray, title: str, opacity: flo
                    # third of its column at 1280 px in presentation mode.
                    colorbar={**colorbar(colorbar_title), "orientation": "h", "y": -0.04, "yanchor": "top",
                              "thickness": 16, "title": {"text": colorbar_title, "font": FONT, "side": "top"}},
-                   hovertemplate="%{z:.3f}<extra></extra>")]
+                   hovertemplate="%{z:.3f}<extra></extra>", showscale=bar)]
     layout = layout_dict(title, height, top=top)
-    layout["margin"] = {**layout["margin"], "b": 90}
+    if bar:
+        layout["margin"] = {**layout["margin"], "b": 90}
+    else:  # the image right under its title; spare height (a narrow column) goes below it
+        layout["yaxis"].update(constrain="domain", constraintoward="top")
     return go.Figure(dict(data=traces, layout=layout), _validate=False)
+
+
+def legend_html(title: str, low: float, high: float, scale: str = OVERLAY_SCALE, size: int = TICK_FONT["size"]) -> str:
+    """A colour scale drawn by the browser: ``title`` above a gradient in ``scale``'s colours from
+    ``low`` (left) to ``high`` (right), text ``size`` px. It stands in for Plotly's colour bar under
+    figures that are redrawn on every click: in Chromium a colour bar was half of a heat map's
+    drawing time (3.5 of 7.5 ms alone, ~10 ms on a full page), and the three on the heat-map page
+    were 32 ms of a 238 ms click (same run, with and without)."""
+    stops = ", ".join(f"{colour} {100 * position:.1f}%" for position, colour in colorscale(scale))
+    return (f'<div style="font-size:{size}px;line-height:1.3;margin:-0.2em 0 0.4em">'
+            f'<div style="text-align:center">{text(title)}</div>'
+            '<div style="display:flex;align-items:center;gap:0.5em">'
+            f'<span>{_end(low, high - low)}</span>'
+            f'<span style="flex:1;height:0.8em;border:1px solid #999;background:linear-gradient(to right, {stops})">'
+            f'</span><span>{_end(high, high - low)}</span></div></div>')
+
+
+def _end(value: float, span: float) -> str:
+    """An end of a colour scale, to three significant digits; a value within a thousandth of the
+    span from 0 reads 0 (Grad-CAM's lowest is 2.5e-06, not worth the digits)."""
+    return "0" if abs(value) <= 1e-3 * abs(span) else f"{value:.3g}"
 
 
 @cache

@@ -42,13 +42,21 @@ def heatmap_title(m: HeatMap, cls: str, lang: str = "en") -> tuple[str, ...]:
 
 
 def heatmap_overlay_figure(image: np.ndarray, m: HeatMap, cls: str, opacity: float,
-                           height: int = 420, lang: str = "en") -> go.Figure:
-    """A heat map (at its layer's resolution) upsampled to the image and laid over it."""
+                           height: int = 420, lang: str = "en", bar: bool = True) -> go.Figure:
+    """A heat map (at its layer's resolution) upsampled to the image and laid over it; ``bar=False``
+    leaves its colour bar to :func:`overlay_scale` (see render.common.legend_html)."""
     title = "<br>".join(text(line) for line in heatmap_title(m, cls, lang))
     size = np.asarray(image).shape[0]
     return overlay_figure(image, upsample(m.values, size), title, opacity,
                           translate(HEATMAP_TITLES[m.method][1], lang),
-                          height=height, top=90, title_chars=20)  # a third of the page
+                          height=height, top=90, title_chars=20, bar=bar)  # a third of the page
+
+
+def overlay_scale(image: np.ndarray, m: HeatMap, lang: str = "en") -> tuple[str, float, float]:
+    """The colour bar that ``heatmap_overlay_figure(..., bar=False)`` leaves out: its title and the
+    lowest and highest value it colours (of the upsampled map the figure draws)."""
+    v = upsample(m.values, np.asarray(image).shape[0])
+    return translate(HEATMAP_TITLES[m.method][1], lang), float(v.min()), float(v.max())
 
 
 def shared_range(maps: list[np.ndarray]) -> tuple[float, float]:

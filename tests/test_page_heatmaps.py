@@ -80,9 +80,19 @@ def test_prediction_and_three_heat_maps(app, preds, frozen_checkpoint):
     assert "block3.pool (1×128×4×4)" in _title(charts["hm_map_CAM"])
     assert f"Grad-CAM for “{guess}”" in _title(charts["hm_map_Grad-CAM"])
     assert "block3.relu3 (1×128×8×8)" in _title(charts["hm_map_Grad-CAM"])
-    for key in ("hm_map_channel sum", "hm_map_CAM", "hm_map_Grad-CAM"):
+    # Each map's colour scale is the HTML legend under it (no Plotly colour bar): its title, and as
+    # its ends the lowest and highest value the figure colours (read from the figure's own z).
+    legends = [h.proto.body for h in at.get("html") if "linear-gradient" in h.proto.body]
+    assert len(legends) == 3
+    for key, legend, title in zip(("hm_map_channel sum", "hm_map_CAM", "hm_map_Grad-CAM"), legends,
+                                  ("sum of maps", "CAM (logit units)", "Grad-CAM")):
         heat = charts[key]["data"][1]
-        assert heat["opacity"] == 0.5 and heat["colorbar"]["title"]["text"]
+        assert heat["opacity"] == 0.5 and heat["showscale"] is False
+        z = plotly_array(heat["z"])
+        ends = [float(v) for v in re.findall(r"<span>([-0-9.e+]+)</span>", legend)]
+        assert f">{title}<" in legend and len(ends) == 2
+        low = 0.0 if abs(z.min()) <= 1e-3 * (z.max() - z.min()) else z.min()
+        assert ends == [pytest.approx(low, rel=2e-3, abs=1e-9), pytest.approx(z.max(), rel=2e-3)]
 
     # CAM: mean of the map + bias = the logit of the class, printed under the map.
     k = int(preds.predicted[0])

@@ -207,3 +207,15 @@ def test_vega_axis_labels_are_never_shortened():
     cm = confusion_spec(np.eye(3, dtype=int), classes)
     assert cm["config"]["axis"]["labelLimit"] == 0
     assert cm["encoding"]["x"]["axis"]["labelOverlap"] is False and cm["encoding"]["y"]["axis"]["labelOverlap"] is False
+
+
+def test_legend_html_shows_the_scale_its_ends_and_an_escaped_title():
+    legend = common.legend_html("<b>CAM</b>", 2.47e-06, 0.2094, "Inferno", size=25)
+    assert "font-size:25px" in legend and "&lt;b&gt;CAM&lt;/b&gt;" in legend
+    # a lowest value within a thousandth of the span reads 0; three significant digits otherwise
+    assert re.findall(r"<span>([^<]*)</span>", legend) == ["0", "0.209"]
+    assert re.findall(r"<span>([^<]*)</span>", common.legend_html("t", -1.5, 1.5)) == ["-1.5", "1.5"]
+    # the gradient runs through the scale's own colours, bottom (left) to top (right)
+    stops = re.findall(r"(rgb\([^)]*\)) ([0-9.]+)%", legend)
+    assert [c for c, _ in stops] == [c for _, c in common.colorscale("Inferno")]
+    assert float(stops[0][1]) == 0.0 and float(stops[-1][1]) == 100.0

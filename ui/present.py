@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import streamlit as st
 
 from locales import known
-from render.common import enlarge
+from render.common import OVERLAY_SCALE, TICK_FONT, enlarge, legend_html
 from ui.i18n import lang, language_switch, tr
 from ui.state import adopt_url_value, drop_url, write_url
 
@@ -128,6 +128,13 @@ def explain(body: str, *, caption: bool = False, container=None) -> None:
         return
     place = container if container is not None else st
     (place.caption if caption else place.markdown)(body)
+
+
+def colour_legend(title: str, low: float, high: float, colours: str = OVERLAY_SCALE, container=None) -> None:
+    """A figure's colour scale as HTML under it (render.common.legend_html), sized like the figures'
+    tick labels (larger when presenting)."""
+    (container if container is not None else st).html(
+        legend_html(title, low, high, colours, size=round(TICK_FONT["size"] * scale())))
 
 
 def scale() -> float:
