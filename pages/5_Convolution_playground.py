@@ -29,7 +29,7 @@ from explain.convolution import (
 )
 from explain.shapes import dense_vs_conv
 from locales import known, translate
-from render.common import row_figure, text
+from render.common import DIVERGING_SCALE, row_figure, text
 from render.convolution import (
     photo_figure,
     playground_slide,
@@ -42,6 +42,7 @@ from ui import headings
 from ui.i18n import lang, said, tr, translator
 from ui.lecture import lecture_bar
 from ui.present import (
+    colour_legend,
     explain,
     export_button,
     fill_screen,
@@ -225,7 +226,8 @@ def _image_section(pixels: np.ndarray, kernel: np.ndarray, padding: int, stride:
                    for c, (name, title) in enumerate((("red", known("Red channel ⋆ kernel")),
                                                       ("green", known("Green channel ⋆ kernel")),
                                                       ("blue", known("Blue channel ⋆ kernel"))))}
-    return photo, (top_row, channel_row)
+    # each row's colour scale (the sum's; the channels' shared one), shown under the row
+    return photo, (top_row, channel_row), (float(np.abs(summed).max()) or 1.0, channel_limit)
 
 
 def sidebar_image(current) -> tuple[np.ndarray, str]:
@@ -260,20 +262,23 @@ problem = geometry_problem((h, w), k, padding, stride, lang())
 if problem:
     st.error(tr("{problem} ({source} is {h}×{w} pixels.)", problem=problem, source=literal(source), h=h, w=w))
 else:
-    photo, rows = _image_section(pixels, kernel, padding, stride, source, lang())
+    photo, rows, limits = _image_section(pixels, kernel, padding, stride, source, lang())
     oh, ow = photo.summed.shape
     explain(tr("The {k}×{k} kernel on **{source}** — {h}×{w} pixels with values 0–1, padding {padding}, "
                    "stride {stride}. Each colour channel gives a {oh}×{ow} map. Their sum is what **one** 3-channel "
                    "filter (its three slices all equal to this kernel) outputs. Red = positive, blue = negative.",
                    k=k, source=literal(source), h=h, w=w, padding=padding, stride=stride, oh=oh, ow=ow))
     # One figure per row (a changed figure costs the browser ~25 ms to draw, a panel far less: a new
-    # image redraws two figures, not six); the three channel maps share one scale and one bar.
-    for number, row in enumerate(rows):
-        figure, key = row_figure(list(row.values()), bars="last" if number else "all"), f"cv_photo_row_{number}"
+    # image redraws two figures, not six). The colour scales are HTML legends under the rows (see
+    # render.common.legend_html): under the sum, and one for the three channel maps, which share it.
+    for number, (row, limit) in enumerate(zip(rows, limits)):
+        figure, key = row_figure(list(row.values()), height=350, bars="none"), f"cv_photo_row_{number}"
         if presenting():
             fill_screen(figure, key, ratio=2.6)
         else:
             st.plotly_chart(fit(figure), width="stretch", key=key)
+        colour_legend(tr("value") if number == 0 else tr("value, one scale for the three maps"), -limit, limit,
+                      DIVERGING_SCALE, container=st.columns(3)[1])
     export_button(
         slide_file_name("convolution", preset, f"k{k}-p{padding}-s{stride}"),
         partial(playground_slide, toy, photo, lang()),

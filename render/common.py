@@ -385,7 +385,8 @@ def row_figure(figures: list[go.Figure], widths: list[float] | None = None, heig
     in one figure, ``widths`` their relative widths: in presentation mode one figure that fills the
     width, instead of three or four small ones in columns. Each panel keeps its axes, shapes and
     colour scale; its title becomes a centred annotation above it; a shown colour bar sits right of
-    its own panel (``bars="last"``: only the last panel's, for panels on one shared scale). Square
+    its own panel (``bars="last"``: only the last panel's, for panels on one shared scale; ``"none"``:
+    none, for a page that shows the scales as :func:`legend_html`). Square
     panels are kept square and pushed to the top of the row, under their titles, so a row taller
     than needed leaves its spare room below, not between title and plot."""
     return panel_figure([figures], widths, height, gap, bars)
@@ -402,6 +403,8 @@ def panel_figure(rows: list[list[go.Figure]], widths: list[float] | None = None,
                    and t.type == "heatmap" for t in fig.data) for fig in rows[0]]
     if bars == "last":
         bars_of = [False] * (n - 1) + bars_of[-1:]
+    elif bars == "none":
+        bars_of = [False] * n
     unit = (1.0 - gap * (n - 1) - BAR_ROOM * sum(bars_of)) / sum(widths)
     band = (1.0 - row_gap * (len(rows) - 1)) / len(rows)
     data, shapes, annotations = [], [], []

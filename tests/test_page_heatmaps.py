@@ -92,7 +92,7 @@ def test_prediction_and_three_heat_maps(app, preds, frozen_checkpoint):
         ends = [float(v) for v in re.findall(r"<span>([-0-9.e+]+)</span>", legend)]
         assert f">{title}<" in legend and len(ends) == 2
         low = 0.0 if abs(z.min()) <= 1e-3 * (z.max() - z.min()) else z.min()
-        assert ends == [pytest.approx(low, rel=2e-3, abs=1e-9), pytest.approx(z.max(), rel=2e-3)]
+        assert ends == [pytest.approx(low, rel=5e-3, abs=1e-9), pytest.approx(z.max(), rel=5e-3)]
 
     # CAM: mean of the map + bias = the logit of the class, printed under the map.
     k = int(preds.predicted[0])

@@ -7,6 +7,7 @@ half 1) and the kernel, or computed with torch's conv2d; the page computes with 
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -381,9 +382,16 @@ def test_presentation_mode_hides_explanations_and_draws_one_figure_per_row(app, 
     channels = specs["cv_photo_row_1"]
     for c, axis in enumerate(("x", "x2", "x3")):
         assert np.allclose(panel(channels, axis), per_channel[c])
-    assert [t.get("showscale") is not False for t in channels["data"]] == [False, False, True]
     assert [t["zmax"] for t in channels["data"]] == [pytest.approx(np.abs(per_channel).max())] * 3
     assert np.allclose(panel(specs["cv_photo_row_0"], "x2"), per_channel.sum(0))
+    # No Plotly colour bar: each row's scale is the HTML legend under it, ± the row's largest |value|
+    # (the sum's; the three channel maps' shared one), as conv2d computes them here.
+    assert all(t.get("showscale") is False for row in (0, 1) for t in specs[f"cv_photo_row_{row}"]["data"]
+               if t["type"] == "heatmap")
+    legends = [h.proto.body for h in at.get("html") if "linear-gradient" in h.proto.body]
+    ends = [[float(v) for v in re.findall(r"<span>([-0-9.e+]+)</span>", legend)] for legend in legends]
+    assert ends == [[pytest.approx(-v, rel=5e-3), pytest.approx(v, rel=5e-3)]
+                    for v in (np.abs(per_channel.sum(0)).max(), np.abs(per_channel).max())]
 
 
 def test_slide_export_is_one_1920x1080_png(app):
