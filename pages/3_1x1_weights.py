@@ -19,19 +19,23 @@ from explain.one_by_one import (
     with_kernel,
 )
 from locales import known
-from render.common import row_figure
+from render.common import DIVERGING_SCALE, row_figure
 from render.one_by_one import (
     contributions_figure,
+    contributions_scale,
     input_weights_figure,
     one_by_one_slide,
     sum_check_figure,
+    sum_check_scale,
     weight_matrix_figure,
+    weight_scale,
 )
 from render.slide import slide_file_name
 from ui import headings
 from ui.i18n import lang, tr
 from ui.lecture import lecture_bar
 from ui.present import (
+    colour_legend,
     explain,
     export_button,
     fill_screen,
@@ -90,13 +94,20 @@ controls.close()
 # --- Weight matrices ------------------------------------------------------------------------
 headings.header(tr("The learned weights"))
 explain(tr("Each **row** is one output map's filter: one weight per input map. Red adds the input "
-           "map, blue subtracts it, white ignores it. The framed row is the output channel chosen above."))
-matrices = [weight_matrix_figure(weight_matrix(convs[name]), name, channel if name == layer else None, lang=lang())
-            for name in names]
+           "map, blue subtracts it, white ignores it. The row of the output channel chosen above is drawn "
+           "as bars further down."))
+# The matrices do not change with the channel (no frame on its row: redrawing a 128×128 matrix for
+# it was 40 ms of each channel click in Chromium), so the browser keeps them. Colour scales are HTML
+# legends under the figures, here and below (render.common.legend_html: a Plotly colour bar is about
+# half of a heat map's drawing time).
+weights = {name: weight_matrix(convs[name]) for name in names}
+matrices = [weight_matrix_figure(weights[name], name, lang=lang(), bar=False) for name in names]
 if presenting():  # one figure across the screen: two square matrices as large as its width allows
     fill_screen(row_figure(matrices, gap=0.12), "ob_matrices", ratio=1.9)
-for col, name, fig in zip(st.columns(len(names)) if not presenting() else (), names, matrices):
-    col.plotly_chart(fit(fig), width="stretch", key=f"ob_matrix_{name}")
+for col, name, fig in zip(st.columns(len(names)), names, matrices):
+    if not presenting():
+        col.plotly_chart(fit(fig), width="stretch", key=f"ob_matrix_{name}")
+    colour_legend(*weight_scale(weights[name], lang()), colours=DIVERGING_SCALE, container=col)
 
 # --- One output channel, for the current image ------------------------------------------------
 view = one_by_one_view(ctx.model, ctx.activations_of(img.key, img.pixels), layer, channel, TOP)
@@ -111,12 +122,15 @@ explain(tr(
     in_shape=format_shape(in_shape), out_shape=format_shape(out_shape), count=len(top.channels), share=top.share))
 st.plotly_chart(fit(input_weights_figure(d.weights, layer, channel, highlight=top.channels, lang=lang())),
                 width="stretch", key="ob_weights")
-st.plotly_chart(fit(contributions_figure(top, layer, source, in_shape, channel, lang=lang())), width="stretch",
-                key="ob_contributions")
+st.plotly_chart(fit(contributions_figure(top, layer, source, in_shape, channel, lang=lang(), bar=False)),
+                width="stretch", key="ob_contributions")
+colour_legend(*contributions_scale(top, lang()), colours=DIVERGING_SCALE, container=st.columns(3)[1])
 
 check_col, text_col = st.columns([3, 2])
-check_col.plotly_chart(fit(sum_check_figure(d.reconstructed, d.actual, layer, out_shape, channel, lang())),
+check_col.plotly_chart(fit(sum_check_figure(d.reconstructed, d.actual, layer, out_shape, channel, lang(), bar=False)),
                        width="stretch", key="ob_check")
+colour_legend(*sum_check_scale(d.reconstructed, d.actual, lang()), colours=DIVERGING_SCALE,
+              container=check_col.columns([1, 2, 1])[1])
 with text_col:
     headings.subheader(tr("The sum is the layer"))
     explain(tr("Adding up all {count} weighted maps and the bias reproduces what {layer} computed, position by "

@@ -147,17 +147,18 @@ def image_figure(image: np.ndarray, title: str, height: int = 360, top: int = 60
 def heatmap_figure(values: np.ndarray, title: str, colorbar_title: str, height: int = 360,
                    diverging: bool = False, *, limit: float | None = None, hover: str | None = None,
                    axis_titles: tuple[str, str] | None = None, shapes: list[dict] | None = None,
-                   top: int = 60, title_chars: int | None = None) -> go.Figure:
+                   top: int = 60, title_chars: int | None = None, bar: bool = True) -> go.Figure:
     """A 2-D array as a heat map (rows down). ``diverging``: white at 0, blue/red either side,
     symmetric to ``limit`` if given; ``axis_titles`` (x, y) also shows the tick labels;
-    ``title_chars`` wraps the title (:func:`wrap`).
+    ``title_chars`` wraps the title (:func:`wrap`); ``bar=False``: no colour bar (the page shows
+    :func:`legend_html` instead).
     Built as one dict without Plotly's validation (tests/test_figures.py validates it)."""
     if title_chars:
         title = wrap(title, title_chars)
         top = max(top, title_top(title))
     v = np.asarray(values, dtype=np.float32)
     trace = dict(type="heatmap", z=v, colorscale=colorscale(DIVERGING_SCALE if diverging else HEAT_SCALE),
-                 colorbar=colorbar(colorbar_title),
+                 colorbar=colorbar(colorbar_title), showscale=bar,
                  hovertemplate=hover or "row %{y}, col %{x}: %{z:.3f}<extra></extra>")
     if diverging:
         trace["zmid"] = 0.0

@@ -33,20 +33,25 @@ from render.slide import GridPanel, MapPanel, slide_png
 SUBPLOT_TITLE_SIZE = 18
 
 
-def weight_matrix_figure(weights: np.ndarray, layer: str, selected: int | None = None,
-                         height: int = 460, lang: str = "en") -> go.Figure:
-    """C_out×C_in weights as a diverging heat map (white = 0); the row ``selected`` is framed."""
+def weight_matrix_figure(weights: np.ndarray, layer: str, height: int = 460, lang: str = "en",
+                         bar: bool = True) -> go.Figure:
+    """C_out×C_in weights as a diverging heat map (white = 0). ``bar=False`` leaves the colour bar
+    to :func:`weight_scale` (see render.common.legend_html)."""
     w = np.asarray(weights, dtype=np.float32)
     c_out, c_in = w.shape
-    frame = [dict(type="rect", x0=-0.5, x1=c_in - 0.5, y0=selected - 0.5, y1=selected + 0.5,
-                  line=dict(color="black", width=3))] if selected is not None else None
     return heatmap_figure(w, translate("{layer}: weights {c_out}×{c_in}×1×1 (C_out×C_in)", lang, layer=layer,
                                        c_out=c_out, c_in=c_in), translate("weight", lang),
                           height=height, diverging=True, limit=float(np.abs(w).max()) or 1.0,
                           hover=translate("output %{y} ← input %{x}: %{z:+.3f}<extra></extra>", lang),
                           axis_titles=(translate("input channel (0–{last})", lang, last=c_in - 1),
                                        translate("output channel (0–{last})", lang, last=c_out - 1)),
-                          shapes=frame, title_chars=32)  # half the page
+                          title_chars=32, bar=bar)  # half the page
+
+
+def weight_scale(weights: np.ndarray, lang: str = "en") -> tuple[str, float, float]:
+    """The colour bar :func:`weight_matrix_figure` leaves out with ``bar=False``: title and range."""
+    limit = float(np.abs(np.asarray(weights, dtype=np.float32)).max()) or 1.0
+    return translate("weight", lang), -limit, limit
 
 
 def input_weights_figure(weights: np.ndarray, layer: str, out_channel: int,
@@ -56,8 +61,8 @@ def input_weights_figure(weights: np.ndarray, layer: str, out_channel: int,
     marked = set(np.asarray(highlight).tolist()) if highlight is not None else set(range(len(w)))
     colours = [(POSITIVE if v >= 0 else NEGATIVE) if i in marked else NEUTRAL for i, v in enumerate(w)]
     return bar_figure(list(range(len(w))), w.tolist(),
-                      translate("{layer}, output channel {channel}: its {count} input weights", lang, layer=layer,
-                                channel=out_channel, count=len(w)),
+                      translate("{layer}, output channel {channel} (row {channel} above): its {count} input weights",
+                                lang, layer=layer, channel=out_channel, count=len(w)),
                       translate("input channel", lang), translate("weight", lang), height=height, colours=colours,
                       hover=translate("input %{x}: %{y:+.3f}<extra></extra>", lang))
 
@@ -68,9 +73,10 @@ def _unit(a: float, b: float) -> list[float]:
 
 
 def _map_grid(panels: list[tuple[str, np.ndarray]], columns: int, title: str, colorbar_title: str,
-              limit: float, panel_height: int = 230, title_chars: int = 64) -> go.Figure:
+              limit: float, panel_height: int = 230, title_chars: int = 64, bar: bool = True) -> go.Figure:
     """Small heat maps on one shared diverging colour scale (so sizes can be compared). A panel's
-    name may hold line breaks ("\n"); the title is wrapped at ``title_chars``.
+    name may hold line breaks ("\n"); the title is wrapped at ``title_chars``; ``bar=False``: no
+    colour bar (the page shows render.common.legend_html instead).
 
     The grid is laid out by hand as one figure dict (what ``make_subplots`` would build) and
     handed to Plotly in one piece: with make_subplots and per-axis updates this figure took
@@ -92,7 +98,7 @@ def _map_grid(panels: list[tuple[str, np.ndarray]], columns: int, title: str, co
         title=dict(text=title, font=TITLE_FONT), font=FONT, height=80 + rows * panel_height,
         margin=dict(l=10, r=10, t=2 * title_top(title) - 30 + 30 * lines, b=10),
         coloraxis=dict(colorscale=colorscale(DIVERGING_SCALE), cmin=-limit, cmax=limit, cmid=0.0,
-                       colorbar=colorbar(colorbar_title)))
+                       colorbar=colorbar(colorbar_title), showscale=bar))
     for i, (name, values) in enumerate(panels):
         r, c = divmod(i, columns)
         n = "" if i == 0 else str(i + 1)
@@ -123,30 +129,43 @@ def contribution_panels(top: TopContributions, c_in: int, lang: str = "en") -> l
 
 
 def contributions_figure(top: TopContributions, layer: str, input_layer: str, input_shape: tuple,
-                         out_channel: int, columns: int = 4, lang: str = "en") -> go.Figure:
+                         out_channel: int, columns: int = 4, lang: str = "en", bar: bool = True) -> go.Figure:
     """"weight × map" for the strongest input maps, the rest summed, and the bias: they add up
-    to the output channel."""
+    to the output channel. ``bar=False`` leaves the colour bar to :func:`contributions_scale`."""
     panels = contribution_panels(top, input_shape[1])
     # Names on two lines: four panels side by side leave a quarter of the page to each.
     names = [translate("{w:+.3f} ×\nmap {c}", lang, w=w, c=c) for c, w in zip(top.channels, top.weights)]
     names += [translate("other {count} maps,\nsummed", lang, count=input_shape[1] - len(top.channels)),
               translate("bias\n{bias:+.3f}", lang, bias=top.bias)]
-    limit = max(float(np.abs(v).max()) for _, v in panels)
     title = translate("{layer}, output channel {channel} = Σ weight × map of {source} ({shape}) + bias", lang,
                       layer=layer, channel=out_channel, source=input_layer, shape=format_shape(input_shape))
     return _map_grid([(name, v) for name, (_, v) in zip(names, panels)], columns, title,
-                     translate("contribution", lang), limit)
+                     translate("contribution", lang), contributions_scale(top, lang)[2], bar=bar)
+
+
+def contributions_scale(top: TopContributions, lang: str = "en") -> tuple[str, float, float]:
+    """The colour bar of :func:`contributions_figure`: title and range, ± the largest |value| of
+    its panels (the weighted maps, the rest and the bias)."""
+    limit = max(float(np.abs(top.maps).max(initial=0.0)), float(np.abs(top.rest).max()), abs(float(top.bias)))
+    return translate("contribution", lang), -(limit or 1.0), limit or 1.0
 
 
 def sum_check_figure(reconstructed: np.ndarray, actual: np.ndarray, layer: str, output_shape: tuple,
-                     out_channel: int, lang: str = "en") -> go.Figure:
-    """The weighted sum next to what the layer computed (one colour scale for both)."""
+                     out_channel: int, lang: str = "en", bar: bool = True) -> go.Figure:
+    """The weighted sum next to what the layer computed (one colour scale for both); ``bar=False``
+    leaves the colour bar to :func:`sum_check_scale`."""
     panels = [(translate("Σ weight × map\n+ bias", lang), reconstructed),
               (translate("{layer}\noutput", lang, layer=layer), actual)]
-    limit = max(float(np.abs(reconstructed).max()), float(np.abs(actual).max()))
     title = translate("Channel {channel}: sum by hand = {layer} ({shape})", lang, channel=out_channel, layer=layer,
                       shape=format_shape(output_shape))
-    return _map_grid(panels, 2, title, translate("output value", lang), limit, panel_height=330, title_chars=36)
+    return _map_grid(panels, 2, title, translate("output value", lang), sum_check_scale(reconstructed, actual, lang)[2],
+                     panel_height=330, title_chars=36, bar=bar)
+
+
+def sum_check_scale(reconstructed: np.ndarray, actual: np.ndarray, lang: str = "en") -> tuple[str, float, float]:
+    """The colour bar of :func:`sum_check_figure`: title and range (± the larger |value|)."""
+    limit = max(float(np.abs(reconstructed).max()), float(np.abs(actual).max())) or 1.0
+    return translate("output value", lang), -limit, limit
 
 
 # --- Prediction heat maps ------------------------------------------------------------------

@@ -44,6 +44,7 @@ from render.one_by_one import (
     input_weights_figure,
     sum_check_figure,
     weight_matrix_figure,
+    weight_scale,
 )
 from tests.conftest import random_eval_model
 
@@ -226,12 +227,14 @@ def _spec(fig) -> dict:
 def test_one_by_one_figures_are_titled_and_diverging(random_model, images):
     conv = one_by_one_layers(random_model)[-1].module
     w = weight_matrix(conv)
-    spec = _spec(weight_matrix_figure(w, "block3.conv3", selected=5))
+    spec = _spec(weight_matrix_figure(w, "block3.conv3"))
     assert "block3.conv3" in spec["layout"]["title"]["text"] and "128×128" in spec["layout"]["title"]["text"]
     trace = spec["data"][0]
     assert trace["zmid"] == 0 and trace["zmin"] == -trace["zmax"]
     assert trace["colorbar"]["title"]["text"] == "weight"
-    assert spec["layout"]["shapes"][0]["y0"] == 4.5  # the selected row is framed
+    limit = float(np.abs(w).max())
+    assert weight_scale(w) == ("weight", pytest.approx(-limit), pytest.approx(limit))
+    assert _spec(weight_matrix_figure(w, "block3.conv3", bar=False))["data"][0]["showscale"] is False
 
     spec = _spec(input_weights_figure(w[5], "block3.conv3", 5, highlight=np.array([0, 3])))
     assert spec["data"][0]["y"] == pytest.approx(w[5].tolist())

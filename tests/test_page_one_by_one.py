@@ -67,8 +67,18 @@ def test_default_view_shows_block3_weighted_sum(app, frozen_checkpoint):
     assert "block2.conv3: weights 64×64×1×1" in _title(charts["ob_matrix_block2.conv3"])
     assert "block3.conv3: weights 128×128×1×1" in _title(charts["ob_matrix_block3.conv3"])
     matrix = charts["ob_matrix_block3.conv3"]["data"][0]
-    assert matrix["zmid"] == 0 and matrix["colorbar"]["title"]["text"] == "weight"
-    assert np.allclose(_array(matrix["z"]), _weights(frozen_checkpoint, "block3.conv3"), atol=1e-6)
+    assert matrix["zmid"] == 0 and matrix["showscale"] is False
+    weights = _weights(frozen_checkpoint, "block3.conv3")
+    assert np.allclose(_array(matrix["z"]), weights, atol=1e-6)
+    # Colour scales as HTML legends (no Plotly colour bars): both matrices ± their largest |weight|,
+    # the contributions ± their largest |value|, the check ± the layer's largest |output|.
+    legends = [h.proto.body for h in at.get("html") if "linear-gradient" in h.proto.body]
+    ends = [[float(v) for v in re.findall(r"<span>([-0-9.e+]+)</span>", legend)] for legend in legends]
+    limits = [np.abs(_weights(frozen_checkpoint, "block2.conv3")).max(), np.abs(weights).max(),
+              max(np.abs(_array(t["z"])).max() for t in charts["ob_contributions"]["data"]),
+              max(np.abs(_array(t["z"])).max() for t in charts["ob_check"]["data"])]
+    assert ends == [[pytest.approx(-v, rel=5e-3), pytest.approx(v, rel=5e-3)] for v in limits]
+    assert [">weight<" in legends[0], ">contribution<" in legends[2], ">output value<" in legends[3]] == [True] * 3
     bars = charts["ob_weights"]["data"][0]
     assert np.allclose(_array(bars["y"]), _weights(frozen_checkpoint, "block3.conv3")[0], atol=1e-6)
     assert "block3.relu2 (1×128×8×8)" in _title(charts["ob_contributions"])
@@ -95,9 +105,11 @@ def test_changing_the_channel_changes_the_sum(app, frozen_checkpoint):
     after = _charts(at)
     bars = _array(after["ob_weights"]["data"][0]["y"])
     assert np.allclose(bars, _weights(frozen_checkpoint, "block3.conv3")[17], atol=1e-6)
-    for key in ("ob_weights", "ob_contributions", "ob_check", "ob_matrix_block3.conv3"):
+    for key in ("ob_weights", "ob_contributions", "ob_check"):
         assert after[key] != before[key], key
-    assert after["ob_matrix_block2.conv3"] == before["ob_matrix_block2.conv3"]
+    # the matrices do not depend on the channel: the browser keeps them instead of redrawing
+    for key in ("ob_matrix_block2.conv3", "ob_matrix_block3.conv3"):
+        assert after[key] == before[key], key
     assert "output channel 17" in _title(after["ob_contributions"])
     assert _max_difference(at) < 1e-4
     assert _url(at, "channel") == "17"
@@ -158,7 +170,7 @@ def test_bad_url_values_are_ignored_with_a_notice(app, params, shown):
 
 def test_presenting_draws_both_weight_matrices_as_one_figure(app, frozen_checkpoint):
     """present=1: one screen-wide figure holds both 1×1 weight matrices (read here from the
-    layers' own weight tensors), the chosen output row framed on block3.conv3's."""
+    layers' own weight tensors); it does not change with the output channel, so the browser keeps it."""
     modules = dict(frozen_checkpoint.model.named_modules())
     app.query_params["present"] = "1"
     at = app.run()
@@ -171,5 +183,5 @@ def test_presenting_draws_both_weight_matrices_as_one_figure(app, frozen_checkpo
         assert np.allclose(_array(trace["z"]), weights, atol=1e-6)
     assert [shown(a["text"]).replace("<br>", " ") for a in row["layout"]["annotations"]] == [
         "block2.conv3: weights 64×64×1×1 (C_out×C_in)", "block3.conv3: weights 128×128×1×1 (C_out×C_in)"]
-    (frame,) = row["layout"]["shapes"]
-    assert frame["xref"] == "x2" and frame["y0"] == -0.5  # output channel 0, on the second matrix
+    at.number_input(key="ob_channel").set_value(5).run()
+    assert not at.exception and _charts(at)["ob_matrices"] == row

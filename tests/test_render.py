@@ -30,7 +30,7 @@ BUILDERS = {
                                                         per_channel_scale=True),
     "semantic": lambda: semantic.semantic_figure(IMAGE, np.arange(16).reshape(4, 4) % 3 - 1,
                                                 {0: "a", 1: "<b>b</b>"}, "t", 0.5),
-    "weight_matrix": lambda: one_by_one.weight_matrix_figure(RNG.normal(size=(16, 8)), "l", 3),
+    "weight_matrix": lambda: one_by_one.weight_matrix_figure(RNG.normal(size=(16, 8)), "l"),
     "contributions": lambda: one_by_one.contributions_figure(_contributions(), "l", "in", (1, 8, 8, 8), 2),
     "sum_check": lambda: one_by_one.sum_check_figure(RNG.normal(size=(8, 8)), RNG.normal(size=(8, 8)),
                                                           "l", (1, 16, 8, 8), 2),
