@@ -14,13 +14,13 @@ from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top
 from explain.heatmaps import METHODS, image_heatmaps
 from locales import known
 from model.inference import to_tensor
-from render.common import display_pixels, overlay
+from render.common import FONT, display_pixels, overlay
 from render.heatmaps import (
     comparison_figures,
     heatmap_overlay_figure,
     heatmaps_slide,
     overlay_scale,
-    top_classes_figure,
+    top_classes_html,
 )
 from render.slide import slide_file_name
 from ui import headings
@@ -34,6 +34,7 @@ from ui.present import (
     pair_row,
     presentation_toggle,
     presenting,
+    scale,
     share_link,
     slide_footer,
 )
@@ -120,12 +121,10 @@ with left:
     st.image(display_pixels(image, 192), output_format="PNG",
              caption=tr("{name} (32×32 pixels, enlarged)", name=img.long_name))
 with right:
-    top5 = top_classes_figure(top_classes(probabilities, 5), ctx.classes, truth,
-                              tr("Top-5 class probabilities, {name}<br>softmax of the classifier's 1×{count} logits",
-                                 name=img.long_name, count=len(classes)), height=360, lang=lang())
-    if truth is None:
-        top5.update_xaxes(title_text=tr("class (no true label)"))
-    st.plotly_chart(fit(top5), width="stretch", key="hm_top5")
+    st.html(top_classes_html(top_classes(probabilities, 5), ctx.classes, truth,
+                             tr("Top-5 class probabilities, {name}<br>softmax of the classifier's 1×{count} logits",
+                                name=img.long_name, count=len(classes)), size=round(FONT["size"] * scale()),
+                             lang=lang()))
 
 # --- Controls (class and gallery method mirrored in the URL) ----------------------------------
 if st.session_state.get("_hm_class_image") != img.key:

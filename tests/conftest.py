@@ -247,3 +247,15 @@ def run_in_own_loop(coro):
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def top_classes_shown(at) -> tuple[str, list[tuple[str, float]]]:
+    """(title, [(class, probability), ...]) of the heat-map page's top-5 block (render.heatmaps.
+    top_classes_html), as the reader sees it: the classes in order and their written percentages."""
+    import html
+    import re
+
+    (body,) = [h.proto.body for h in at.get("html") if "grid-template-columns" in h.proto.body]
+    title = html.unescape(re.search(r"font-weight:600[^>]*>(.*?)</div>", body).group(1))
+    rows = re.findall(r"<span>([^<]*)</span><span title=[^>]*></span><span[^>]*>([0-9.]+)%</span>", body)
+    return title, [(html.unescape(name), float(p) / 100) for name, p in rows]

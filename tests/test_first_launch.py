@@ -61,7 +61,7 @@ def texts(elements) -> str:
 
 def dashboard_shown(at: AppTest) -> bool:
     return (not at.exception and not at.error
-            and any(m.value.startswith("### Current image: test #") for m in at.markdown))
+            and any(h.value.startswith("Current image: test #") for h in at.subheader))
 
 
 def test_without_data_the_home_page_offers_the_download(empty_env):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT, plotly_array, shown
+from tests.conftest import PROJECT, plotly_array, shown, top_classes_shown
 
 PAGE = str(PROJECT / "pages" / "4_Prediction_heatmaps.py")
 CAPTION = re.compile(r"#(\d+): (\w+) → (\w+) \((\d+)%\)")
@@ -71,9 +71,11 @@ def test_prediction_and_three_heat_maps(app, preds, frozen_checkpoint):
     assert _url(at, "class") == guess and _url(at, "method") == "sum"
 
     charts = _charts(at)
-    top5 = charts["hm_top5"]["data"][0]
-    assert top5["x"] == [classes[i] for i in np.argsort(-preds.probabilities[0])[:5]]
-    assert "test image #0" in _title(charts["hm_top5"])
+    title, top5 = top_classes_shown(at)
+    order = np.argsort(-preds.probabilities[0])[:5]
+    assert [name for name, _ in top5] == [classes[i] for i in order]
+    assert [p for _, p in top5] == [pytest.approx(float(preds.probabilities[0, i]), abs=5e-4) for i in order]
+    assert "test image #0" in title
     assert "Sum of all 128 maps" in _title(charts["hm_map_channel sum"])
     assert "block3.pool (1×128×4×4)" in _title(charts["hm_map_channel sum"])
     assert f"CAM for “{guess}”" in _title(charts["hm_map_CAM"])

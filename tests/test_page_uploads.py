@@ -16,7 +16,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from data.uploads import decode_upload
-from tests.conftest import PROJECT, shown
+from tests.conftest import PROJECT, shown, top_classes_shown
 from tests.conftest import plotly_array as array
 from tests.conftest import plotly_charts as charts
 from ui.state import PHOTO, SOURCE_KEY, TEST, UPLOAD_KEY
@@ -93,7 +93,7 @@ def url(at, key: str) -> str:
 def test_upload_in_the_sidebar_becomes_the_current_image(page_env, frozen_checkpoint, photo_probs):
     at = make_app().run()
     assert not at.exception
-    assert "### Current image: test #0" in [m.value for m in at.markdown]
+    assert "Current image: test #0" in [h.value for h in at.subheader]
     assert not sources(at)  # no choice to make before a photo is uploaded
     uploader = at.file_uploader(key="photo_uploader")
     assert uploader.label == "Your own photo"
@@ -104,7 +104,7 @@ def test_upload_in_the_sidebar_becomes_the_current_image(page_env, frozen_checkp
     assert not at.exception and not at.error
     assert at.radio(key="image_source_picker").value == PHOTO
     markdown = [m.value for m in at.markdown]
-    assert "### Current image: your photo" in markdown
+    assert "Current image: your photo" in [h.value for h in at.subheader]
     classes = frozen_checkpoint.classes
     guess = classes[int(photo_probs.argmax())]
     assert "File `my_cat.png`" in markdown
@@ -118,14 +118,14 @@ def test_upload_in_the_sidebar_becomes_the_current_image(page_env, frozen_checkp
     # Back to the test image with the radio; the photo stays available.
     at = at.radio(key="image_source_picker").set_value(TEST).run()
     assert not at.exception
-    assert "### Current image: test #0" in [m.value for m in at.markdown]
+    assert "Current image: test #0" in [h.value for h in at.subheader]
     at = at.radio(key="image_source_picker").set_value(PHOTO).run()
-    assert "### Current image: your photo" in [m.value for m in at.markdown]
+    assert "Current image: your photo" in [h.value for h in at.subheader]
 
     # A new test number makes that test image current.
     at = at.number_input(key="image_picker").set_value(12).run()
     assert not at.exception
-    assert "### Current image: test #12" in [m.value for m in at.markdown]
+    assert "Current image: test #12" in [h.value for h in at.subheader]
     assert at.radio(key="image_source_picker").value == TEST and url(at, "image") == "12"
 
 
@@ -136,16 +136,16 @@ def test_bad_file_shows_the_reason_and_keeps_the_current_image(page_env, photo):
     assert [shown(e.value) for e in at.error] == [
         "This file cannot be used: This file is not an image that can be read; "
         "upload a PNG, JPEG, WebP or GIF photo."]
-    assert "### Current image: test #0" in [m.value for m in at.markdown]
+    assert "Current image: test #0" in [h.value for h in at.subheader]
     assert UPLOAD_KEY not in at.session_state
 
     # With a photo current, a bad file keeps the photo.
     at = at.file_uploader(key="photo_uploader").set_value(("my_cat.png", photo_bytes(), "image/png")).run()
-    assert not at.error and "### Current image: your photo" in [m.value for m in at.markdown]
+    assert not at.error and "Current image: your photo" in [h.value for h in at.subheader]
     at = at.file_uploader(key="photo_uploader").set_value(("empty.jpg", b"", "image/jpeg")).run()
     assert [shown(e.value) for e in at.error] == [
         "This file cannot be used: The file is empty (0 bytes); upload a PNG, JPEG, WebP or GIF photo."]
-    assert "### Current image: your photo" in [m.value for m in at.markdown]
+    assert "Current image: your photo" in [h.value for h in at.subheader]
     assert at.session_state[UPLOAD_KEY].key == photo.key
 
 
@@ -165,10 +165,10 @@ def test_animated_gif_note_and_photo_sizes_in_the_sidebar(page_env):
 
 def test_remove_my_photo(page_env, photo):
     at = with_photo(make_app(), photo).run()
-    assert "### Current image: your photo" in [m.value for m in at.markdown]
+    assert "Current image: your photo" in [h.value for h in at.subheader]
     at = at.button(key="photo_forget").click().run()
     assert not at.exception
-    assert "### Current image: test #0" in [m.value for m in at.markdown]
+    assert "Current image: test #0" in [h.value for h in at.subheader]
     assert UPLOAD_KEY not in at.session_state and not sources(at)
 
 
@@ -178,12 +178,12 @@ def test_show_button_and_new_link_switch_back_to_test_images(page_env, photo):
     at = at.button(key=first).click().run()
     assert not at.exception
     assert at.session_state[SOURCE_KEY] == TEST
-    assert f"### Current image: test #{first.removeprefix('home_pick_')}" in [m.value for m in at.markdown]
+    assert f"Current image: test #{first.removeprefix('home_pick_')}" in [h.value for h in at.subheader]
 
     at = with_photo(make_app(), photo)
     at.query_params["image"] = "42"  # a link opened with a photo current: the link wins
     at = at.run()
-    assert "### Current image: test #42" in [m.value for m in at.markdown]
+    assert "Current image: test #42" in [h.value for h in at.subheader]
 
 
 # --- Every page uses the photo's pixels ---------------------------------------------------------
@@ -264,12 +264,11 @@ def test_heatmaps_page_predicts_the_photo_without_a_label(page_env, photo, photo
         f"Your photo has no true label: the network says **{guess}** with {photo_probs.max():.1%} "
         "probability. Is it right?"]
     assert not at.success  # no "Correct"/"Mistake" verdict without a label
-    figs = charts(at)
-    top5 = figs["hm_top5"]["data"][0]
+    title, top5 = top_classes_shown(at)
     order = np.argsort(-photo_probs)[:5]
-    assert top5["x"] == [classes[i] for i in order]
-    assert np.allclose(array(top5["y"]), photo_probs[order], atol=1e-6)
-    assert "your photo (my_cat.png)" in figs["hm_top5"]["layout"]["title"]["text"]
+    assert [name for name, _ in top5] == [classes[i] for i in order]
+    assert [p for _, p in top5] == [pytest.approx(float(photo_probs[i]), abs=5e-4) for i in order]
+    assert "your photo (my_cat.png)" in title
     assert "Three heat maps for your photo (my_cat.png)" in [shown(h.value) for h in at.header]
     assert at.selectbox(key="hm_class").value == guess
     # CAM's mean + bias is the photo's logit for the class (exact for this architecture).
@@ -321,11 +320,11 @@ def test_every_kind_of_upload_in_the_page(page_env, name, data, mime, error):
     assert not at.exception
     if error:
         assert len(at.error) == 1 and error in shown(at.error[0].value), [e.value for e in at.error]
-        assert "### Current image: test #0" in [m.value for m in at.markdown]
+        assert "Current image: test #0" in [h.value for h in at.subheader]
         assert UPLOAD_KEY not in at.session_state
     else:
         assert not at.error, [e.value for e in at.error]
-        assert "### Current image: your photo" in [m.value for m in at.markdown]
+        assert "Current image: your photo" in [h.value for h in at.subheader]
         assert np.array_equal(at.session_state[UPLOAD_KEY].pixels, decode_upload(data, name).pixels)
 
 
@@ -349,7 +348,7 @@ def test_any_aspect_ratio_is_shown_in_the_sidebar(page_env, width, height):
     at = make_app().run()
     at = at.file_uploader(key="photo_uploader").upload("banner.png", png_of_size(width, height), "image/png").run()
     assert not at.exception and not at.error
-    assert "### Current image: your photo" in [m.value for m in at.markdown]
+    assert "Current image: your photo" in [h.value for h in at.subheader]
     (thumb, network) = [img for el in at.sidebar.get("image") for img in el.proto.imgs]
     assert thumb.caption == f"Your photo: banner.png ({width:,}×{height:,})"
     assert network.caption == "As the network sees it: centre square, 32×32 pixels"

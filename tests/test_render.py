@@ -37,7 +37,6 @@ BUILDERS = {
     "bar": lambda: common.bar_figure(["a", "b"], [0.25, 0.5], "t", "x", "y", colours=["#ff0000", "#00ff00"],
                                       hover="%{x}: %{y}", labels="%{y:.1%}", y_range=[0, 1], y_format=".0%"),
     "bar_plain": lambda: common.bar_figure([1, 2, 3], [4, 5, 6], "t", "x", "y"),
-    "top_classes": lambda: heatmaps.top_classes_figure([(3, 0.5), (5, 0.25)], tuple("abcdefghij"), 5, "t"),
     "input_weights": lambda: one_by_one.input_weights_figure(RNG.normal(size=16), "l", 2, np.array([1, 3])),
     "heatmap_overlay": lambda: heatmaps.heatmap_overlay_figure(
         IMAGE, HeatMap("CAM", RNG.random((8, 8)), "block3.relu3", (1, 128, 8, 8)), "cat", 0.5),
@@ -191,11 +190,14 @@ def test_narrow_titles_are_wrapped_with_room_above_the_plot():
     assert overlay.layout.margin.t >= common.title_top(overlay.layout.title.text)
 
 
-def test_bar_labels_are_not_cut_at_the_top_of_the_plot():
-    fig = heatmaps.top_classes_figure([(3, 0.996), (5, 0.002)], tuple("abcdefghij"), 3, "t")
-    bar = fig.data[0]
-    assert bar.cliponaxis is False and bar.textposition == "outside"
-    assert fig.layout.yaxis.range[1] >= 1.15  # headroom above a 99.6 % bar for its label
+def test_top_classes_html_bars_are_as_long_as_their_probability():
+    block = heatmaps.top_classes_html([(3, 0.996), (5, 0.002)], tuple("abcdefghij"), 5, "Top<br><b>x</b>", size=20)
+    assert "font-size:20px" in block and "Top<br>&lt;b&gt;x&lt;/b&gt;" in block  # titles shown literally
+    widths = re.findall(r"width:([0-9.]+)%;min-width:2px;background:([^\"]+)", block)
+    assert widths == [("99.60", common.NEUTRAL), ("0.20", common.TRUE_CLASS)]  # the true class in green
+    assert re.findall(r">([0-9.]+%)</span>", block) == ["99.6%", "0.2%"] and 'title="d: 99.60%"' in block
+    assert "green = the true class" in block
+    assert "no true label" in heatmaps.top_classes_html([(3, 0.5)], tuple("abcdefghij"), None, "t")
 
 
 def test_vega_axis_labels_are_never_shortened():
