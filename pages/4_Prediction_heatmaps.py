@@ -14,7 +14,7 @@ from explain.gallery import GALLERY_METHODS, gallery_heatmaps, gallery_page, top
 from explain.heatmaps import METHODS, image_heatmaps
 from locales import known
 from model.inference import to_tensor
-from render.common import FONT, display_pixels, overlay
+from render.common import display_pixels, overlay
 from render.heatmaps import (
     comparison_figures,
     heatmap_overlay_figure,
@@ -31,10 +31,10 @@ from ui.present import (
     explain,
     export_button,
     fit,
+    html_sizes,
     pair_row,
     presentation_toggle,
     presenting,
-    scale,
     share_link,
     slide_footer,
 )
@@ -123,8 +123,7 @@ with left:
 with right:
     st.html(top_classes_html(top_classes(probabilities, 5), ctx.classes, truth,
                              tr("Top-5 class probabilities, {name}<br>softmax of the classifier's 1×{count} logits",
-                                name=img.long_name, count=len(classes)), size=round(FONT["size"] * scale()),
-                             lang=lang()))
+                                name=img.long_name, count=len(classes)), *html_sizes()[:2], lang=lang()))
 
 # --- Controls (class and gallery method mirrored in the URL) ----------------------------------
 if st.session_state.get("_hm_class_image") != img.key:

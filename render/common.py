@@ -291,6 +291,12 @@ def bar_figure(x: list, y: list, title: str, x_title: str, y_title: str, height:
     return go.Figure(dict(data=[bar], layout=layout), _validate=False)
 
 
+def title_factor(factor: float) -> float:
+    """How much titles grow when everything else grows by ``factor``: half as much (already large,
+    often in narrow columns, they still fit)."""
+    return 1 + (factor - 1) / 2
+
+
 def enlarge(fig: go.Figure, factor: float) -> go.Figure:
     """A copy of ``fig`` with every font, the height and the top margin × ``factor`` (e.g. for a
     projector in presentation mode); ``factor`` 1 returns ``fig`` itself. Titles, already large and
@@ -305,7 +311,7 @@ def enlarge(fig: go.Figure, factor: float) -> go.Figure:
 
     layout = fig.layout
     base = layout.font.size or 12
-    title_size = times(layout.title.font.size, base, by=1 + (factor - 1) / 2)
+    title_size = times(layout.title.font.size, base, by=title_factor(factor))
     fig.update_layout(font_size=times(base), title_font_size=title_size,
                       height=times(layout.height, 450), margin_t=times(layout.margin.t, 100))
     for ann in layout.annotations:

@@ -257,5 +257,6 @@ def top_classes_shown(at) -> tuple[str, list[tuple[str, float]]]:
 
     (body,) = [h.proto.body for h in at.get("html") if "grid-template-columns" in h.proto.body]
     title = html.unescape(re.search(r"font-weight:600[^>]*>(.*?)</div>", body).group(1))
-    rows = re.findall(r"<span>([^<]*)</span><span title=[^>]*></span><span[^>]*>([0-9.]+)%</span>", body)
+    rows = re.findall(r"<span>([^<]*)</span><span[^>]*><span title=[^>]*></span></span>"
+                      r"<span[^>]*>([0-9.]+)%</span>", body)
     return title, [(html.unescape(name), float(p) / 100) for name, p in rows]

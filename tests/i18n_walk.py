@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 
 from google.protobuf.message import Message
 
@@ -30,6 +31,33 @@ def _chart_texts(obj, out: list[str], key: str = "") -> None:
         out.append(obj)
 
 
+class _HtmlText(HTMLParser):
+    """The text a reader sees in an HTML block (st.html): its text nodes and hover titles, not its
+    tags, styles or CSS."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("style", "script")
+        self.texts += [value for name, value in attrs if name == "title" and value]
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("style", "script") and self._skip > 0
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.texts.append(data.strip())
+
+
+def _html_texts(body: str) -> list[str]:
+    parser = _HtmlText()
+    parser.feed(body)
+    return parser.texts
+
+
 def _proto_texts(msg: Message, out: list[str]) -> None:
     for field, value in msg.ListFields():
         name = field.name
@@ -48,6 +76,8 @@ def _proto_texts(msg: Message, out: list[str]) -> None:
         for v in values:
             if isinstance(v, Message):
                 _proto_texts(v, out)
+            elif isinstance(v, str) and name == "body" and v.lstrip().startswith("<"):
+                out += _html_texts(v)  # an st.html block
             elif isinstance(v, str) and name in TEXT_FIELDS and v.strip():
                 out.append(v)
 

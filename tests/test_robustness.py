@@ -62,7 +62,7 @@ def tiny_env(tmp_path, monkeypatch, caches, frozen_checkpoint):
 
 def renders_normally(at: AppTest) -> bool:
     return (not at.exception and not at.error
-            and any(m.value.startswith("### Current image: test #") for m in at.markdown))
+            and any(h.value.startswith("Current image: test #") for h in at.subheader))
 
 
 # --- Data set -------------------------------------------------------------------------------
@@ -421,7 +421,7 @@ def test_bad_url_values_get_a_notice_and_the_page_uses_defaults(page_env, defaul
             assert widget_value(at, key) == defaults[page][key], key
             assert url(at, p) == str(defaults[page][key]), p
     if page == HOME:
-        assert any(m.value.startswith("### Current image: test #0") for m in at.markdown)
+        assert any(h.value.startswith("Current image: test #0") for h in at.subheader)
 
 
 def test_a_bad_link_after_browsing_keeps_the_session_state(page_env):

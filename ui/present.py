@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import streamlit as st
 
 from locales import known
-from render.common import OVERLAY_SCALE, TICK_FONT, enlarge, legend_html
+from render.common import FONT, OVERLAY_SCALE, TICK_FONT, TITLE_FONT, enlarge, legend_html, title_factor
 from ui.i18n import lang, language_switch, tr
 from ui.state import adopt_url_value, drop_url, write_url
 
@@ -133,8 +133,14 @@ def explain(body: str, *, caption: bool = False, container=None) -> None:
 def colour_legend(title: str, low: float, high: float, colours: str = OVERLAY_SCALE, container=None) -> None:
     """A figure's colour scale as HTML under it (render.common.legend_html), sized like the figures'
     tick labels (larger when presenting)."""
-    (container if container is not None else st).html(
-        legend_html(title, low, high, colours, size=round(TICK_FONT["size"] * scale())))
+    (container if container is not None else st).html(legend_html(title, low, high, colours, size=html_sizes()[2]))
+
+
+def html_sizes() -> tuple[int, int, int]:
+    """Text, title and tick sizes (px) for HTML that stands in for a figure: the figures' own
+    (render.common's FONT, TITLE_FONT, TICK_FONT), enlarged like them when presenting."""
+    return (round(FONT["size"] * scale()), round(TITLE_FONT["size"] * title_factor(scale())),
+            round(TICK_FONT["size"] * scale()))
 
 
 def scale() -> float:
