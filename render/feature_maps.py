@@ -45,14 +45,17 @@ def feature_grid_figure(maps: np.ndarray, channels: list[int], title: str, per_c
         z=mosaic, colorscale=HEAT_SCALE, customdata=channel_at,
         colorbar=colorbar(translate(known("per-channel 0–1") if per_channel_scale else known("activation"), lang)),
         hovertemplate=translate("channel %{customdata}: %{z:.3f}<extra></extra>", lang), hoverongaps=False))
-    labels = [dict(x=x - 0.5, y=y - 0.5, text=str(ch), showarrow=False, xanchor="left", yanchor="top",
-                   font=dict(size=14, color="white"), bgcolor="rgba(0,0,0,0.55)")
-              for ch, (y, x) in zip(channels, corners)]
+    # Channel numbers in each tile's top-left corner, as one text trace: as 128 annotations (each
+    # measured and boxed by Plotly) they took 49 of the figure's 62 ms to draw in Chromium, as text
+    # points 9. A shadow keeps white digits readable on the scale's yellow.
+    fig.add_trace(go.Scatter(x=[x - 0.5 for _, x in corners], y=[y - 0.5 for y, _ in corners], mode="text",
+                             text=[str(ch) for ch in channels], textposition="bottom right",
+                             textfont=dict(size=14, color="white", shadow="1px 1px 2px black"),
+                             hoverinfo="skip", showlegend=False))
     rows = (len(m) + columns - 1) // columns
     # One layout update: each Plotly update_* or add_annotation call re-walks the figure.
     title = wrap(title, title_chars)
-    fig.update_layout(layout_dict(title, height or max(260, 60 + rows * 90), annotations=labels,
-                                  top=max(60, title_top(title))))
+    fig.update_layout(layout_dict(title, height or max(260, 60 + rows * 90), top=max(60, title_top(title))))
     return fig
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, plotly_array
 
 PAGE = "pages/1_Feature_maps.py"
 def make_app(page: str) -> AppTest:
@@ -22,6 +22,12 @@ def make_app(page: str) -> AppTest:
 def charts(at) -> dict[str, dict]:
     """Plotly charts on the page by their key, as the JSON spec sent to the browser."""
     return {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
+
+
+def _labels(spec: dict) -> dict:
+    """The grid's channel numbers: its one text trace (x, y of each tile's top-left corner, text)."""
+    (labels,) = [t for t in spec["data"] if t.get("mode") == "text"]
+    return labels
 
 
 def title(spec: dict) -> str:
@@ -103,7 +109,7 @@ def test_sorting_puts_channels_in_the_order_of_their_numbers(app, acts_of):
     at.selectbox(key="fm_layer").set_value("block2.relu2").run()
 
     def tile_labels(at) -> list[int]:
-        return [int(a["text"]) for a in charts(at)["fm_grid"]["layout"]["annotations"]]
+        return [int(t) for t in _labels(charts(at)["fm_grid"])["text"]]
 
     assert tile_labels(at) == list(range(64))
     maps = acts_of(12)["block2.relu2"]
@@ -193,7 +199,7 @@ def test_every_tile_links_to_its_channels_atlas_page(app):
     at = app.run()
     at.radio(key="fm_sort").set_value("max activation").run()
     assert not at.exception
-    tiles = [int(a["text"]) for a in charts(at)["fm_grid"]["layout"]["annotations"]]
+    tiles = [int(t) for t in _labels(charts(at)["fm_grid"])["text"]]
     assert len(tiles) == 128 and tiles != list(range(128))
     line = next(m.value for m in at.markdown if m.value.startswith("Open a channel in the atlas"))
     links = re.findall(r"\[(\d+)\]\(([^)]+)\)", line)
@@ -222,8 +228,9 @@ def test_presenting_sizes_the_grid_by_the_screen(page_env, acts_of):
     at.run()
     assert not at.exception
     grid = charts(at)["fm_grid"]
-    assert [int(a["text"]) for a in grid["layout"]["annotations"]] == list(range(64))
-    corners = {(a["x"], a["y"]) for a in grid["layout"]["annotations"]}
+    labels = _labels(grid)
+    assert [int(t) for t in labels["text"]] == list(range(64))
+    corners = set(zip(plotly_array(labels["x"]).tolist(), plotly_array(labels["y"]).tolist()))
     assert len({x for x, _ in corners}) == 12 and len({y for _, y in corners}) == 6
     # 12 / (6 + 1.3) = 1.64: the container that sizes it asks for the nearest ratio the CSS knows, 1.6
     assert any(block_id.endswith("-fill_r16_fm_grid") for block_id in _block_ids(at.main))

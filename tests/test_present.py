@@ -112,7 +112,7 @@ def test_enlarge_scales_fonts_and_height_and_leaves_the_original():
     big = enlarge(fig, 1.5)
     assert big.layout.height == round(1.5 * fig.layout.height)
     assert big.layout.font.size == 27 and big.layout.title.font.size == 28  # 18 × 1.5, 22 × 1.25
-    assert big.layout.annotations[0].font.size == 21 and fig.layout.annotations[0].font.size == 14
+    assert big.data[1].textfont.size == 21 and fig.data[1].textfont.size == 14  # the channel numbers
     assert enlarge(fig, 1) is fig
 
 
