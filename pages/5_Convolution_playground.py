@@ -272,7 +272,7 @@ else:
     # image redraws two figures, not six). The colour scales are HTML legends under the rows (see
     # render.common.legend_html): under the sum, and one for the three channel maps, which share it.
     for number, (row, limit) in enumerate(zip(rows, limits)):
-        figure, key = row_figure(list(row.values()), height=350, bars="none"), f"cv_photo_row_{number}"
+        figure, key = row_figure(list(row.values()), height=400, bars="none"), f"cv_photo_row_{number}"
         if presenting():
             fill_screen(figure, key, ratio=2.6)
         else:
