@@ -41,7 +41,7 @@ def weight_matrix_figure(weights: np.ndarray, layer: str, height: int = 460, lan
     c_out, c_in = w.shape
     return heatmap_figure(w, translate("{layer}: weights {c_out}×{c_in}×1×1 (C_out×C_in)", lang, layer=layer,
                                        c_out=c_out, c_in=c_in), translate("weight", lang),
-                          height=height, diverging=True, limit=float(np.abs(w).max()) or 1.0,
+                          height=height, diverging=True, limit=weight_scale(w, lang)[2],
                           hover=translate("output %{y} ← input %{x}: %{z:+.3f}<extra></extra>", lang),
                           axis_titles=(translate("input channel (0–{last})", lang, last=c_in - 1),
                                        translate("output channel (0–{last})", lang, last=c_out - 1)),
@@ -146,8 +146,8 @@ def contributions_figure(top: TopContributions, layer: str, input_layer: str, in
 def contributions_scale(top: TopContributions, lang: str = "en") -> tuple[str, float, float]:
     """The colour bar of :func:`contributions_figure`: title and range, ± the largest |value| of
     its panels (the weighted maps, the rest and the bias)."""
-    limit = max(float(np.abs(top.maps).max(initial=0.0)), float(np.abs(top.rest).max()), abs(float(top.bias)))
-    return translate("contribution", lang), -(limit or 1.0), limit or 1.0
+    limit = max(float(np.abs(top.maps).max(initial=0.0)), float(np.abs(top.rest).max()), abs(float(top.bias))) or 1.0
+    return translate("contribution", lang), -limit, limit
 
 
 def sum_check_figure(reconstructed: np.ndarray, actual: np.ndarray, layer: str, output_shape: tuple,
