@@ -63,16 +63,20 @@ def heatmap_overlay_figure(image: np.ndarray, m: HeatMap, cls: str, opacity: flo
     leaves its colour bar to :func:`overlay_scale` (see render.common.legend_html)."""
     title = "<br>".join(text(line) for line in heatmap_title(m, cls, lang))
     size = np.asarray(image).shape[0]
-    return overlay_figure(image, upsample(m.values, size), title, opacity,
-                          translate(HEATMAP_TITLES[m.method][1], lang),
+    return overlay_figure(image, upsample(m.values, size), title, opacity, _scale_title(m, lang),
                           height=height, top=90, title_chars=20, bar=bar)  # a third of the page
+
+
+def _scale_title(m: HeatMap, lang: str) -> str:
+    """What a heat map's colours measure (its colour bar's or legend's title)."""
+    return translate(HEATMAP_TITLES[m.method][1], lang)
 
 
 def overlay_scale(image: np.ndarray, m: HeatMap, lang: str = "en") -> tuple[str, float, float]:
     """The colour bar that ``heatmap_overlay_figure(..., bar=False)`` leaves out: its title and the
     lowest and highest value it colours (of the upsampled map the figure draws)."""
     v = upsample(m.values, np.asarray(image).shape[0])
-    return translate(HEATMAP_TITLES[m.method][1], lang), float(v.min()), float(v.max())
+    return _scale_title(m, lang), float(v.min()), float(v.max())
 
 
 def shared_range(maps: list[np.ndarray]) -> tuple[float, float]:
@@ -95,7 +99,7 @@ def comparison_figures(items: list[tuple[np.ndarray, HeatMap, str]], opacity: fl
     for (image, m, label), v in zip(items, values):
         method = translate(m.method, lang)
         title = "<br>".join(text(line) for line in (label, f"{method}, {m.layer} ({format_shape(m.shape)})"))
-        bar = translate("{label}, shared scale", lang, label=translate(HEATMAP_TITLES[m.method][1], lang))
+        bar = translate("{label}, shared scale", lang, label=_scale_title(m, lang))
         figures.append(overlay_figure(image, v, title, opacity, bar,
                                       height=height, top=60, title_chars=38, zrange=zrange))
     return figures
@@ -109,7 +113,7 @@ def heatmaps_slide(image: np.ndarray, name: str, guess: str, cls: str, result: I
     big = upscale(np.asarray(image, np.uint8), 8)
     panels = [input_panel(image, translate("{name}, predicted {guess}", lang, name=name, guess=guess))]
     panels += [MapPanel(" — ".join(heatmap_title(m, cls, lang)), upsample(m.values, size),
-                        translate(HEATMAP_TITLES[m.method][1], lang), cmap=OVERLAY_CMAP, background=big,
+                        _scale_title(m, lang), cmap=OVERLAY_CMAP, background=big,
                         opacity=opacity)
                for m in result.maps]
     return slide_png(translate("Where did the network look? {name}, class “{cls}”", lang, name=name, cls=cls),
