@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
 from explain.atlas import POOL, ChannelAtlas, fire_mask
 from locales import class_names, translate
-from render.common import NEUTRAL, POSITIVE, bar_figure, titled, upscale
+from render.common import FONT, NEUTRAL, POSITIVE, TITLE_FONT, Bar, bars_html, upscale
 from render.semantic import region_borders
 
 OUTLINE_RGB = (255, 230, 0)  # the outline of where the channel fires (yellow reads on most photos)
@@ -32,25 +31,29 @@ def outlined(image: np.ndarray, heat: np.ndarray, size: int = 128) -> np.ndarray
     return big.round().clip(0, 255).astype(np.uint8)
 
 
-def class_means_figure(atlas: ChannelAtlas, classes: Sequence[str], height: int = 360, lang: str = "en") -> go.Figure:
-    """Mean activation of the channel per class over the test set; its best class in red."""
-    colours = [POSITIVE if k == atlas.best_class else NEUTRAL for k in range(len(classes))]
-    fig = bar_figure(list(class_names(classes, lang)), [float(v) for v in atlas.class_means], "",
-                     translate("class", lang), translate("mean of the image's max", lang), height, colours,
-                     hover="%{x}: %{y:.3f}<extra></extra>")
-    return titled(fig, translate("Mean activation per class", lang),
-                  translate("{layer}, channel {channel}", lang, layer=atlas.layer, channel=atlas.channel))
+def class_means_html(atlas: ChannelAtlas, classes: Sequence[str], size: int = FONT["size"],
+                     title_size: int = TITLE_FONT["size"], lang: str = "en") -> str:
+    """Mean activation of the channel per class over the test set, as HTML bars
+    (render.common.bars_html); its best class in red."""
+    means = [float(v) for v in atlas.class_means]
+    longest = max((abs(v) for v in means), default=0.0) or 1.0
+    names = class_names(classes, lang)
+    bars = [Bar(name, v / longest, POSITIVE if k == atlas.best_class else NEUTRAL, f"{v:.3f}", f"{name}: {v:.3f}")
+            for k, (name, v) in enumerate(zip(names, means))]
+    title = (translate("Mean activation per class", lang) + "<br>"
+             + translate("{layer}, channel {channel}", lang, layer=atlas.layer, channel=atlas.channel))
+    return bars_html(bars, title, translate("mean of the image's max", lang), size, title_size)
 
 
-def selectivity_figure(atlas: ChannelAtlas, classes: Sequence[str], height: int = 360, lang: str = "en") -> go.Figure:
-    """Classes of the channel's POOL top test images, with its class-selectivity index."""
+def selectivity_html(atlas: ChannelAtlas, classes: Sequence[str], size: int = FONT["size"],
+                     title_size: int = TITLE_FONT["size"], lang: str = "en") -> str:
+    """Classes of the channel's POOL top test images (their shares, as HTML bars), with its
+    class-selectivity index; the most frequent class in red."""
     total = max(int(atlas.pool_counts.sum()), 1)
-    share = [float(c) / total for c in atlas.pool_counts]
     best = int(np.argmax(atlas.pool_counts))
-    colours = [POSITIVE if k == best else NEUTRAL for k in range(len(classes))]
-    fig = bar_figure(list(class_names(classes, lang)), share, "", translate("class", lang),
-                     translate("share of the top images", lang), height, colours,
-                     labels="%{y:.0%}", y_range=[0, 1.15], y_format=".0%",
-                     hover="%{x}: %{y:.0%}<extra></extra>")
-    return titled(fig, translate("Classes of its top {count} test images", lang, count=POOL),
-                  translate("class selectivity {value:.2f}", lang, value=atlas.selectivity))
+    names = class_names(classes, lang)
+    bars = [Bar(name, int(c) / total, POSITIVE if k == best else NEUTRAL, f"{int(c) / total:.0%}",
+                f"{name}: {int(c)} / {total}") for k, (name, c) in enumerate(zip(names, atlas.pool_counts))]
+    title = (translate("Classes of its top {count} test images", lang, count=POOL) + "<br>"
+             + translate("class selectivity {value:.2f}", lang, value=atlas.selectivity))
+    return bars_html(bars, title, translate("share of the top images", lang), size, title_size)

@@ -12,35 +12,35 @@ import plotly.graph_objects as go
 from explain.activations import format_shape
 from explain.heatmaps import HeatMap, ImageHeatMaps, upsample
 from locales import class_name, known, translate
-from render.common import FONT, NEUTRAL, OVERLAY_CMAP, TITLE_FONT, TRUE_CLASS, overlay_figure, text, upscale
+from render.common import (
+    FONT,
+    NEUTRAL,
+    OVERLAY_CMAP,
+    TITLE_FONT,
+    TRUE_CLASS,
+    Bar,
+    bars_html,
+    overlay_figure,
+    text,
+    upscale,
+)
 from render.slide import MapPanel, input_panel, slide_png
 
 
 def top_classes_html(top: list[tuple[int, float]], classes: tuple[str, ...], true_class: int | None,
                      title: str, size: int = FONT["size"], title_size: int = TITLE_FONT["size"],
                      lang: str = "en") -> str:
-    """The most probable classes as HTML bars, most probable first: name, a bar as long as its
-    probability, the probability written out (its two-decimal value on hover); the true class in
-    green (``true_class`` None: an unlabelled photo). ``title`` may hold "<br>" line breaks; text
-    ``size`` and ``title_size`` in px.
-
-    HTML rather than a Plotly bar chart: nothing here needs zooming, and the chart was ~24 ms of
-    every click on the heat-map page in Chromium (same run, with and without)."""
-    heading = "<br>".join(text(line) for line in title.split("<br>"))
-    rows = []
+    """The most probable classes as HTML bars (render.common.bars_html), most probable first: name,
+    a bar as long as its probability, the probability written out (its two-decimal value on
+    hover); the true class in green (``true_class`` None: an unlabelled photo). ``title`` may hold
+    "<br>" line breaks; text ``size`` and ``title_size`` in px."""
+    bars = []
     for i, p in top:
-        name, share = text(class_name(classes[i], lang)), float(p)
+        name, share = class_name(classes[i], lang), float(p)
         colour = TRUE_CLASS if i == true_class else NEUTRAL
-        rows.append(f'<span>{name}</span><span style="display:block;background:#eef0f2">'
-                    f'<span title="{name}: {share:.2%}" style="display:block;height:1.1em;'
-                    f'width:{100 * share:.2f}%;min-width:2px;background:{colour}"></span></span>'
-                    f'<span style="text-align:right">{share:.1%}</span>')
+        bars.append(Bar(name, share, colour, f"{share:.1%}", f"{name}: {share:.2%}"))
     note = translate("no true label", lang) if true_class is None else translate("green = the true class", lang)
-    return (f'<div style="font-size:{size}px;line-height:1.3">'
-            f'<div style="font-weight:600;font-size:{title_size}px;margin-bottom:0.5em">{heading}</div>'
-            '<div style="display:grid;grid-template-columns:max-content 1fr max-content;gap:0.4em 0.7em;'
-            f'align-items:center">{"".join(rows)}</div>'
-            f'<div style="opacity:0.7;font-size:0.85em;margin-top:0.5em">{text(note)}</div></div>')
+    return bars_html(bars, title, note, size, title_size)
 
 
 HEATMAP_TITLES = {  # two short lines, so three figures fit side by side; then the colour-bar label

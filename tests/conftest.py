@@ -249,14 +249,27 @@ def run_in_own_loop(coro):
     return outcome.get("value")
 
 
-def top_classes_shown(at) -> tuple[str, list[tuple[str, float]]]:
-    """(title, [(class, probability), ...]) of the heat-map page's top-5 block (render.heatmaps.
-    top_classes_html), as the reader sees it: the classes in order and their written percentages."""
+def bars_shown(at) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every block of HTML bars on the page (render.common.bars_html), as the reader sees it: its
+    title (lines joined by a space) and its rows' (label, written value), in order."""
     import html
     import re
 
-    (body,) = [h.proto.body for h in at.get("html") if "grid-template-columns" in h.proto.body]
-    title = html.unescape(re.search(r"font-weight:600[^>]*>(.*?)</div>", body).group(1))
-    rows = re.findall(r"<span>([^<]*)</span><span[^>]*><span title=[^>]*></span></span>"
-                      r"<span[^>]*>([0-9.]+)%</span>", body)
-    return title, [(html.unescape(name), float(p) / 100) for name, p in rows]
+    blocks = []
+    for h in at.get("html"):
+        body = h.proto.body
+        if "grid-template-columns" not in body:
+            continue
+        title = re.search(r"font-weight:600[^>]*>(.*?)</div>", body).group(1).replace("<br>", " ")
+        rows = re.findall(r"<span>([^<]*)</span><span[^>]*><span title=[^>]*></span></span>"
+                          r"<span[^>]*>([^<]*)</span>", body)
+        blocks.append((html.unescape(title), [(html.unescape(name), html.unescape(v)) for name, v in rows]))
+    return blocks
+
+
+def top_classes_shown(at) -> tuple[str, list[tuple[str, float]]]:
+    """(title, [(class, probability), ...]) of the heat-map page's top-5 block (render.heatmaps.
+    top_classes_html), as the reader sees it: the classes in order and their written percentages."""
+    (block,) = bars_shown(at)
+    title, rows = block
+    return title, [(name, float(v.rstrip("%")) / 100) for name, v in rows]

@@ -9,7 +9,9 @@ import re
 import numpy as np
 import pytest
 
+from data.cifar10 import CIFAR10_CLASSES as CLASSES
 from explain.atlas import (
+    POOL,
     class_means,
     fire_mask,
     selectivity_index,
@@ -19,8 +21,8 @@ from explain.atlas import (
 )
 from model.names import load_names, names_path
 from render.atlas import OUTLINE_RGB, outlined
-from tests.conftest import CHECKPOINT
-from tests.test_page_feature_maps import charts, make_app, markdown, warnings
+from tests.conftest import CHECKPOINT, bars_shown
+from tests.test_page_feature_maps import make_app, markdown, warnings
 
 PAGE = "pages/8_Channel.py"
 XSS = "<script>alert(1)</script>"
@@ -96,11 +98,16 @@ def test_atlas_top_k_equals_an_independent_top_k(app, reference_predictions, tes
     expected = sorted(range(len(column)), key=lambda p: (-column[p], p))[:12]
     shown = [int(re.match(r"#(\d+) ", c).group(1)) for c in captions(at)]
     assert shown == [int(test_split.indices[expected[n]]) for col in range(6) for n in (col, col + 6)]
-    figs = charts(at)
-    means = np.array(figs["ch_means"]["data"][0]["y"])
+    (means_title, means), (shares_title, shares) = bars_shown(at)  # as written on the page
     labels = test_split.labels
-    np.testing.assert_allclose(means, [column[labels == k].mean() for k in range(10)], rtol=1e-4)
-    assert "selectivity" in figs["ch_selectivity"]["layout"]["title"]["text"]
+    assert "Mean activation per class" in means_title and "block3.relu3, channel 17" in means_title
+    assert [name for name, _ in means] == list(CLASSES)
+    np.testing.assert_allclose([float(v) for _, v in means], [column[labels == k].mean() for k in range(10)],
+                               atol=5e-4)  # written to three decimals
+    pool = sorted(range(len(column)), key=lambda p: (-column[p], p))[:POOL]
+    counts = np.bincount(labels[pool], minlength=10)
+    assert f"Classes of its top {POOL} test images" in shares_title and "selectivity" in shares_title
+    assert [v for _, v in shares] == [f"{c / POOL:.0%}" for c in counts]
     assert "Suggested" in markdown(at)
     # Links to the semantic maps where it wins.
     links = [el.proto for el in at.main.get("page_link")]

@@ -200,6 +200,39 @@ def test_top_classes_html_bars_are_as_long_as_their_probability():
     assert "no true label" in heatmaps.top_classes_html([(3, 0.5)], tuple("abcdefghij"), None, "t")
 
 
+def hand_made_atlas(layer: str = "block3.relu3"):
+    """A channel atlas over three classes, its numbers chosen by hand."""
+    from explain.atlas import ChannelAtlas
+
+    empty = np.zeros(0)
+    return ChannelAtlas(layer, 5, 128, empty.astype(int), empty, np.zeros((0, 8, 8)), empty,
+                        class_means=np.array([0.5, 2.0, -1.0]), pool_counts=np.array([25, 50, 25]),
+                        selectivity=0.6, where="centre", suggestion="b, centre")
+
+
+def bar_rows(block: str) -> list[tuple[str, str, str, str]]:
+    """(label, margin-left, width, written value) of each row of a render.common.bars_html block."""
+    return re.findall(r"<span>([^<]*)</span><span[^>]*><span title=[^>]*margin-left:([0-9.]+)%;width:([0-9.]+)%"
+                      r"[^>]*></span></span><span[^>]*>([^<]*)</span>", block)
+
+
+def test_bars_start_at_zero_and_negative_ones_grow_left_of_a_middle_line():
+    from render.atlas import class_means_html, selectivity_html
+
+    means = class_means_html(hand_made_atlas(), ("a", "b", "c"), size=20)
+    # One bar is negative: zero is the middle; 2.0, the longest, fills the right half.
+    assert bar_rows(means) == [("a", "50.00", "12.50", "0.500"), ("b", "50.00", "50.00", "2.000"),
+                               ("c", "25.00", "25.00", "-1.000")]
+    assert "font-size:20px" in means and "calc(50% - 1px)" in means  # the zero line
+    assert f"background:{common.POSITIVE}" in means.split("<span>b</span>")[1].split("<span>c</span>")[0]
+    assert "Mean activation per class<br>block3.relu3, channel 5" in means
+    shares = selectivity_html(hand_made_atlas(), ("a", "b", "c"))
+    assert bar_rows(shares) == [("a", "0.00", "25.00", "25%"), ("b", "0.00", "50.00", "50%"),
+                                ("c", "0.00", "25.00", "25%")]
+    assert "calc(50%" not in shares and 'title="b: 50 / 100"' in shares
+    assert "class selectivity 0.60" in shares
+
+
 def test_vega_axis_labels_are_never_shortened():
     from render.home import confusion_spec, per_class_spec
 

@@ -94,7 +94,7 @@ def _raw_html_calls(tree: ast.Module):
 
 # Functions whose HTML may be shown: they build it from numbers and escape every text they put in
 # (render.common.text); test_html_builders_escape_every_text checks each with markup in all its text.
-SAFE_HTML_BUILDERS = {"legend_html", "top_classes_html"}
+SAFE_HTML_BUILDERS = {"legend_html", "top_classes_html", "class_means_html", "selectivity_html"}
 
 
 def _built_safely(node: ast.expr) -> bool:
@@ -162,15 +162,20 @@ st.html(CSS)
 
 
 def test_html_builders_escape_every_text():
+    from render.atlas import class_means_html, selectivity_html
     from render.common import legend_html
     from render.heatmaps import top_classes_html
+    from tests.test_render import hand_made_atlas
 
     bad = '<img src=x onerror="alert(1)">'
-    built = [legend_html(bad, -1.0, 1.0),
-             top_classes_html([(0, 0.9), (1, 0.1)], (bad, bad + "2"), 0, bad + "<br>" + bad)]
-    for html in built:
+    names = (bad, bad + "2", "c")
+    bars = [top_classes_html([(0, 0.9), (1, 0.1)], names, 0, bad + "<br>" + bad),
+            class_means_html(hand_made_atlas(bad), names), selectivity_html(hand_made_atlas(bad), names)]
+    for html in [legend_html(bad, -1.0, 1.0), *bars]:
         assert "<img" not in html and "&lt;img src=x onerror=" in html
-    assert {"legend_html", "top_classes_html"} == SAFE_HTML_BUILDERS  # a new builder gets checked here too
+    for html in bars:  # hover texts stand inside an attribute: their quotes are escaped too
+        assert 'title="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;' in html
+    assert {"legend_html", "top_classes_html", "class_means_html", "selectivity_html"} == SAFE_HTML_BUILDERS
     # and the scanner accepts exactly those calls
     source = 'import streamlit as st\nst.html(legend_html(t, 0, 1))\nst.html(make_html(t))\n'
     assert [p.split(": ", 1)[1] for p in unsafe_html_uses(ast.parse(source))] == ["st.html(make_html(t))"]
