@@ -289,15 +289,16 @@ def colorscale(name: str) -> tuple:
     return tuple((float(position), rgb(colour)) for position, colour in get_colorscale(name))
 
 
-def tile(maps: np.ndarray, columns: int, gap: int = 1) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """C×H×W → one 2-D mosaic (NaN gaps) and the (row, col) of each tile's top-left corner."""
+def tile(maps: np.ndarray, columns: int, gap: int = 1, above: int = 0) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """C×H×W → one 2-D mosaic (NaN gaps) and the (row, col) of each tile's top-left corner;
+    ``above`` more empty rows above each row of tiles (room for their names)."""
     c, h, w = maps.shape
     rows = (c + columns - 1) // columns
-    mosaic = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan, dtype=np.float32)
+    mosaic = np.full((rows * (h + gap + above) - gap, columns * (w + gap) - gap), np.nan, dtype=np.float32)
     corners = []
     for i in range(c):
         r, col = divmod(i, columns)
-        y, x = r * (h + gap), col * (w + gap)
+        y, x = r * (h + gap + above) + above, col * (w + gap)
         mosaic[y:y + h, x:x + w] = maps[i]
         corners.append((y, x))
     return mosaic, corners

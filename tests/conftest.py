@@ -249,6 +249,22 @@ def run_in_own_loop(coro):
     return outcome.get("value")
 
 
+def mosaic_panels(z) -> list[np.ndarray]:
+    """The panels of a mosaic heat map (render.common.tile: panels apart by all-NaN rows and
+    columns), row by row, found from the NaN gaps alone."""
+    z = plotly_array(z).astype(np.float64)
+
+    def runs(filled: np.ndarray) -> list[tuple[int, int]]:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], filled.astype(int), [0]])))
+        return list(zip(edges[::2], edges[1::2]))
+
+    panels = []
+    for r0, r1 in runs(~np.isnan(z).all(axis=1)):
+        band = z[r0:r1]
+        panels += [band[:, c0:c1] for c0, c1 in runs(~np.isnan(band).all(axis=0))]
+    return panels
+
+
 def bars_shown(at) -> list[tuple[str, list[tuple[str, str]]]]:
     """Every block of HTML bars on the page (render.common.bars_html), as the reader sees it: its
     title (lines joined by a space) and its rows' (label, written value), in order."""

@@ -47,7 +47,7 @@ from render.one_by_one import (
     weight_matrix_figure,
     weight_scale,
 )
-from tests.conftest import random_eval_model
+from tests.conftest import mosaic_panels, random_eval_model
 
 MEAN, STD = (0.49, 0.48, 0.45), (0.25, 0.24, 0.26)
 
@@ -247,8 +247,8 @@ def test_one_by_one_figures_are_titled_and_diverging(random_model, images):
     spec = _spec(contributions_figure(top_contributions(d, 6), "block3.conv3", "block3.relu2",
                                       (1, 128, 8, 8), 5))
     assert "block3.relu2 (1×128×8×8)" in spec["layout"]["title"]["text"].replace("<br>", " ")
-    assert len(spec["data"]) == 8  # six weighted maps, the rest, the bias
-    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert len(mosaic_panels(spec["data"][0]["z"])) == 8  # six weighted maps, the rest, the bias
+    titles = spec["data"][1]["text"]
     assert titles[-2] == "other 122 maps,<br>summed" and titles[-1].startswith("bias<br>")
     assert spec["layout"]["coloraxis"]["cmid"] == 0
     assert spec["layout"]["coloraxis"]["colorbar"]["title"]["text"] == "contribution"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT, shown
+from tests.conftest import PROJECT, mosaic_panels, shown
 from tests.conftest import plotly_array as _array
 from tests.conftest import plotly_charts as _charts
 
@@ -75,8 +75,8 @@ def test_default_view_shows_block3_weighted_sum(app, frozen_checkpoint):
     legends = [h.proto.body for h in at.get("html") if "linear-gradient" in h.proto.body]
     ends = [[float(v) for v in re.findall(r"<span>([-0-9.e+]+)</span>", legend)] for legend in legends]
     limits = [np.abs(_weights(frozen_checkpoint, "block2.conv3")).max(), np.abs(weights).max(),
-              max(np.abs(_array(t["z"])).max() for t in charts["ob_contributions"]["data"]),
-              max(np.abs(_array(t["z"])).max() for t in charts["ob_check"]["data"])]
+              max(np.abs(p).max() for p in mosaic_panels(charts["ob_contributions"]["data"][0]["z"])),
+              max(np.abs(p).max() for p in mosaic_panels(charts["ob_check"]["data"][0]["z"]))]
     assert ends == [[pytest.approx(-v, rel=5e-3), pytest.approx(v, rel=5e-3)] for v in limits]
     assert [">weight<" in legends[0], ">contribution<" in legends[2], ">output value<" in legends[3]] == [True] * 3
     bars = charts["ob_weights"]["data"][0]

@@ -11,6 +11,7 @@ from plotly.io.json import to_json_plotly
 from explain.heatmaps import HeatMap
 from explain.one_by_one import TopContributions
 from render import common, convolution, feature_maps, heatmaps, one_by_one, semantic
+from tests.conftest import mosaic_panels
 
 RNG = np.random.default_rng(0)
 IMAGE = RNG.integers(0, 256, (32, 32, 3), dtype=np.uint8)
@@ -60,22 +61,28 @@ def test_figure_is_valid_plotly(name):
     go.Figure(fig.to_dict())  # raises ValueError on any invalid property
 
 
-def test_map_grid_keeps_one_panel_per_subplot_with_titles_and_shared_scale():
+def test_map_grid_is_one_mosaic_with_every_panel_named_above_it_on_one_scale():
     top = _contributions()
     fig = one_by_one.contributions_figure(top, "l", "in", (1, 8, 8, 8), 2, columns=4)
-    assert len(fig.data) == 5  # three maps, the rest, the bias
-    np.testing.assert_allclose(np.asarray(fig.data[0].z), top.maps[0])
-    assert {t.coloraxis for t in fig.data} == {"coloraxis"}
-    axes = [(t.xaxis, t.yaxis) for t in fig.data]
-    assert len(set(axes)) == 5
-    titles = [a.text for a in fig.layout.annotations]
+    heat, names = fig.data
+    panels = mosaic_panels(heat.z)
+    assert len(panels) == 5  # three maps, the rest, the bias, in order
+    for shown, expected in zip(panels, [*top.maps, top.rest, np.full_like(top.rest, top.bias)]):
+        np.testing.assert_allclose(shown, expected, rtol=1e-6)
+    assert heat.coloraxis == "coloraxis" and fig.layout.coloraxis.cmid == 0
     # Names on two lines: a quarter of the page each (issue 11).
-    assert titles[0] == "+0.500 ×<br>map 4" and titles[-2] == "other 5 maps,<br>summed"
-    assert titles[-1] == "bias<br>+0.100"
-    # Panels sit side by side without overlapping: domains are ordered and inside [0, 1].
-    first, second = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
-    assert 0 <= first[0] < first[1] < second[0] < second[1] <= 1
-    assert fig.layout.yaxis5.domain[1] < fig.layout.yaxis.domain[0]  # second row below the first
+    assert names.text[0] == "+0.500 ×<br>map 4" and names.text[-2] == "other 5 maps,<br>summed"
+    assert names.text[-1] == "bias<br>+0.100" and names.textposition == "top center"
+    # Each name stands centred above its own panel, in the empty rows there.
+    z = np.asarray(heat.z, dtype=np.float64)
+    for x, y in zip(names.x, names.y):
+        below = z[int(y + 0.5):, int(x)]
+        assert np.isnan(z[int(y - 0.5), int(x)]) and not np.isnan(below[0])
+    assert names.y[4] > names.y[3] and names.x[4] == names.x[0]  # the fifth starts the second row
+    # Hovering names the cell of its panel, not of the mosaic.
+    where = np.asarray(heat.customdata)
+    first = np.argwhere(~np.isnan(z))[0]
+    assert tuple(where[tuple(first)]) == (0, 0)
 
 
 def test_row_figure_keeps_every_panel_its_values_shapes_scale_and_title():
