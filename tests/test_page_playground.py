@@ -265,13 +265,15 @@ def edge_photo(height: int = 300, width: int = 600) -> np.ndarray:
 
 
 def photo_panel(at, row: int, axis: str) -> dict:
-    """The trace of one panel of the photo's rows (``cv_photo_row_0``: input, R + G + B, colours;
-    ``cv_photo_row_1``: red, green, blue), by its x axis: "x", "x2", "x3"."""
-    return next(t for t in charts(at)[f"cv_photo_row_{row}"]["data"] if t.get("xaxis", "x") == axis)
+    """The trace of one panel of the photo's two rows (one figure, ``cv_photo_rows``; row 0: input,
+    R + G + B, colours; row 1: red, green, blue), by its x axis in its row: "x", "x2", "x3"."""
+    number = 3 * row + int(axis[1:] or 1)
+    wanted = "x" if number == 1 else f"x{number}"
+    return next(t for t in charts(at)["cv_photo_rows"]["data"] if t.get("xaxis", "x") == wanted)
 
 
 def photo_titles(at, row: int) -> str:
-    return " | ".join(a["text"] for a in charts(at)[f"cv_photo_row_{row}"]["layout"]["annotations"])
+    return " | ".join(a["text"] for a in charts(at)["cv_photo_rows"]["layout"]["annotations"][3 * row:3 * row + 3])
 
 
 def png_pixels(spec: dict) -> np.ndarray:
@@ -343,7 +345,7 @@ def test_photo_smaller_than_the_kernel_is_explained(app):
     assert not at.exception
     assert any("The 3×3 kernel is larger than the padded input (2×2" in shown(e.value)
                and "tiny.png is 2×2" in shown(e.value) for e in at.error)
-    assert "cv_photo_row_0" not in charts(at)
+    assert "cv_photo_rows" not in charts(at)
     at.slider(key="cv_padding").set_value(1).run()  # padded to 4×4 the kernel fits: a 2×2 output
     assert not at.exception and not at.error
     assert "Each colour channel gives a 2×2 map" in markdown(at)
