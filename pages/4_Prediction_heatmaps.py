@@ -39,7 +39,17 @@ from ui.present import (
     slide_footer,
 )
 from ui.resources import load_or_stop
-from ui.state import compare_sidebar, comparison_label, image_sidebar, parse_choice, set_current_image, url_widget
+from ui.state import (
+    compare_sidebar,
+    comparison_label,
+    image_sidebar,
+    parse_choice,
+    set_current_image,
+    url_state,
+    url_tabs,
+    url_widget,
+    write_url,
+)
 from ui.text import literal
 
 st.set_page_config(page_title=tr("Prediction heatmaps"), layout="wide")
@@ -47,6 +57,7 @@ st.set_page_config(page_title=tr("Prediction heatmaps"), layout="wide")
 ANY = known("any")
 PER_COLUMN = 6  # thumbnails in each gallery column
 THUMBS_PER_ROW = 3
+VIEWS = {"maps": known("Heat maps of this image"), "gallery": known("Gallery: right and wrong")}  # tabs, by URL view=
 SORT_LABELS = dict(zip(SORTS, (known("most confident first"), known("least confident first"), known("test index"))))
 
 ctx = load_or_stop()
@@ -140,85 +151,103 @@ chosen = url_widget(c_class.selectbox, tr("Class for CAM and Grad-CAM (starts at
 opacity = url_widget(c_opacity.slider, tr("Heat-map opacity"), key="hm_opacity", default=0.5,
                      min_value=0.0, max_value=1.0, step=0.05)
 k = classes.index(chosen)
+# The gallery's heat-map method is in links and the lecture deck's views even while its tab is closed.
+methods = list(GALLERY_METHODS)
+method_why = tr("unknown heat-map method; use {names}", names=" / ".join(GALLERY_METHODS))
+write_url(method=url_state("hm_method", methods[0], param="method", parse=parse_choice(methods), why=method_why))
+
+# Two tabs, and only the open one is drawn: a new image does not redraw the gallery (whose thumbnails
+# do not depend on it), a gallery click not the three heat maps.
+tabs = url_tabs({slug: tr(label) for slug, label in VIEWS.items()}, key="hm_view", param="view",
+                why=tr("use view=maps or view=gallery"))
+
+
+def show(index: int) -> None:
+    """A thumbnail's "Show": it becomes the current image, and the heat-map tab opens on it."""
+    set_current_image(index)
+    st.session_state["hm_view"] = "maps"
+
 
 # --- Three heat maps ---------------------------------------------------------------------------
-headings.header(tr("Three heat maps for {name}", name=literal(img.long_name)))
-columns = st.columns(3)
-explanations = {
-    "channel sum": known("The lecture's heat map: all 128 maps of block 3 added up. "
-                         "The same whatever the class: where block 3 is active at all."),
-    "CAM": known("Each map of block 3 weighted by the classifier's weight for the class, then summed. "
-                 "Global average pooling + one linear layer make it exact: mean of the map + bias = the "
-                 "class's logit ({mean:+.2f} {bias:+.2f} = {logit:+.2f})."),
-    "Grad-CAM": known("Each map of block3.relu3 weighted by how much the class score grows with it "
-                      "(mean gradient), summed, negatives cut to 0. Twice CAM's resolution."),
-}
-result = heatmaps_of(sha, img.key, k, ctx.model, image, meta)
-for col, m in zip(columns, result.maps):
-    col.plotly_chart(fit(heatmap_overlay_figure(image, m, cls(chosen), opacity, height=350, lang=lang(),
-                                                bar=False)),
-                     width="stretch", key=f"hm_map_{m.method}")
-    colour_legend(*overlay_scale(image, m, lang()), container=col)
-    cam = result.of("CAM").values
-    explain(tr(explanations[m.method], mean=float(cam.mean()), bias=result.cam_bias, logit=result.cam_logit),
-            container=col)
-export_button(slide_file_name("heatmaps", img.name, chosen),
-              partial(heatmaps_slide, image, img.title, cls(classes[guess]), cls(chosen), result, opacity,
-                      slide_footer(ctx, img), lang()), key="export_hm")
+if tabs["maps"].open:
+    with tabs["maps"]:
+        headings.header(tr("Three heat maps for {name}", name=literal(img.long_name)))
+        columns = st.columns(3)
+        explanations = {
+            "channel sum": known("The lecture's heat map: all 128 maps of block 3 added up. "
+                                 "The same whatever the class: where block 3 is active at all."),
+            "CAM": known("Each map of block 3 weighted by the classifier's weight for the class, then summed. "
+                         "Global average pooling + one linear layer make it exact: mean of the map + bias = "
+                         "the class's logit ({mean:+.2f} {bias:+.2f} = {logit:+.2f})."),
+            "Grad-CAM": known("Each map of block3.relu3 weighted by how much the class score grows with it "
+                              "(mean gradient), summed, negatives cut to 0. Twice CAM's resolution."),
+        }
+        result = heatmaps_of(sha, img.key, k, ctx.model, image, meta)
+        for col, m in zip(columns, result.maps):
+            col.plotly_chart(fit(heatmap_overlay_figure(image, m, cls(chosen), opacity, height=350,
+                                                        lang=lang(), bar=False)),
+                             width="stretch", key=f"hm_map_{m.method}")
+            colour_legend(*overlay_scale(image, m, lang()), container=col)
+            cam = result.of("CAM").values
+            explain(tr(explanations[m.method], mean=float(cam.mean()), bias=result.cam_bias,
+                       logit=result.cam_logit), container=col)
+        export_button(slide_file_name("heatmaps", img.name, chosen),
+                      partial(heatmaps_slide, image, img.title, cls(classes[guess]), cls(chosen), result, opacity,
+                              slide_footer(ctx, img), lang()), key="export_hm")
 
 # --- Gallery -----------------------------------------------------------------------------------
-headings.header(tr("Gallery: right and wrong side by side"))
-explain(tr("Correct predictions on the left, mistakes on the right, each with its heat map. Sorted by "
-           "confidence, high first, the right column starts with the **most confident mistakes**."))
-shown_names = {ANY: tr(ANY), **{c: cls(c) for c in classes}}
-f_true, f_pred, f_sort, f_method = st.columns(4)
-true_name = url_widget(f_true.selectbox, tr("True class"), options=[ANY] + classes, key="hm_true", default=ANY,
-                       format_func=shown_names.get)
-pred_name = url_widget(f_pred.selectbox, tr("Predicted class"), options=[ANY] + classes, key="hm_pred", default=ANY,
-                       format_func=shown_names.get)
-sort_labels = {k: tr(v) for k, v in SORT_LABELS.items()}
-sort = url_widget(f_sort.selectbox, tr("Order"), options=SORTS, key="hm_sort", default=SORTS[0],
-                  format_func=sort_labels.get)
-methods = list(GALLERY_METHODS)
-method_labels = {k: tr(v) for k, v in GALLERY_METHODS.items()}
-method = url_widget(f_method.radio, tr("Heat map in the thumbnails"), options=methods, key="hm_method",
-                    default=methods[0], param="method", parse=parse_choice(methods),
-                    why=tr("unknown heat-map method; use {names}", names=" / ".join(GALLERY_METHODS)),
-                    format_func=method_labels.get)
+if tabs["gallery"].open:
+    with tabs["gallery"]:
+        headings.header(tr("Gallery: right and wrong side by side"))
+        explain(tr("Correct predictions on the left, mistakes on the right, each with its heat map. Sorted by "
+                   "confidence, high first, the right column starts with the **most confident mistakes**."))
+        shown_names = {ANY: tr(ANY), **{c: cls(c) for c in classes}}
+        f_true, f_pred, f_sort, f_method = st.columns(4)
+        true_name = url_widget(f_true.selectbox, tr("True class"), options=[ANY] + classes, key="hm_true",
+                               default=ANY, format_func=shown_names.get)
+        pred_name = url_widget(f_pred.selectbox, tr("Predicted class"), options=[ANY] + classes, key="hm_pred",
+                               default=ANY, format_func=shown_names.get)
+        sort_labels = {k: tr(v) for k, v in SORT_LABELS.items()}
+        sort = url_widget(f_sort.selectbox, tr("Order"), options=SORTS, key="hm_sort", default=SORTS[0],
+                          format_func=sort_labels.get)
+        method_labels = {k: tr(v) for k, v in GALLERY_METHODS.items()}
+        method = url_widget(f_method.radio, tr("Heat map in the thumbnails"), options=methods, key="hm_method",
+                            default=methods[0], param="method", parse=parse_choice(methods), why=method_why,
+                            format_func=method_labels.get)
 
-selection = gallery_page(preds.labels, preds.predicted, preds.confidence,
-                         None if true_name == ANY else classes.index(true_name),
-                         None if pred_name == ANY else classes.index(pred_name),
-                         sort, int(st.session_state.get("hm_gallery_page", 1)), PER_COLUMN)
-if selection.pages > 1:
-    st.session_state["hm_gallery_page"] = selection.page
-    st.columns(4)[0].number_input(tr("Gallery page (1–{pages:,})", pages=selection.pages), min_value=1,
-                                  max_value=selection.pages, step=1, key="hm_gallery_page")
-shown = [int(i) for i in preds.indices[selection.positions]]
-with st.spinner(tr("Heat maps for the gallery…")):
-    maps = dict(zip(shown, thumbnail_maps(sha, tuple(shown), method, ctx.model,
-                                          ctx.split.images[selection.positions], meta)))
-explain(tr("Heat map: {method}, each thumbnail scaled to its own range "
-           "(Inferno colours: black = weakest, yellow = strongest). “Show” makes it the current image.",
-           method=method_labels[method]), caption=True)
+        selection = gallery_page(preds.labels, preds.predicted, preds.confidence,
+                                 None if true_name == ANY else classes.index(true_name),
+                                 None if pred_name == ANY else classes.index(pred_name),
+                                 sort, int(st.session_state.get("hm_gallery_page", 1)), PER_COLUMN)
+        if selection.pages > 1:
+            st.session_state["hm_gallery_page"] = selection.page
+            st.columns(4)[0].number_input(tr("Gallery page (1–{pages:,})", pages=selection.pages), min_value=1,
+                                          max_value=selection.pages, step=1, key="hm_gallery_page")
+        shown = [int(i) for i in preds.indices[selection.positions]]
+        with st.spinner(tr("Heat maps for the gallery…")):
+            maps = dict(zip(shown, thumbnail_maps(sha, tuple(shown), method, ctx.model,
+                                                  ctx.split.images[selection.positions], meta)))
+        explain(tr("Heat map: {method}, each thumbnail scaled to its own range "
+                   "(Inferno colours: black = weakest, yellow = strongest). “Show” makes it the current image.",
+                   method=method_labels[method]), caption=True)
 
-for col, positions, title, count in zip(st.columns(2, gap="large"), (selection.correct, selection.incorrect),
-                                        (f"{RIGHT} {tr('Correct')}", f"{WRONG} {tr('Incorrect')}"),
-                                        (selection.n_correct, selection.n_incorrect)):
-    with col:
-        headings.subheader(tr("{title}: {count:,} images", title=title, count=count) if count != 1
-                           else tr("{title}: 1 image", title=title))
-        if not len(positions):
-            st.info(tr("No image on this page matches the filters."))
-        for start in range(0, len(positions), THUMBS_PER_ROW):
-            for cell, p in zip(st.columns(THUMBS_PER_ROW), positions[start:start + THUMBS_PER_ROW]):
-                idx = int(preds.indices[p])
-                t, g = cls(classes[int(preds.labels[p])]), cls(classes[int(preds.predicted[p])])
-                caption = f"#{idx}: {t} → {g} ({float(preds.confidence[p]):.0%})"
-                cell.image(overlay(ctx.split.images[p], maps[idx], opacity), width="stretch",
-                           output_format="PNG", caption=caption)
-                if cell.button(tr("Show"), key=f"hm_pick_{idx}", help=tr("Make #{index} the current image", index=idx)):
-                    set_current_image(idx)
-                    st.rerun()
+        for col, positions, title, count in zip(st.columns(2, gap="large"),
+                                                (selection.correct, selection.incorrect),
+                                                (f"{RIGHT} {tr('Correct')}", f"{WRONG} {tr('Incorrect')}"),
+                                                (selection.n_correct, selection.n_incorrect)):
+            with col:
+                headings.subheader(tr("{title}: {count:,} images", title=title, count=count) if count != 1
+                                   else tr("{title}: 1 image", title=title))
+                if not len(positions):
+                    st.info(tr("No image on this page matches the filters."))
+                for start in range(0, len(positions), THUMBS_PER_ROW):
+                    for cell, p in zip(st.columns(THUMBS_PER_ROW), positions[start:start + THUMBS_PER_ROW]):
+                        idx = int(preds.indices[p])
+                        t, g = cls(classes[int(preds.labels[p])]), cls(classes[int(preds.predicted[p])])
+                        caption = f"#{idx}: {t} → {g} ({float(preds.confidence[p]):.0%})"
+                        cell.image(overlay(ctx.split.images[p], maps[idx], opacity), width="stretch",
+                                   output_format="PNG", caption=caption)
+                        cell.button(tr("Show"), key=f"hm_pick_{idx}", on_click=show, args=(idx,),
+                                    help=tr("Make #{index} the current image", index=idx))
 
 share_link()

@@ -23,6 +23,14 @@ def app(page_env):
 
 
 @pytest.fixture
+def gallery(page_env):
+    """The page opened on its gallery tab, as a link with view=gallery does."""
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.query_params["view"] = "gallery"
+    return at
+
+
+@pytest.fixture
 def preds(reference_predictions):
     """Predictions of the frozen checkpoint: the session's reference, computed in conftest with
     plain torch, not read from the page's own cache through explain.testset.predictions (which
@@ -125,8 +133,29 @@ def test_opacity_slider(app):
     assert all(charts[k]["data"][1]["opacity"] == 0.8 for k in charts if k.startswith("hm_map_"))
 
 
-def test_gallery_shows_correct_and_incorrect_most_confident_first(app, preds, frozen_checkpoint):
+def test_only_the_open_tab_is_drawn(app):
     at = app.run()
+    assert not at.exception and not _thumbnails(at)  # the heat maps: no gallery
+    assert {"hm_map_channel sum", "hm_map_CAM", "hm_map_Grad-CAM"} <= set(_charts(at))
+    assert [t.label for t in at.tabs] == ["Heat maps of this image", "Gallery: right and wrong"]
+    assert _url(at, "view") == "maps"
+    at.session_state["hm_view"] = "gallery"  # what a click on the tab sets (tests/browser clicks it)
+    at.run()
+    assert not at.exception and len(_thumbnails(at)) == 12
+    assert not any(k.startswith("hm_map_") for k in _charts(at)) and _url(at, "view") == "gallery"
+
+
+def test_a_bad_view_in_the_link_is_a_notice(app):
+    app.query_params["view"] = "<b>all</b>"
+    at = app.run()
+    assert not at.exception
+    assert any("Ignored `view=<b>all</b>`" in w.value and "use view=maps or view=gallery" in w.value
+               for w in at.warning)
+    assert _url(at, "view") == "maps" and not _thumbnails(at)
+
+
+def test_gallery_shows_correct_and_incorrect_most_confident_first(gallery, preds, frozen_checkpoint):
+    at = gallery.run()
     correct, incorrect = _columns(at)
     assert len(correct) == 6 and len(incorrect) == 6
     assert [t[0] for t in _thumbnails(at)] == [t[0] for t in correct + incorrect]  # two columns
@@ -138,8 +167,8 @@ def test_gallery_shows_correct_and_incorrect_most_confident_first(app, preds, fr
     assert f"✗ Incorrect: {len(wrong):,} images" in subheaders
 
 
-def test_gallery_filters_and_sort(app, preds, frozen_checkpoint):
-    at = app.run()
+def test_gallery_filters_and_sort(gallery, preds, frozen_checkpoint):
+    at = gallery.run()
     at.selectbox(key="hm_true").set_value("dog").run()
     correct, incorrect = _columns(at)
     assert not at.exception and correct and incorrect
@@ -158,8 +187,8 @@ def test_gallery_filters_and_sort(app, preds, frozen_checkpoint):
     assert list(preds.confidence[positions]) == sorted(preds.confidence[positions])
 
 
-def test_gallery_method_changes_the_thumbnails(app):
-    at = app.run()
+def test_gallery_method_changes_the_thumbnails(gallery):
+    at = gallery.run()
     before = [t[3] for t in _thumbnails(at)]
     at.radio(key="hm_method").set_value("cam").run()
     assert not at.exception
@@ -169,8 +198,8 @@ def test_gallery_method_changes_the_thumbnails(app):
     assert any("CAM of the predicted class" in c.value for c in at.caption)
 
 
-def test_gallery_page_number(app):
-    at = app.run()
+def test_gallery_page_number(gallery):
+    at = gallery.run()
     first = [t[0] for t in _thumbnails(at)]
     at.number_input(key="hm_gallery_page").set_value(2).run()
     assert not at.exception
@@ -178,13 +207,15 @@ def test_gallery_page_number(app):
     assert second and not set(first) & set(second)
 
 
-def test_show_button_makes_a_thumbnail_the_current_image(app, preds, frozen_checkpoint):
-    at = app.run()
+def test_show_button_makes_a_thumbnail_the_current_image(gallery, preds, frozen_checkpoint):
+    at = gallery.run()
     _, incorrect = _columns(at)
     index, _, guess, _ = incorrect[0]
     at.button(key=f"hm_pick_{index}").click().run()
     assert not at.exception
+    # The heat-map tab opens on it.
     assert f"Three heat maps for test image #{index}" in [shown(h.value) for h in at.header]
+    assert _url(at, "view") == "maps" and not _thumbnails(at)
     assert _url(at, "image") == str(index)
     assert at.number_input(key="image_picker").value == index
     assert at.selectbox(key="hm_class").value == guess  # the class follows the new image's prediction
@@ -196,7 +227,7 @@ def test_url_state_is_adopted(app, frozen_checkpoint):
     at = app.run()
     assert not at.exception and not at.warning
     assert at.selectbox(key="hm_class").value == "dog"
-    assert at.radio(key="hm_method").value == "cam"
+    assert at.session_state["hm_method"] == "cam" and _url(at, "method") == "cam"  # the gallery's, kept
     assert "CAM for “dog”" in _title(_charts(at)["hm_map_CAM"])
     assert "Three heat maps for test image #3" in [shown(h.value) for h in at.header]
 
@@ -212,7 +243,7 @@ def test_bad_url_values_are_ignored_with_a_notice(app, preds, frozen_checkpoint,
     assert not at.exception
     assert any(shown in w.value for w in at.warning)
     assert at.selectbox(key="hm_class").value == frozen_checkpoint.classes[int(preds.predicted[0])]
-    assert at.radio(key="hm_method").value == "sum"
+    assert at.session_state["hm_method"] == "sum" and _url(at, "method") == "sum"
 
 
 def test_page_state_survives_a_visit_to_another_page(cifar_root, frozen_checkpoint, monkeypatch):
@@ -223,6 +254,8 @@ def test_page_state_survives_a_visit_to_another_page(cifar_root, frozen_checkpoi
     at.switch_page("pages/4_Prediction_heatmaps.py").run()
     at.selectbox(key="hm_class").set_value("truck").run()
     at.slider(key="hm_opacity").set_value(0.8).run()
+    at.session_state["hm_view"] = "gallery"
+    at.run()
     at.radio(key="hm_method").set_value("cam").run()
     at.selectbox(key="hm_true").set_value("ship").run()
     at.switch_page("pages/3_1x1_weights.py").run()
@@ -230,10 +263,10 @@ def test_page_state_survives_a_visit_to_another_page(cifar_root, frozen_checkpoi
     at.number_input(key="ob_channel").set_value(9).run()
     at.switch_page("pages/4_Prediction_heatmaps.py").run()
     assert not at.exception
-    assert at.selectbox(key="hm_class").value == "truck"
     assert at.slider(key="hm_opacity").value == 0.8
-    assert at.radio(key="hm_method").value == "cam"
+    assert at.radio(key="hm_method").value == "cam"  # the gallery tab stayed open
     assert at.selectbox(key="hm_true").value == "ship"
+    assert at.selectbox(key="hm_class").value == "truck"
     at.switch_page("pages/3_1x1_weights.py").run()
     assert not at.exception
     assert at.radio(key="ob_layer").value == "block2.conv3"

@@ -341,21 +341,22 @@ PAGE_PARAMS = {  # page: {URL parameter: the widget (key) it sets; the image's i
     "pages/1_Feature_maps.py": {"image": "image_picker", "layer": "fm_layer", "channel": "fm_channel"},
     "pages/2_Semantic_map.py": {"image": "image_picker", "layer": "sm_layer", "channel": "sm_channel"},
     "pages/3_1x1_weights.py": {"image": "image_picker", "layer": "ob_layer", "channel": "ob_channel"},
-    "pages/4_Prediction_heatmaps.py": {"image": "image_picker", "class": "hm_class", "method": "hm_method"},
+    "pages/4_Prediction_heatmaps.py": {"image": "image_picker", "class": "hm_class", "method": "hm_method",
+                                       "view": "hm_view"},
 }
 LONG = 10_000
 BAD_VALUES = {
     "out of range": {"image": "10000", "layer": "block9.conv9", "channel": "100000", "class": "horses",
-                     "method": "gradcam"},
-    "negative": {"image": "-1", "layer": "-1", "channel": "-1", "class": "-1", "method": "-1"},
+                     "method": "gradcam", "view": "everything"},
+    "negative": {"image": "-1", "layer": "-1", "channel": "-1", "class": "-1", "method": "-1", "view": "-1"},
     "not a number or name": {"image": "abc", "layer": "../../etc/passwd", "channel": "1.5", "class": "Cat",
-                             "method": "<b>cam</b>"},
+                             "method": "<b>cam</b>", "view": "Gallery"},
     "very long": {"image": "7" * LONG, "layer": "block3.relu3" * (LONG // 12), "channel": "1" * LONG,
-                  "class": "cat" * (LONG // 3), "method": "<script>" * (LONG // 8)},
-    "empty": dict.fromkeys(("image", "layer", "channel", "class", "method"), ""),
+                  "class": "cat" * (LONG // 3), "method": "<script>" * (LONG // 8), "view": "maps" * (LONG // 4)},
+    "empty": dict.fromkeys(("image", "layer", "channel", "class", "method", "view"), ""),
     # A repeated parameter counts by its last value (here a bad one).
     "repeated": {"image": ["12", "twelve"], "layer": ["block3.conv3", "conv3"], "channel": ["5", "five"],
-                 "class": ["dog", "dogs"], "method": ["cam", "CAM"]},
+                 "class": ["dog", "dogs"], "method": ["cam", "CAM"], "view": ["gallery", "galery"]},
 }
 UNKNOWN = {"foo": "bar", "checkpoint": "/etc/passwd", "data": "/", "Image": "5", "x" * 100: "y" * LONG}
 
@@ -381,16 +382,17 @@ def defaults(frozen_checkpoint, test_split):
                                     "sm_channel": argmax_channel_map(acts["block3.relu3"]).shares[0][0]},
         "pages/3_1x1_weights.py": {"ob_layer": one_by_one_layers(ckpt.model)[-1].name, "ob_channel": 0},
         "pages/4_Prediction_heatmaps.py": {"hm_class": ckpt.classes[predicted],
-                                           "hm_method": next(iter(GALLERY_METHODS))},
+                                           "hm_method": next(iter(GALLERY_METHODS)), "hm_view": "maps"},
     }
 
 
 def widget_value(at: AppTest, key: str):
+    """A widget's value; for a tab's state or a widget in a closed tab, the value kept for it."""
     for kind in ("selectbox", "number_input", "radio"):
         found = [w for w in getattr(at, kind) if w.key == key]
         if found:
             return found[0].value
-    raise KeyError(key)
+    return at.session_state[key]
 
 
 def url(at: AppTest, key: str):

@@ -15,7 +15,7 @@ run; that is exactly the state a real upload leaves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +127,27 @@ def url_widget(widget: Callable[..., Any], label: str, *, key: str, default: Any
     if param is not None:
         write_url(**{param: to_url(value)})
     return value
+
+
+def url_tabs(labels: Mapping[str, str], *, key: str, param: str, why: str) -> dict[str, Any]:
+    """``st.tabs`` whose open tab is kept like a :func:`url_widget`'s value: under ``key`` (its slug,
+    a key of ``labels``, which maps slugs to the shown labels; the first is the default) and in the
+    URL as ``param`` (a bad value is ignored with a notice saying ``why``). Returns slug → tab.
+
+    A page draws only the open tab's content (``if tabs[slug].open``): a click in one tab then does
+    not make the browser redraw the other (the heat-map gallery was 34 of a 198 ms click)."""
+    slugs = list(labels)
+    slug = url_state(key, slugs[0], param=param, parse=parse_choice(slugs), why=why)
+    shown = f"{key}_tab"  # the tabs' own state: a label, in the session's language
+    st.session_state[shown] = labels[slug]
+
+    def switched() -> None:
+        st.session_state[key] = next((s for s, label in labels.items() if label == st.session_state[shown]),
+                                     slugs[0])
+
+    tabs = st.tabs(list(labels.values()), key=shown, on_change=switched)
+    write_url(**{param: slug})
+    return dict(zip(slugs, tabs))
 
 
 def parse_choice(options: Sequence[str]) -> Callable[[str], str]:

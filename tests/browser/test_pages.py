@@ -245,9 +245,16 @@ def heatmaps(page, image: int) -> None:
     plot_title(page, "CAM for “cat”")
     plot_title(page, "Grad-CAM for “cat”")
     assert nudge_slider(page, "Heat-map opacity", "ArrowLeft", 2) == "0.40"
-    pick_radio(page, "Heat map in the thumbnails", "CAM of the predicted class")
-    assert query(page)["class"] == "cat" and query(page)["method"] == "cam"
+    # Only the open tab is drawn: the gallery once its tab is clicked, the heat maps again after theirs
+    # (AppTest cannot click a tab: this is where the tabs' own state is followed into the URL).
+    assert page.get_by_text("Gallery: right and wrong side by side").count() == 0
+    page.get_by_role("tab", name="Gallery: right and wrong").click()
     heading(page, "h2", "Gallery: right and wrong side by side")
+    pick_radio(page, "Heat map in the thumbnails", "CAM of the predicted class")
+    assert query(page)["class"] == "cat" and query(page)["method"] == "cam" and query(page)["view"] == "gallery"
+    page.get_by_role("tab", name="Heat maps of this image").click()
+    heading(page, "h2", f"Three heat maps for test image #{image}")
+    assert query(page)["view"] == "maps" and page.get_by_text("Gallery: right and wrong side by side").count() == 0
 
 
 def playground(page, image: int) -> None:
