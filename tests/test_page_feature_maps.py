@@ -34,6 +34,18 @@ def title(spec: dict) -> str:
     return spec["layout"]["title"]["text"]
 
 
+CLOSE_UP = ("input", "map", "overlay")  # the panels of the channel's close-up row, left to right
+
+
+def close_up(figs: dict, panel: str) -> tuple[str, dict]:
+    """(title, first trace) of one panel of the close-up row (``fm_channel_row``): "input", "map",
+    "overlay"."""
+    row = figs["fm_channel_row"]
+    n = CLOSE_UP.index(panel)
+    axis = "x" if n == 0 else f"x{n + 1}"
+    return row["layout"]["annotations"][n]["text"], next(t for t in row["data"] if t.get("xaxis", "x") == axis)
+
+
 def markdown(at) -> str:
     return "\n".join(m.value for m in at.markdown)
 
@@ -53,9 +65,9 @@ def test_default_view_names_layer_shape_and_channel(app, acts_of):
     assert not at.exception
     assert at.selectbox(key="fm_layer").value == "block1.relu1"
     figs = charts(at)
-    assert set(figs) == {"fm_grid", "fm_input", "fm_channel_map", "fm_overlay"}
+    assert set(figs) == {"fm_grid", "fm_channel_row"}
     assert title(figs["fm_grid"]).startswith("block1.relu1: all 32 channels (1×32×32×32)")
-    assert "Input: test #3" in title(figs["fm_input"])
+    assert "Input: test #3" in close_up(figs, "input")[0]
     assert "Block 1 — strokes" in markdown(at)
     assert "each position sees a 3×3-pixel window of the input (position i covers input rows and " \
            "columns i − 1 … i + 1)" in markdown(at)
@@ -73,8 +85,8 @@ def test_default_view_names_layer_shape_and_channel(app, acts_of):
                 "zero padding shows.")
     assert reason == [expected]
     # Titles wrapped at 20 characters: a third of the page at 1280 px in presentation mode.
-    assert title(figs["fm_channel_map"]) == f"Channel {strongest}<br>one 32×32 map of<br>1×32×32×32"
-    assert title(figs["fm_overlay"]) == f"Over the input<br>0 clear, {maps[strongest].max():.2f} yellow"
+    assert close_up(figs, "map")[0] == f"Channel {strongest}<br>one 32×32 map of<br>1×32×32×32"
+    assert close_up(figs, "overlay")[0] == f"Over the input<br>0 clear, {maps[strongest].max():.2f} yellow"
     one = maps[strongest]
     assert f"mean **{one.mean():.3f}**, max **{one.max():.3f}**" in markdown(at)
     assert at.query_params["layer"] in ("block1.relu1", ["block1.relu1"])
@@ -142,7 +154,7 @@ def test_choosing_a_channel_enlarges_it_and_goes_in_the_url(app):
     at = app.run()
     at.number_input(key="fm_channel").set_value(5).run()
     assert not at.exception
-    assert title(charts(at)["fm_channel_map"]).startswith("Channel 5<br>")
+    assert close_up(charts(at), "map")[0].startswith("Channel 5<br>")
     assert "Channel 5 of block1.relu1, beside the input" in [s.value for s in at.subheader]
     assert at.query_params["channel"] in ("5", ["5"])
 
@@ -155,9 +167,9 @@ def test_url_opens_layer_and_channel(app):
     assert not at.exception and not at.warning
     assert at.selectbox(key="fm_layer").value == "block2.conv3"
     assert at.number_input(key="fm_channel").value == 17
-    assert title(charts(at)["fm_channel_map"]) == "Channel 17<br>one 16×16 map of<br>1×64×16×16"
+    assert close_up(charts(at), "map")[0] == "Channel 17<br>one 16×16 map of<br>1×64×16×16"
     # A 1×1 convolution's output is signed: the enlarged map uses the diverging scale.
-    assert charts(at)["fm_channel_map"]["data"][0]["zmid"] == 0
+    assert close_up(charts(at), "map")[1]["zmid"] == 0
 
 
 @pytest.mark.parametrize("param, value, notice", [
@@ -185,7 +197,7 @@ def test_channel_beyond_a_smaller_layer_falls_back(app):
     assert not at.exception
     channel = at.number_input(key="fm_channel").value
     assert 0 <= channel < 32
-    assert title(charts(at)["fm_channel_map"]) == f"Channel {channel}<br>one 32×32 map of<br>1×32×32×32"
+    assert close_up(charts(at), "map")[0] == f"Channel {channel}<br>one 32×32 map of<br>1×32×32×32"
 
 
 def test_every_tile_links_to_its_channels_atlas_page(app):

@@ -19,6 +19,7 @@ from data.uploads import decode_upload
 from tests.conftest import PROJECT, mosaic_panels, shown, top_classes_shown
 from tests.conftest import plotly_array as array
 from tests.conftest import plotly_charts as charts
+from tests.test_page_feature_maps import close_up
 from ui.state import PHOTO, SOURCE_KEY, TEST, UPLOAD_KEY
 
 HOME = "dashboard.py"
@@ -209,7 +210,7 @@ def test_feature_maps_page_shows_the_photo_and_its_activations(page_env, photo, 
     at = with_photo(make_app(PAGES[0]), photo).run()
     figs = charts(at)
     # Wrapped to a third of the page (issue 11).
-    assert figs["fm_input"]["layout"]["title"]["text"].startswith("Input: your photo:<br>my_cat.png")
+    assert close_up(figs, "input")[0].startswith("Input: your photo:<br>my_cat.png")
     maps = photo_acts["block1.relu1"]
     # The default channel: mean inside the map (central 24×24) most above the mean on its 4-wide ring.
     inside = maps[:, 4:28, 4:28].astype(np.float64).mean(axis=(1, 2))
@@ -218,7 +219,7 @@ def test_feature_maps_page_shows_the_photo_and_its_activations(page_env, photo, 
     assert at.number_input(key="fm_channel").value == strongest
     one = maps[strongest]
     assert f"mean **{one.mean():.3f}**, max **{one.max():.3f}**" in text(at)
-    z = array(figs["fm_channel_map"]["data"][0]["z"])
+    z = array(close_up(figs, "map")[1]["z"])
     assert np.allclose(z, one, atol=1e-5)
 
 

@@ -204,8 +204,8 @@ def test_presenting_enlarges_the_pages_figures(page_env):
         at = page_app("pages/1_Feature_maps.py", image="3", present=present).run()
         specs = {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
         # The channel up close (the grid above it is sized by the browser when presenting: fill_screen).
-        heights[present] = specs["fm_channel_map"]["layout"]["height"]
-        fonts = specs["fm_channel_map"]["layout"]["font"]["size"]
+        heights[present] = specs["fm_channel_row"]["layout"]["height"]
+        fonts = specs["fm_channel_row"]["layout"]["font"]["size"]
     assert heights["1"] == round(1.4 * heights["0"])
     assert fonts == round(1.4 * 18)
 

@@ -86,8 +86,9 @@ def heading(page, level: str, text: str):
 
 
 def plot_title(page, text: str):
-    """Wait for a Plotly figure whose title contains ``text`` (SVG text, line breaks dropped)."""
-    loc = page.locator(".js-plotly-plot .gtitle").filter(has_text=text).first
+    """Wait for a Plotly figure whose title, or a panel's title in a row of panels (an annotation),
+    contains ``text`` (SVG text, line breaks dropped)."""
+    loc = page.locator(".js-plotly-plot .gtitle, .js-plotly-plot .annotation-text").filter(has_text=text).first
     loc.wait_for()
     return loc
 
@@ -288,10 +289,20 @@ def shapes(page, image: int) -> None:
     heading(page, "h2", "3. Receptive field of every layer of this network")
 
 
+def channel(page, image: int) -> None:
+    heading(page, "h1", "Channel atlas")
+    page.get_by_text("Mean activation per class").first.wait_for()  # HTML bars, no Plotly on this page
+    set_number(page, "Channel (0–127)", 5)
+    heading(page, "h2", "Channel 5 of block3.relu3")
+    page.get_by_text("block3.relu3, channel 5").first.wait_for()  # the class means follow the channel
+    assert query(page)["channel"] == "5"
+
+
 CHECKS = {"1_Feature_maps": feature_maps, "2_Semantic_map": semantic_map, "3_1x1_weights": one_by_one,
           "4_Prediction_heatmaps": heatmaps, "5_Convolution_playground": playground,
-          "6_Shapes_and_parameters": shapes}
+          "6_Shapes_and_parameters": shapes, "8_Channel": channel}
 NO_IMAGE_SIDEBAR = {"6_Shapes_and_parameters"}
+NO_PLOTLY = {"8_Channel"}  # its bars are HTML (render.common.bars_html)
 
 
 @pytest.mark.parametrize("page_file", PAGES, ids=[p.stem for p in PAGES])
@@ -299,7 +310,8 @@ def test_page_in_a_browser(server, page, page_file):
     image = 12
     page.goto(f"{server}/{url_path(page_file)}?image={image}")
     wait_for_run(page)
-    page.wait_for_selector(".js-plotly-plot")
+    if page_file.stem not in NO_PLOTLY:
+        page.wait_for_selector(".js-plotly-plot")
     assert_clean(page)
     if page_file.stem not in NO_IMAGE_SIDEBAR:  # the shared current image arrived from the URL
         assert sidebar_image(page, image) == image
