@@ -120,7 +120,9 @@ async def _widget(page, stem: str) -> None:
         await page.keyboard.press("ArrowRight")
     elif stem == "3_1x1_weights":
         await radio("1×1 layer", "block2.conv3")
-    elif stem == "4_Prediction_heatmaps":
+    elif stem == "4_Prediction_heatmaps":  # the gallery's method, in its tab
+        await page.get_by_role("tab", name="Gallery: right and wrong").click()
+        await _settled(page)
         await radio("Heat map in the thumbnails", "CAM of the predicted class")
     elif stem == "5_Convolution_playground":
         await page.get_by_role("button", name="Next →").click()
