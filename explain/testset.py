@@ -74,30 +74,44 @@ class Predictions:
         return np.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
-def predictions(model, images: np.ndarray, labels: np.ndarray, indices: np.ndarray, meta: dict,
-                checkpoint_sha: str, cache_dir: Path, progress: Progress | None = None,
-                shipped: Path | None = None) -> Predictions:
+def stored_predictions(images: np.ndarray, labels: np.ndarray, indices: np.ndarray, checkpoint_sha: str,
+                       cache_dir: Path, shipped: Path | None = None) -> Predictions | None:
     """The test-set predictions from the disk cache, else from the ``shipped`` file kept beside the
-    checkpoint if it is of this checkpoint and these images (:func:`keep_predictions`), else
-    computed with ``model``: a network or a function that returns one, called only then (so a
-    warm cache needs neither the network nor torch). Either way the cache has them afterwards."""
+    checkpoint if it is of this checkpoint and these images (:func:`keep_predictions`; the cache has
+    them afterwards), else None. Reads finished files only, so it never waits for a computation."""
     digest = data_digest(images, labels)
     path = Path(cache_dir) / f"predictions-{checkpoint_sha[:16]}-{digest}.npz"
     cached = _try_load(path, ("logits",))
     if cached is not None and len(cached["logits"]) == len(labels):
         return Predictions(cached["logits"], labels, indices)
     kept = _try_load(shipped, ("logits", "checkpoint_sha256", "data_digest")) if shipped else None
-    if (kept is not None and str(kept["checkpoint_sha256"]) == checkpoint_sha and str(kept["data_digest"]) == digest
-            and kept["logits"].ndim == 2 and len(kept["logits"]) == len(labels)):
-        logits = kept["logits"]
-    else:
-        if not hasattr(model, "forward"):
-            model = model()
-        logits = predict_logits(model, images, meta["mean"], meta["std"], batch_size=250, progress=progress)
+    if not (kept is not None and str(kept["checkpoint_sha256"]) == checkpoint_sha
+            and str(kept["data_digest"]) == digest and kept["logits"].ndim == 2 and len(kept["logits"]) == len(labels)):
+        return None
+    _keep_in_cache(path, kept["logits"])
+    return Predictions(kept["logits"], labels, indices)
+
+
+def _keep_in_cache(path: Path, logits: np.ndarray) -> None:
     try:
         _atomic_savez(path, logits=logits)
     except OSError:
         pass  # read-only location: still correct, just recomputed next launch
+
+
+def predictions(model, images: np.ndarray, labels: np.ndarray, indices: np.ndarray, meta: dict,
+                checkpoint_sha: str, cache_dir: Path, progress: Progress | None = None,
+                shipped: Path | None = None) -> Predictions:
+    """The test-set predictions: :func:`stored_predictions`, else computed with ``model``: a network or
+    a function that returns one, called only then (so a warm cache needs neither the network nor
+    torch). Either way the cache has them afterwards."""
+    stored = stored_predictions(images, labels, indices, checkpoint_sha, cache_dir, shipped)
+    if stored is not None:
+        return stored
+    if not hasattr(model, "forward"):
+        model = model()
+    logits = predict_logits(model, images, meta["mean"], meta["std"], batch_size=250, progress=progress)
+    _keep_in_cache(Path(cache_dir) / f"predictions-{checkpoint_sha[:16]}-{data_digest(images, labels)}.npz", logits)
     return Predictions(logits, labels, indices)
 
 

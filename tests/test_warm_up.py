@@ -4,6 +4,7 @@ its own failures."""
 
 from __future__ import annotations
 
+import threading
 import time
 from types import SimpleNamespace
 
@@ -97,6 +98,36 @@ def test_status_shows_while_preparing_and_goes_when_ready(tmp_path, monkeypatch)
     _wait_for(lambda: len(list(cache.glob("channelmax-*.npz"))) == 27)
     _wait_for(lambda: not at.run().exception and "Preparing" not in _sidebar_captions(at))
     assert "Preparing" not in _sidebar_captions(at)
+
+
+def test_the_home_page_reads_stored_predictions_while_the_warm_up_holds_the_lock(cifar_root, tmp_path,
+                                                                                    monkeypatch):
+    """A first launch: the warm-up holds the test-set lock through its pass over all layers (~12 s).
+    The home page's predictions are on disk already (the shipped logits); it must not wait for the
+    lock to read them (it did, when the warm-up took the lock first: 20 s to the first page, not 7)."""
+    from ui.resources import _TESTSET_LOCK
+
+    monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
+    monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path / "cache"))  # empty: only the shipped file has them
+    monkeypatch.setenv("CIFAR10_CHECKPOINT", str(CHECKPOINT))
+    monkeypatch.setenv("CIFAR10_WARMUP", "0")
+    held, release = threading.Event(), threading.Event()
+
+    def warm_up_pass():  # holds the lock as the warm-up's channel-score pass does (at most 45 s)
+        with _TESTSET_LOCK:
+            held.set()
+            release.wait(45)
+
+    holder = threading.Thread(target=warm_up_pass, daemon=True)
+    holder.start()
+    held.wait()
+    try:
+        at = AppTest.from_file(HOME, default_timeout=30).run()  # waiting for the lock: a timeout error
+    finally:
+        release.set()
+        holder.join()
+    assert not at.exception
+    assert list((tmp_path / "cache").glob("predictions-*.npz"))  # and kept in the cache
 
 
 def test_no_data_set_no_warm_up_and_no_error(tmp_path, monkeypatch):
