@@ -418,7 +418,7 @@ def bench_interaction(root: str, repeats: int) -> dict:
 
     os.environ["CIFAR10_ROOT"] = root
     # No background warm-up in this process: AppTest runs the app here, and a warm-up thread left
-    # running went on taking a core from every later section (a full run's cold start: 21 s; alone 7.8 s).
+    # running would go on taking a core from every later section.
     os.environ["CIFAR10_WARMUP"] = "0"
     scenarios = {
         "home": ("dashboard.py", "selectbox", "home_true", ["dog", "cat"]),
@@ -569,8 +569,9 @@ def main(argv: list[str] | None = None) -> int:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS, headless=True)
         try:
-            # First, as a fresh clone's first launch would be: after the other browser sections it
-            # measured 21 s three times (alone, or first: 7–8 s; the cause is not found yet).
+            # First, as a fresh clone's first launch would be. (It measured 20–22 s in full runs and
+            # 7 s alone: the home page waited for the warm-up's lock whenever the warm-up took it
+            # first; ui.resources._predictions now reads stored predictions without it.)
             log("cold start, warm-up and first visits (empty cache folder)…")
             quiet["cold_start"] = settle()
             result.update(bench_cold_start(browser, env))
