@@ -105,8 +105,9 @@ def test_the_home_page_reads_stored_predictions_while_the_warm_up_holds_the_lock
     """A first launch: the warm-up holds the test-set lock through its pass over all layers (~12 s).
     The home page's predictions are on disk already (the shipped logits); it must not wait for the
     lock to read them (it did, when the warm-up took the lock first: 20 s to the first page, not 7)."""
-    from ui.resources import _TESTSET_LOCK
+    from ui.resources import _TESTSET_LOCK, _predictions
 
+    _predictions.clear()  # kept per process: an earlier test's home page would answer from memory
     monkeypatch.setenv("CIFAR10_ROOT", str(cifar_root))
     monkeypatch.setenv("CIFAR10_CACHE", str(tmp_path / "cache"))  # empty: only the shipped file has them
     monkeypatch.setenv("CIFAR10_CHECKPOINT", str(CHECKPOINT))

@@ -255,6 +255,7 @@ def heatmaps(page, image: int) -> None:
     assert query(page)["class"] == "cat" and query(page)["method"] == "cam" and query(page)["view"] == "gallery"
     page.get_by_role("tab", name="Heat maps of this image").click()
     heading(page, "h2", f"Three heat maps for test image #{image}")
+    settle(page)  # the run has ended: the gallery's elements are gone, not just stale
     assert query(page)["view"] == "maps" and page.get_by_text("Gallery: right and wrong side by side").count() == 0
 
 
