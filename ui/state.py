@@ -135,7 +135,7 @@ def url_tabs(labels: Mapping[str, str], *, key: str, param: str, why: str) -> di
     URL as ``param`` (a bad value is ignored with a notice saying ``why``). Returns slug → tab.
 
     A page draws only the open tab's content (``if tabs[slug].open``): a click in one tab then does
-    not make the browser redraw the other (the heat-map gallery was 34 of a 198 ms click)."""
+    not make the browser redraw the other (heat-map page: a new image 192 -> 172 ms)."""
     slugs = list(labels)
     slug = url_state(key, slugs[0], param=param, parse=parse_choice(slugs), why=why)
     shown = f"{key}_tab"  # the tabs' own state: a label, in the session's language
