@@ -79,8 +79,7 @@ def stored_predictions(images: np.ndarray, labels: np.ndarray, indices: np.ndarr
     """The test-set predictions from the disk cache, else from the ``shipped`` file kept beside the
     checkpoint if it is of this checkpoint and these images (:func:`keep_predictions`; the cache has
     them afterwards), else None. Reads finished files only, so it never waits for a computation."""
-    digest = data_digest(images, labels)
-    path = Path(cache_dir) / f"predictions-{checkpoint_sha[:16]}-{digest}.npz"
+    path, digest = _predictions_file(cache_dir, checkpoint_sha, images, labels)
     cached = _try_load(path, ("logits",))
     if cached is not None and len(cached["logits"]) == len(labels):
         return Predictions(cached["logits"], labels, indices)
@@ -90,6 +89,12 @@ def stored_predictions(images: np.ndarray, labels: np.ndarray, indices: np.ndarr
         return None
     _keep_in_cache(path, kept["logits"])
     return Predictions(kept["logits"], labels, indices)
+
+
+def _predictions_file(cache_dir: Path, checkpoint_sha: str, images: np.ndarray, labels: np.ndarray) -> tuple[Path, str]:
+    """Where the cache keeps the predictions of this checkpoint on these images, and the images' digest."""
+    digest = data_digest(images, labels)
+    return Path(cache_dir) / f"predictions-{checkpoint_sha[:16]}-{digest}.npz", digest
 
 
 def _keep_in_cache(path: Path, logits: np.ndarray) -> None:
@@ -111,7 +116,7 @@ def predictions(model, images: np.ndarray, labels: np.ndarray, indices: np.ndarr
     if not hasattr(model, "forward"):
         model = model()
     logits = predict_logits(model, images, meta["mean"], meta["std"], batch_size=250, progress=progress)
-    _keep_in_cache(Path(cache_dir) / f"predictions-{checkpoint_sha[:16]}-{data_digest(images, labels)}.npz", logits)
+    _keep_in_cache(_predictions_file(cache_dir, checkpoint_sha, images, labels)[0], logits)
     return Predictions(logits, labels, indices)
 
 
