@@ -12,7 +12,7 @@ from explain.semantic import DEFAULT_TOP_N, rank_in_column, rank_of_score, seman
 from explain.testset import top_k
 from locales import translate
 from model.names import MAX_NAME_LENGTH
-from render.common import OVERLAY_SCALE, overlay, titled
+from render.common import OVERLAY_SCALE, overlay, png_bytes, titled
 from render.semantic import (
     DEFAULT_OPACITY,
     concept_legend,
@@ -68,6 +68,17 @@ def example_maps(sha: str, data_root: str, layer: str, channel: int, positions: 
     """``channel``'s map at ``layer`` for the test images at ``positions``, in one batch."""
     images = _ctx.split.images[list(positions)]
     return image_activations(_ctx.model, images, _ctx.card.meta, only=(layer,))[layer][:, channel]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def example_thumbnails(sha: str, data_root: str, layer: str, channel: int, positions: tuple[int, ...], vmax: float,
+                       _ctx) -> list[bytes]:
+    """The dataset examples as PNGs, ``channel``'s map over each on one scale (0 → ``vmax``), 128 px
+    as every thumbnail of the app. Cached: they stay the same while the image changes, and drawing
+    and encoding twelve were ~8 ms of each new image's run."""
+    heats = example_maps(sha, data_root, layer, channel, positions, _ctx)
+    return [png_bytes(overlay(_ctx.split.images[p], heat, 0.7, 128, vmax=vmax, fade=True))
+            for p, heat in zip(positions, heats)]
 
 
 sha, root = ctx.card.sha256, str(ctx.settings.data_root)
@@ -287,8 +298,8 @@ with c_pick:
         (st.success if message[0] == "success" else st.error)(message[1])
     atlas_link(layer, channel)
 
-top = top_k(scores, channel, EXAMPLES)
-examples = example_maps(sha, root, layer, channel, tuple(int(p) for p in top), ctx)
+top = tuple(int(p) for p in top_k(scores, channel, EXAMPLES))
+examples = example_maps(sha, root, layer, channel, top, ctx)
 vmax = max(float(examples.max()), float(maps[channel].max()), 1e-6)
 with c_here:
     if img.test_index is None:  # where the photo would rank among the test images
@@ -310,16 +321,16 @@ explain(tr("Each thumbnail shows channel {channel}'s map over the image in {scal
            "of them: transparent at 0 (or below), bright yellow at {vmax:.2f}. What do they have in common? "
            "That is a good name.", channel=channel, scale=OVERLAY_SCALE, vmax=vmax), caption=True)
 cols = st.columns(PER_ROW)
-for n, (p, heat) in enumerate(zip(top, examples)):
-    p = int(p)
+# 128 px, as every thumbnail of the app: shown ~120–200 px wide, and twelve 256-px PNGs to encode and
+# decode were ~45 ms of each click that changes them (Chromium, same run)
+thumbs = example_thumbnails(sha, root, layer, channel, top, vmax, ctx)
+for n, (p, thumb) in enumerate(zip(top, thumbs)):
     idx = int(ctx.split.indices[p])
     with cols[n % PER_ROW]:
         truth = ctx.classes[int(ctx.split.labels[p])]
-        # 128 px, as every thumbnail of the app: shown ~120–200 px wide, and twelve 256-px PNGs to
-        # encode and decode were ~45 ms of each click that changes them (Chromium, same run)
-        st.image(overlay(ctx.split.images[p], heat, 0.7, 128, vmax=vmax, fade=True), width="stretch",
-                 output_format="PNG", caption=tr("#{index} {cls} · max {score:.2f}", index=idx, cls=cls(truth),
-                                     score=float(scores[p, channel])))
+        st.image(thumb, width="stretch", output_format="PNG",
+                 caption=tr("#{index} {cls} · max {score:.2f}", index=idx, cls=cls(truth),
+                            score=float(scores[p, channel])))
         if st.button(tr("Show"), key=f"sm_pick_{idx}", width="stretch",
                      help=tr("Make #{index} the current image", index=idx),
                      type="primary" if idx == img.test_index else "secondary"):

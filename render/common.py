@@ -110,16 +110,22 @@ def thumbnail(image: np.ndarray, width: int = 160) -> np.ndarray:
     return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
-def png_data_uri(image: np.ndarray) -> str:
-    """A uint8 image as a PNG data URI: a few kB where a JSON pixel array is hundreds."""
-    import base64
+def png_bytes(image: np.ndarray) -> bytes:
+    """A uint8 image as PNG file bytes."""
     import io
 
     from PIL import Image
 
     buf = io.BytesIO()
     Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG", optimize=False)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def png_data_uri(image: np.ndarray) -> str:
+    """A uint8 image as a PNG data URI: a few kB where a JSON pixel array is hundreds."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
 
 
 def layout_dict(title: str, height: int, width: int | None = None,

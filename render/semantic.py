@@ -126,14 +126,20 @@ def semantic_pixels(image: np.ndarray, codes: np.ndarray, opacity: float, size: 
                     borders: bool = True, colour_of: Callable[[int], str] = channel_colour) -> np.ndarray:
     """uint8 size×size×3: ``codes``' colours over the upscaled image, with region borders."""
     img = np.asarray(image, dtype=np.uint8)
+    codes = np.asarray(codes)
     cell = size // codes.shape[0]
-    big = upscale(img, size // img.shape[0]).astype(np.float32)
-    alpha = np.where(np.asarray(codes) == OTHER, opacity * OTHER_OPACITY, opacity).astype(np.float32)
-    alpha = upscale(alpha, cell)[..., None]
-    blended = (1 - alpha) * big + alpha * upscale(colour_image(codes, colour_of), cell)
+    # Blended at the coarsest grid both the image and the codes fit (32×32 for a test image), then
+    # upscaled: the same pixels as blending at ``size`` (nearest-neighbour commutes with a per-pixel
+    # blend), in a sixteenth of the work (11 → 1.5 ms for a 512-px map).
+    n = int(np.lcm(img.shape[0], codes.shape[0]))
+    alpha = np.where(codes == OTHER, opacity * OTHER_OPACITY, opacity).astype(np.float32)
+    alpha = upscale(alpha, n // codes.shape[0])[..., None]
+    small = (1 - alpha) * upscale(img, n // img.shape[0]).astype(np.float32) \
+        + alpha * upscale(colour_image(codes, colour_of), n // codes.shape[0])
+    out = upscale(small.round().clip(0, 255).astype(np.uint8), size // n)
     if borders:
-        blended[region_borders(codes, cell, width=max(2, cell // 16))] = BORDER_RGB
-    return blended.round().clip(0, 255).astype(np.uint8)
+        out[region_borders(codes, cell, width=max(2, cell // 16))] = BORDER_RGB
+    return out
 
 
 def semantic_figure(image: np.ndarray, codes: np.ndarray, labels: dict[int, str], title: str, opacity: float,

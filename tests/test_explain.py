@@ -175,6 +175,20 @@ def test_top_k_really_are_the_k_largest():
     assert top_k(scores, 0, 10_000).shape == (500,)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_top_k_is_a_stable_full_sort_cut_at_k(seed):
+    """top_k sorts only the candidates: the answer is still the first k of a full stable sort, ties
+    in position order, NaN never among the largest unless nothing else is left."""
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 4, size=(300, 3)).astype(np.float32)  # many ties
+    if seed % 2:
+        scores[rng.integers(0, 300, 20), 1] = np.nan
+    column = scores[:, 1]
+    order = sorted(range(300), key=lambda i: (np.isnan(column[i]), -np.nan_to_num(column[i]), i))
+    for k in (0, 1, 5, 40, 299, 300, 400):
+        assert top_k(scores, 1, k).tolist() == order[:k]
+
+
 def test_channel_max_scores_match_activations(random_model):
     images = np.random.default_rng(1).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     meta = {"mean": [0.5] * 3, "std": [0.25] * 3}

@@ -113,6 +113,23 @@ def test_regions_and_borders_follow_changes_of_the_winner():
     assert (px[0:32, 63] == 255).all() and (px[4, 4] != 255).any()
 
 
+@pytest.mark.parametrize(("side", "size", "opacity"), [(8, 512, 0.4), (16, 512, 1.0), (32, 512, 0.7), (4, 96, 0.4)])
+def test_map_pixels_equal_a_blend_at_full_size(side, size, opacity):
+    """semantic_pixels blends at 32×32 and upscales: the same pixels as blending every display pixel."""
+    rng = np.random.default_rng(side)
+    image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    codes = rng.integers(-1, 5, (side, side))
+    codes[codes < 0] = OTHER
+    cell, px = size // side, size // 32
+    big_image = image.repeat(px, 0).repeat(px, 1).astype(np.float64)
+    big_codes = codes.repeat(cell, 0).repeat(cell, 1)
+    colours = np.array([rgb(channel_colour(int(c))) for c in big_codes.ravel()], float).reshape(size, size, 3)
+    alpha = np.where(big_codes == OTHER, opacity * 0.3, opacity)[..., None]
+    expected = np.clip(np.round((1 - alpha) * big_image + alpha * colours), 0, 255)
+    expected[region_borders(codes, cell, width=max(2, cell // 16))] = 255
+    assert np.abs(semantic_pixels(image, codes, opacity, size).astype(int) - expected).max() <= 1
+
+
 def test_map_labels_each_region_once_and_other_never():
     maps = np.zeros((20, 8, 8), np.float32)
     for k in range(20):  # channel k wins row k // 3 … many winners
