@@ -107,7 +107,7 @@ def save_concept_name_typed(layer: str, k: int, concept: int) -> None:
 
 
 # --- Layer (URL: layer=), colours (URL: top=) and opacity -------------------------------------
-controls = tuck_away("Layer, colours, opacity")
+controls = tuck_away(tr("Layer, colours, opacity"))
 c_layer, c_top, c_opacity = st.columns([3, 2, 2])
 layer = url_widget(c_layer.selectbox, tr("Layer (block · layer — output N×C×H×W)"), options=names_list, key="sm_layer",
                    default=DEFAULT_LAYER, valid=names_list.__contains__, param="layer",

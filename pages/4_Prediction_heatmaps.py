@@ -37,6 +37,7 @@ from ui.present import (
     presenting,
     share_link,
     slide_footer,
+    tuck_away,
 )
 from ui.resources import load_or_stop
 from ui.state import (
@@ -141,17 +142,21 @@ if st.session_state.get("_hm_class_image") != img.key:
     # A new image starts with its predicted class (kept while the page is revisited).
     st.session_state.pop("hm_class", None)
     st.session_state["_hm_class_image"] = img.key
-c_class, c_opacity = st.columns(2)
 class_labels = {c: cls(c) for c in classes}  # plain values: format_func may run outside the script run
-chosen = url_widget(c_class.selectbox, tr("Class for CAM and Grad-CAM (starts at the predicted class)"),
-                    options=classes, key="hm_class", default=classes[guess], valid=classes.__contains__,
-                    param="class", parse=parse_choice(classes),
-                    why=tr("unknown class; the classes are {names}", names=", ".join(classes)),
-                    format_func=lambda c: f"{class_labels[c]} ({probabilities[classes.index(c)]:.1%})")
-opacity = url_widget(c_opacity.slider, tr("Heat-map opacity"), key="hm_opacity", default=0.5,
-                     min_value=0.0, max_value=1.0, step=0.05)
-k = classes.index(chosen)
-# The gallery's heat-map method is in links and the lecture deck's views even while its tab is closed.
+class_why = tr("unknown class; the classes are {names}", names=", ".join(classes))
+
+
+def opacity_slider(container) -> float:
+    """Both tabs' heat maps are drawn at one opacity; each tab shows the slider among its controls
+    (one widget: only the open tab is drawn)."""
+    return url_widget(container.slider, tr("Heat-map opacity"), key="hm_opacity", default=0.5, min_value=0.0,
+                      max_value=1.0, step=0.05)
+
+
+# Each tab's settings are in links and the lecture deck's views even while its tab is closed: the
+# heat maps' class, the gallery's heat-map method.
+write_url(**{"class": url_state("hm_class", classes[guess], param="class", parse=parse_choice(classes),
+                                why=class_why, valid=classes.__contains__)})
 methods = list(GALLERY_METHODS)
 method_why = tr("unknown heat-map method; use {names}", names=" / ".join(GALLERY_METHODS))
 write_url(method=url_state("hm_method", methods[0], param="method", parse=parse_choice(methods), why=method_why))
@@ -172,6 +177,15 @@ def show(index: int) -> None:
 if tabs["maps"].open:
     with tabs["maps"]:
         headings.header(tr("Three heat maps for {name}", name=literal(img.long_name)))
+        controls = tuck_away(tr("Class and opacity"))  # presenting: the three heat maps on the first screen
+        c_class, c_opacity = st.columns(2)
+        chosen = url_widget(c_class.selectbox, tr("Class for CAM and Grad-CAM (starts at the predicted class)"),
+                            options=classes, key="hm_class", default=classes[guess], valid=classes.__contains__,
+                            param="class", parse=parse_choice(classes), why=class_why,
+                            format_func=lambda c: f"{class_labels[c]} ({probabilities[classes.index(c)]:.1%})")
+        opacity = opacity_slider(c_opacity)
+        controls.close()
+        k = classes.index(chosen)
         columns = st.columns(3)
         explanations = {
             "channel sum": known("The lecture's heat map: all 128 maps of block 3 added up. "
@@ -214,6 +228,8 @@ if tabs["gallery"].open:
         method = url_widget(f_method.radio, tr("Heat map in the thumbnails"), options=methods, key="hm_method",
                             default=methods[0], param="method", parse=parse_choice(methods), why=method_why,
                             format_func=method_labels.get)
+        c_page, c_opacity = st.columns(4)[:2]
+        opacity = opacity_slider(c_opacity)
 
         selection = gallery_page(preds.labels, preds.predicted, preds.confidence,
                                  None if true_name == ANY else classes.index(true_name),
@@ -221,8 +237,8 @@ if tabs["gallery"].open:
                                  sort, int(st.session_state.get("hm_gallery_page", 1)), PER_COLUMN)
         if selection.pages > 1:
             st.session_state["hm_gallery_page"] = selection.page
-            st.columns(4)[0].number_input(tr("Gallery page (1–{pages:,})", pages=selection.pages), min_value=1,
-                                          max_value=selection.pages, step=1, key="hm_gallery_page")
+            c_page.number_input(tr("Gallery page (1–{pages:,})", pages=selection.pages), min_value=1,
+                                max_value=selection.pages, step=1, key="hm_gallery_page")
         shown = [int(i) for i in preds.indices[selection.positions]]
         with st.spinner(tr("Heat maps for the gallery…")):
             maps = dict(zip(shown, thumbnail_maps(sha, tuple(shown), method, ctx.model,

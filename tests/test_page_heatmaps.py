@@ -143,6 +143,12 @@ def test_only_the_open_tab_is_drawn(app):
     at.run()
     assert not at.exception and len(_thumbnails(at)) == 12
     assert not any(k.startswith("hm_map_") for k in _charts(at)) and _url(at, "view") == "gallery"
+    # Each tab shows only its own settings: the class is the heat maps' (and stays in the link), the
+    # opacity both tabs'.
+    assert "hm_class" not in [s.key for s in at.selectbox] and _url(at, "class") == at.session_state["hm_class"]
+    before = [t[3] for t in _thumbnails(at)]
+    at.slider(key="hm_opacity").set_value(0.9).run()
+    assert not at.exception and [t[3] for t in _thumbnails(at)] != before
 
 
 def test_a_bad_view_in_the_link_is_a_notice(app):
@@ -266,7 +272,10 @@ def test_page_state_survives_a_visit_to_another_page(cifar_root, frozen_checkpoi
     assert at.slider(key="hm_opacity").value == 0.8
     assert at.radio(key="hm_method").value == "cam"  # the gallery tab stayed open
     assert at.selectbox(key="hm_true").value == "ship"
-    assert at.selectbox(key="hm_class").value == "truck"
+    assert _url(at, "class") == "truck"  # the heat maps' class, kept while their tab is closed
+    at.session_state["hm_view"] = "maps"
+    at.run()
+    assert at.selectbox(key="hm_class").value == "truck" and at.slider(key="hm_opacity").value == 0.8
     at.switch_page("pages/3_1x1_weights.py").run()
     assert not at.exception
     assert at.radio(key="ob_layer").value == "block2.conv3"
