@@ -29,7 +29,7 @@ from explain.convolution import (
 )
 from explain.shapes import dense_vs_conv
 from locales import known, translate
-from render.common import DIVERGING_SCALE, panel_figure, row_figure, text
+from render.common import DIVERGING_SCALE, display_pixels, panel_figure, row_figure, text
 from render.convolution import (
     photo_figure,
     playground_slide,
@@ -166,6 +166,15 @@ else:
     c_slider.markdown(tr("The kernel fits in exactly one position."))
 write_url(pos=pos)
 
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _toy_figures(preset: str, kernel: np.ndarray, padding: int, stride: int, pos: int, transpose: bool,
+                 language: str) -> dict:
+    """The toy example's figures, built once per state: a new image leaves them as they are. Shared,
+    never changed: the page draws them as they are or copies them (fit, row_figure)."""
+    return toy_figures(toy_view(preset, kernel, padding, stride, pos, transpose), language)
+
+
 toy = toy_view(preset, kernel, padding, stride, pos, transpose)
 now, full = toy.step, toy.output
 headings.subheader(tr("Step {pos} of {total}: output row {row}, column {col} ← the {k}×{k} patch at rows "
@@ -173,7 +182,7 @@ headings.subheader(tr("Step {pos} of {total}: output row {row}, column {col} ←
                       col=now.col, k=k,
                       top=now.top, bottom=now.top + k - 1, left=now.left, right=now.left + k - 1,
                       input=tr("padded input") if padding else tr("input")), container=lower)
-figures = toy_figures(toy, lang())
+figures = _toy_figures(preset, kernel, padding, stride, pos, transpose, lang())
 widths = [1.3, 1, 1, 1.2]
 with lower:
     if presenting():
@@ -207,10 +216,11 @@ upload = st.file_uploader(tr("Or a photo for this section only (PNG, JPEG, WebP 
                           type=list(EXTENSIONS), max_upload_size=MAX_BYTES // (1024 * 1024), key="cv_upload")
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _image_section(pixels: np.ndarray, kernel: np.ndarray, padding: int, stride: int, source: str, language: str):
     """The per-channel maps and the section's two rows of figures (a photo's PNGs take a few hundred
-    milliseconds to encode: cached, so stepping the toy example above stays fast)."""
+    milliseconds to encode: cached, so stepping the toy example above stays fast). Shared, never
+    changed (the page copies the figures into one); st.cache_data pickled them, ~6 ms a new image."""
     photo = photo_view(pixels, source, kernel, padding, stride)
     maps, summed = photo.maps, photo.summed
     oh, ow = summed.shape
@@ -322,14 +332,15 @@ fc_table.markdown(tr("Same input ({c}×{h}×{w}) and same output ({f}×{h}×{w})
                times=cmp.dense_parameters / cmp.conv_parameters))
 network_image = chosen.pixels if chosen is not None else network_view(Image.fromarray(house_drawing()))
 shuffled = shuffle_pixels(network_image)
-pair = (photo_figure(network_image, tr("The image (32×32)")),
-        photo_figure(shuffled, tr("Its pixels shuffled<br>(one fixed order for every image)")))
+pair = ((network_image, tr("The image (32×32)")),
+        (shuffled, tr("Its pixels shuffled<br>(one fixed order for every image)")))
 with fc_figure:
     if presenting():
-        fill_screen(row_figure(list(pair), gap=0.06), "cv_fc_row", ratio=2.0)
-    else:
-        for col, fig, key in zip(st.columns(2), pair, ("cv_fc_image", "cv_fc_shuffled")):
-            col.plotly_chart(fit(fig), width="stretch", key=key)
+        fill_screen(row_figure([photo_figure(*shown) for shown in pair], gap=0.06), "cv_fc_row", ratio=2.0)
+    else:  # two pictures, nothing to zoom or hover: as images, a new image's click is ~10 ms shorter
+        for col, (pixels_shown, title) in zip(st.columns([1, 2, 2, 1])[1:3], pair):
+            col.image(display_pixels(pixels_shown), width="stretch", output_format="PNG",
+                      caption=title.replace("<br>", " "))
 explain(tr("Shuffle the pixels of every image in the same way and a fully connected layer learns just as well: "
            "to it the shuffle is only a reordering of its weights. A convolution cannot, because the "
            "neighbours it looks at are no longer neighbours."), caption=True)

@@ -185,6 +185,24 @@ def plotly_charts(at) -> dict[str, dict]:
     return {el.key: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
 
 
+@pytest.fixture
+def media_files(monkeypatch) -> dict[str, bytes]:
+    """Every file an AppTest run stored for st.image (and the like), by the URL the page shows it
+    at: AppTest drops its media storage when a run ends, so the bytes are kept as they are stored."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    files: dict[str, bytes] = {}
+    store = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        file_id = store(self, path_or_data, mimetype, kind, filename)
+        files[self.get_url(file_id)] = self.get_file(file_id).content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return files
+
+
 def vega_charts(at) -> list[tuple[dict, list[dict]]]:
     """(Vega-Lite spec, data rows) of every st.vega_lite_chart an AppTest run drew, in page order.
     Streamlit moves a spec's inline data into an Arrow table; the rows are read back from it."""

@@ -150,7 +150,9 @@ def test_the_playground_works_without_a_data_set(empty_env):
     assert "No CIFAR-10 test images yet" in texts(at.sidebar.info)
     assert "The 3×3 kernel on **the drawn house** — 192×192 pixels" in texts(at.markdown)
     charts = {el.key for el in at.get("plotly_chart")}
-    assert {"cv_input", "cv_output", "cv_photo_rows", "cv_fc_image", "cv_fc_shuffled"} <= charts
+    assert {"cv_input", "cv_output", "cv_photo_rows"} <= charts
+    assert {"The image (32×32)", "Its pixels shuffled (one fixed order for every image)"} <= {
+        img.caption for el in at.get("image") for img in el.proto.imgs}
     assert not at.number_input  # no test-image picker without test images
     at = at.slider(key="cv_pos").set_value(5).run()  # and it still steps
     assert not at.exception and at.slider(key="cv_pos").value == 5

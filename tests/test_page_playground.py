@@ -443,7 +443,7 @@ def test_drawn_house_is_convolved_at_its_own_resolution(app):
     assert np.abs(expected[40, left - 2]) == np.abs(expected).max()  # the chimney's side is an edge
 
 
-def test_why_convolution_section_compares_with_a_dense_layer(app, test_split):
+def test_why_convolution_section_compares_with_a_dense_layer(app, test_split, media_files):
     """Lecture §1 on screen: parameter counts of a dense layer against a convolution with the same
     shapes, and the current image beside its pixel-shuffled version."""
     from explain.convolution import shuffle_pixels
@@ -457,6 +457,11 @@ def test_why_convolution_section_compares_with_a_dense_layer(app, test_split):
     assert table["parameters"].tolist() == ["100,696,064", "896"]
     assert "112,384 times" in markdown(at)  # 100,696,064 / 896
     image = test_split.images[test_split.position_of(3)]
-    specs = charts(at)
-    assert (png_pixels(specs["cv_fc_image"])[::8, ::8] == image).all()
-    assert (png_pixels(specs["cv_fc_shuffled"])[::8, ::8] == shuffle_pixels(image)).all()
+    # The two pictures, read back from the PNGs the page sends, with their captions.
+    from PIL import Image
+
+    shown_images = {img.caption: np.asarray(Image.open(io.BytesIO(media_files[img.url])))
+                    for el in at.main.get("image") for img in el.proto.imgs}
+    assert (shown_images["The image (32×32)"][::8, ::8] == image).all()
+    assert (shown_images["Its pixels shuffled (one fixed order for every image)"][::8, ::8]
+            == shuffle_pixels(image)).all()
