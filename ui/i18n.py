@@ -16,7 +16,10 @@ from pathlib import Path
 import streamlit as st
 
 from locales import DEFAULT, LANGS, NAMES, class_name, known, message_in, parse_lang, translate
-from ui import state  # a module, not its names: ui.state imports this module too
+
+# ui.state (the URL helpers) is imported inside the functions that use it: ui.state imports this
+# module, and two modules that import each other at the top can deadlock when two sessions' threads
+# import them for the first time at once (tests/test_imports.py).
 
 LANG_KEY = "_lang"          # the session's language
 SWITCH_KEY = "lang_switch"  # the sidebar widget
@@ -42,6 +45,8 @@ def browser_lang() -> str:
 def lang() -> str:
     """This session's language ("en" or "ko"), adopting a new ``lang=`` from the URL."""
     serve_web_font()  # before any Hangul reaches the browser (the switch itself shows 한국어)
+    from ui import state
+
     if LANG_KEY not in st.session_state:
         st.session_state[LANG_KEY] = browser_lang()
     state.adopt_url_value("lang", LANG_KEY, parse_lang, WHY)
@@ -73,6 +78,8 @@ def language_switch() -> str:
 
     The URL carries ``lang`` unless both the choice and the browser's default are English, so a
     link made in Korean (or in English by a Korean browser) opens in the same language."""
+    from ui import state
+
     current = lang()
     st.session_state[SWITCH_KEY] = current
 

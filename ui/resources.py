@@ -26,6 +26,7 @@ from data.cifar10 import CifarSplit, DatasetError, DatasetNotFound, load_split, 
 from data.files import cache_dir
 from locales import known, translate
 from model.card import DEFAULT_CHECKPOINT, CheckpointCard, CheckpointError, read_card, write_card
+from ui import i18n
 from ui.text import code, literal
 
 log = logging.getLogger("cifar10_explainer")
@@ -505,6 +506,3 @@ def load_or_stop(*, need_data: bool = True) -> Context:
                                 card, split))
     return Context(card, split, cfg, mtime)
 
-
-# Last: ui.i18n imports ui.state, which imports Context from here.
-from ui import i18n  # noqa: E402
