@@ -505,4 +505,3 @@ def load_or_stop(*, need_data: bool = True) -> Context:
         warm_up_status(_warm_up(card.sha256, str(cfg.data_root), str(cache_dir()), str(cfg.checkpoint), mtime,
                                 card, split))
     return Context(card, split, cfg, mtime)
-
